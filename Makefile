@@ -1,0 +1,36 @@
+# Two entry points: `make run` (the embedded demo) and `make test` (the whole suite).
+# Each creates its own virtual environment in .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck services bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tthc-monitor run
+
+services:
+	bash scripts/ensure-test-services.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check monitor checks alerts tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) services lint typecheck
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_sources.py
+	$(BIN)/python benchmarks/bench_checks.py
+
+clean:
+	rm -rf $(VENV) tthc-state tthc-demo .pytest_cache .mypy_cache .ruff_cache

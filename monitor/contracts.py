@@ -1,0 +1,234 @@
+"""The shared result types and plug-in contracts (Source, Check, Channel) in one small file.
+
+``checks/`` and ``alerts/`` both depend on this module and on nothing of each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.schema import TableName, empty_table
+
+if TYPE_CHECKING:
+    from monitor.calendar import WorkingCalendar
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Stage(StrEnum):
+    """Where a finding stands against its deadline. ``open`` is for findings without one."""
+
+    UPCOMING = "upcoming"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+    BREACH = "breach"
+    OPEN = "open"
+
+
+class SubjectKind(StrEnum):
+    DOSSIER = "dossier"
+    PROCEDURE = "procedure"
+    FEEDBACK = "feedback"
+    TASK = "task"
+    SOURCE = "source"
+    UNIT = "unit"
+
+
+class Period(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+FactValue = str | int | float | bool | None
+
+
+class Finding(BaseModel):
+    """One thing that is wrong, for one responsible unit. Never carries personal data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    check: str  # check name, e.g. "deadlines"
+    rule: str  # what is wrong, e.g. "dossier_upcoming", "apology_missing"
+    subject_kind: SubjectKind
+    subject: str  # dossier code, procedure code, feedback id, task id, source name
+    unit: str  # responsible unit code
+    stage: Stage
+    severity: Severity
+    due_at: datetime | None = None  # aware, Asia/Ho_Chi_Minh
+    facts: dict[str, FactValue] = Field(default_factory=dict)  # what a message needs
+
+    @property
+    def key(self) -> str:
+        """Stable identity across cycles: the same problem on the same subject."""
+        return f"{self.check}/{self.rule}/{self.subject_kind.value}/{self.subject}"
+
+
+class KpiValue(BaseModel):
+    """One indicator for one unit ("ALL" for the department) over one period up to ``now``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kpi: str
+    unit: str
+    period: Period
+    numerator: float
+    denominator: float
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.denominator == 0 else self.numerator / self.denominator
+
+
+class MetricSpec(BaseModel):
+    """A gauge family that a producer owns: name, help and label names."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+
+    def sample(self, value: float, **labels: str) -> MetricSample:
+        if set(labels) != set(self.labels):
+            raise ValueError(f"{self.name}: labels {sorted(labels)} != {sorted(self.labels)}")
+        return MetricSample(spec=self, labels=labels, value=float(value))
+
+
+class MetricSample(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    spec: MetricSpec
+    labels: dict[str, str]
+    value: float
+
+
+class CheckResult(BaseModel):
+    check: str
+    kpis: list[KpiValue] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    samples: list[MetricSample] = Field(default_factory=list)
+
+
+class SourceStatus(BaseModel):
+    """What the daemon knows about one source after its last poll."""
+
+    name: str
+    table: TableName
+    up: bool
+    interval_seconds: float
+    last_attempt_at: datetime | None = None  # aware
+    last_success_at: datetime | None = None  # aware
+    rows: int = 0
+    rejected_rows: int = 0
+    fetch_duration_seconds: float = 0.0
+    error: str | None = None
+
+
+class Tables(BaseModel):
+    """The canonical tables a check reads, plus the state of the sources that fed them."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    dossiers: pl.DataFrame = Field(default_factory=lambda: empty_table(TableName.DOSSIERS))
+    procedures: pl.DataFrame = Field(default_factory=lambda: empty_table(TableName.PROCEDURES))
+    feedback: pl.DataFrame = Field(default_factory=lambda: empty_table(TableName.FEEDBACK))
+    plan_tasks: pl.DataFrame = Field(default_factory=lambda: empty_table(TableName.PLAN_TASKS))
+    sources: list[SourceStatus] = Field(default_factory=list)
+
+
+class Unit(BaseModel):
+    """A responsible unit of the department, with the contacts alerts go to."""
+
+    code: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)  # other spellings seen in exports (DonViXuLy)
+    emails: list[str] = Field(default_factory=list)
+    zalo_user_ids: list[str] = Field(default_factory=list)
+    zalo_phones: list[str] = Field(default_factory=list)
+    escalate_to: str | None = None  # unit code that receives escalations
+    handles_dossiers: bool = True  # False for units that own no procedures (e.g. leadership)
+
+
+class RejectedRow(BaseModel):
+    """A row that failed validation: where and why. ``value`` is never personal data."""
+
+    row: int  # 1-based data row number in the export (header excluded)
+    column: str
+    value: str | None
+    reason: str
+
+
+class FetchResult(BaseModel):
+    """What one poll of a source produced."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    table: TableName
+    frame: pl.DataFrame | None  # None when the source reported "not modified"
+    rejected: list[RejectedRow] = Field(default_factory=list)
+    rejected_count: int = 0  # may exceed len(rejected): the list is capped
+    cursor: str | None = None  # opaque state for the next conditional poll (ETag, updated-since…)
+    incremental: bool = False  # True: frame holds only changed rows, merge by key
+
+
+class SourceError(Exception):
+    """A poll failed; the source keeps its last good snapshot."""
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: str
+    table: TableName
+    interval_seconds: float
+
+    def fetch(self, cursor: str | None, now: datetime) -> FetchResult: ...
+
+
+class Check(Protocol):
+    name: str
+
+    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: Any) -> CheckResult: ...
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver. ``permanent`` means retrying will not help."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after_seconds: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Message(BaseModel):
+    """A rendered notification for one receiver on one channel."""
+
+    channel: str
+    receiver: str  # address: e-mail, zalo user id / phone, webhook name, unit code
+    subject: str
+    text: str
+    html: str | None = None
+    idempotency_key: str
+    payload: dict[str, Any] = Field(default_factory=dict)  # channel-specific extras
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Message) -> None:
+        """Deliver or raise DeliveryError."""
+        ...
+
+
+def labels_of(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(mapping.items()))

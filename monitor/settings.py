@@ -1,0 +1,138 @@
+"""Daemon settings: a YAML file plus TTHC_MONITOR_* environment variables (which win)."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+
+from alerts.settings import AlertsSettings
+from checks.settings import ChecksSettings
+from monitor.contracts import Unit
+from monitor.sources.config import SourceSettings
+
+
+class CalendarSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    working_hours: list[tuple[time, time]] = Field(
+        default_factory=lambda: [(time(7, 0), time(11, 30)), (time(13, 30), time(17, 0))]
+    )
+    overrides_file: Path | None = None  # None: the shipped monitor/data/calendar_overrides.yaml
+    culture_day_off: bool = True  # 24/11 (Ngày Văn hóa Việt Nam) as a day off, from 2026
+    first_year: int = 2020
+    last_year: int = 2035
+
+    @field_validator("working_hours")
+    @classmethod
+    def _ordered(cls, value: list[tuple[time, time]]) -> list[tuple[time, time]]:
+        if not value:
+            raise ValueError("at least one working-hours window is required")
+        previous_end: time | None = None
+        for start, end in value:
+            if start >= end:
+                raise ValueError(f"window {start}-{end}: start must be before end")
+            if previous_end is not None and start < previous_end:
+                raise ValueError("windows must be in order and must not overlap")
+            previous_end = end
+        return value
+
+
+class StateSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = "sqlite:///tthc-state/state.db"  # SQLAlchemy URL: sqlite:///… or postgresql+psycopg://…
+    data_dir: Path = Path("tthc-state")  # last good snapshots of each source (Parquet)
+
+
+class MetricsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9708, ge=0, le=65535)
+
+
+class LogSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["json", "console"] = "json"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    """Everything the daemon needs. Load with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TTHC_MONITOR_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    language: Literal["vi", "en"] = "vi"
+    department: str = "Sở Khoa học và Công nghệ"
+    state: StateSettings = Field(default_factory=StateSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    units: list[Unit] = Field(default_factory=list)
+    sources: list[SourceSettings] = Field(default_factory=list)
+    checks: ChecksSettings = Field(default_factory=ChecksSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for what, names in (("sources", [s.name for s in self.sources]), ("units", [u.code for u in self.units])):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{what}: duplicate names {dupes}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = _YAML_FILE.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file, yaml_file_encoding="utf-8"))
+        return tuple(sources)
+
+
+_YAML_FILE: dict[str, Path | None] = {"path": None}
+
+
+class SettingsError(Exception):
+    """A configuration problem, worded for the operator: which key, what is allowed."""
+
+
+def format_validation_error(error: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration in {origin}:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        ctx = item.get("ctx") or {}
+        if "expected" in ctx:
+            message += f" (allowed: {ctx['expected']})"
+        given = item.get("input")
+        shown = "" if isinstance(given, dict | list) or given is None else f"; got {given!r}"
+        lines.append(f"  - {key}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None, **overrides: Any) -> Settings:
+    """Read ``path`` (YAML) with TTHC_MONITOR_* env overrides; raise SettingsError with a clear text."""
+    if path is not None and not path.is_file():
+        raise SettingsError(f"configuration file not found: {path}")
+    _YAML_FILE["path"] = path
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(format_validation_error(error, str(path or "environment"))) from error
+    finally:
+        _YAML_FILE["path"] = None
