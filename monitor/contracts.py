@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +98,7 @@ class MetricSpec(BaseModel):
     name: str
     help: str
     labels: tuple[str, ...] = ()
+    kind: Literal["gauge", "counter"] = "gauge"  # counters: name ends in _total, value is monotonic
 
     def sample(self, value: float, **labels: str) -> MetricSample:
         if set(labels) != set(self.labels):

@@ -136,7 +136,7 @@ REQUIRED_COLUMNS: dict[TableName, tuple[str, ...]] = {
     TableName.DOSSIERS: ("dossier_code", "unit", "status"),
     TableName.PROCEDURES: ("catalog", "procedure_code", "unit"),
     TableName.FEEDBACK: ("feedback_id", "unit", "received_at"),
-    TableName.PLAN_TASKS: ("task_id", "lead_unit", "recurrence"),
+    TableName.PLAN_TASKS: ("task_id",),  # a tracker may give only id + state
 }
 
 # Natural key used to de-duplicate rows across snapshots (last one wins).
