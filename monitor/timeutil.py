@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -25,7 +25,7 @@ def to_vn_aware(moment: datetime) -> datetime:
 
 def vn_naive_to_epoch(moment: datetime) -> float:
     """Naive Vietnam wall-clock time -> Unix seconds."""
-    return (moment - VN_OFFSET).replace(tzinfo=timezone.utc).timestamp()
+    return (moment - VN_OFFSET).replace(tzinfo=UTC).timestamp()
 
 
 def parse_cli_time(text: str) -> datetime:

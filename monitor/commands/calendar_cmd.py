@@ -1,0 +1,148 @@
+"""`tthc-monitor calendar …`: due dates, working days between two times, and a year's special days."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, time
+
+from monitor.calendar import WorkingCalendar
+from monitor.timeutil import parse_cli_time
+
+_WEEKDAYS = {
+    "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+_TEXT = {
+    "vi": {
+        "title": "Lịch làm việc năm {year} (giờ làm việc: {hours})",
+        "days_off": "Ngày nghỉ:",
+        "working_days": "Ngày làm việc bù:",
+        "none": "  (không có)",
+        "weekend": " (trùng ngày nghỉ cuối tuần)",
+        "total": "Tổng số ngày làm việc: {count}",
+        "bad_time": "Thời điểm không hợp lệ: {value} (dùng ISO 8601, ví dụ 2026-02-12T09:00)",
+        "bad_cutoff": "Giờ chốt không hợp lệ: {value} (dùng HH:MM, ví dụ 15:00)",
+        "error": "Lỗi: {message}",
+    },
+    "en": {
+        "title": "Working calendar {year} (working hours: {hours})",
+        "days_off": "Days off:",
+        "working_days": "Make-up working days:",
+        "none": "  (none)",
+        "weekend": " (falls on a weekend)",
+        "total": "Working days in the year: {count}",
+        "bad_time": "Invalid time: {value} (use ISO 8601, e.g. 2026-02-12T09:00)",
+        "bad_cutoff": "Invalid cut-off time: {value} (use HH:MM, e.g. 15:00)",
+        "error": "Error: {message}",
+    },
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `calendar` command (with `due`, `between`, `days`) to the main CLI."""
+    calendar = subparsers.add_parser("calendar", help="working-day calendar: due dates, working days between")
+    commands = calendar.add_subparsers(dest="calendar_command", required=True)
+
+    due = commands.add_parser("due", help="due time of a time limit counted from a receipt time")
+    due.add_argument("--from", dest="start", required=True, help="receipt time, ISO 8601 (naive = Vietnam time)")
+    limit = due.add_mutually_exclusive_group(required=True)
+    limit.add_argument("--working-days", type=int, help="limit in working days")
+    limit.add_argument("--calendar-days", type=int, help="limit in calendar days")
+    limit.add_argument("--working-hours", type=float, help="limit in working hours")
+    due.add_argument("--cutoff", help="HH:MM: a receipt after it counts from the next working day")
+    due.set_defaults(func=run_due)
+
+    between = commands.add_parser("between", help="working days between two times")
+    between.add_argument("start", help="ISO 8601 time (naive = Vietnam time)")
+    between.add_argument("end", help="ISO 8601 time (naive = Vietnam time)")
+    between.set_defaults(func=run_between)
+
+    days = commands.add_parser("days", help="days off and make-up working days of a year")
+    days.add_argument("--year", type=int, required=True)
+    days.set_defaults(func=run_days)
+
+
+def _language(args: argparse.Namespace) -> str:
+    return "en" if getattr(args.settings, "language", "vi") == "en" else "vi"
+
+
+def _calendar(args: argparse.Namespace) -> WorkingCalendar:
+    return WorkingCalendar(args.settings.calendar)
+
+
+def _fail(args: argparse.Namespace, key: str, **values: object) -> int:
+    print(_TEXT[_language(args)][key].format(**values), file=sys.stderr)
+    return 2
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        return parse_cli_time(text)
+    except ValueError:
+        return None
+
+
+def run_due(args: argparse.Namespace) -> int:
+    start = _parse_time(args.start)
+    if start is None:
+        return _fail(args, "bad_time", value=args.start)
+    cutoff: time | None = None
+    if args.cutoff is not None:
+        try:
+            cutoff = time.fromisoformat(args.cutoff)
+        except ValueError:
+            return _fail(args, "bad_cutoff", value=args.cutoff)
+    try:
+        due = _calendar(args).due(
+            start,
+            working_days=args.working_days,
+            calendar_days=args.calendar_days,
+            working_hours=args.working_hours,
+            cutoff=cutoff,
+        )
+    except ValueError as error:
+        return _fail(args, "error", message=error)
+    print(due.isoformat())
+    return 0
+
+
+def format_days(value: float) -> str:
+    """3.5 -> "3.5", 3.0 -> "3", 1/3 -> "0.3333"."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def run_between(args: argparse.Namespace) -> int:
+    start, end = _parse_time(args.start), _parse_time(args.end)
+    if start is None or end is None:
+        return _fail(args, "bad_time", value=args.start if start is None else args.end)
+    try:
+        print(format_days(_calendar(args).between(start, end)))
+    except ValueError as error:
+        return _fail(args, "error", message=error)
+    return 0
+
+
+def run_days(args: argparse.Namespace) -> int:
+    language = _language(args)
+    text, weekdays = _TEXT[language], _WEEKDAYS[language]
+    calendar = _calendar(args)
+    try:
+        special = calendar.special_days(args.year, "en" if language == "en" else "vi")
+        count = calendar.count_working_days(datetime(args.year, 1, 1).date(), datetime(args.year, 12, 31).date())
+    except ValueError as error:
+        return _fail(args, "error", message=error)
+    hours = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in args.settings.calendar.working_hours)
+    lines = [text["title"].format(year=args.year, hours=hours)]
+    for kind, heading in (("day_off", "days_off"), ("working_day", "working_days")):
+        lines.append(text[heading])
+        rows = [d for d in special if d.kind == kind]
+        for entry in rows:
+            weekend = text["weekend"] if kind == "day_off" and entry.day.weekday() >= 5 else ""
+            lines.append(f"  {entry.day:%d/%m/%Y}  {weekdays[entry.day.weekday()]:<9} {entry.reason}{weekend}")
+        if not rows:
+            lines.append(text["none"])
+    lines.append(text["total"].format(count=count))
+    print("\n".join(lines))
+    return 0
