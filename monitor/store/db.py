@@ -1,0 +1,101 @@
+"""Engine factory: SQLite (default, one file shared by the daemon and a dispatcher) or PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+log = structlog.get_logger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option read by the SQLite "begin" hook: "IMMEDIATE" takes the write lock at BEGIN.
+SQLITE_BEGIN_OPTION = "sqlite_begin_mode"
+WAL_SWITCH_ATTEMPTS = 200
+
+
+def for_writes(engine: Engine) -> Engine:
+    """The same engine (and pool) whose transactions take SQLite's write lock at BEGIN.
+
+    Use it for read-then-write transactions: in WAL mode a deferred transaction that read an old
+    snapshot fails at once ("database is locked") when it tries to write after another process
+    did; BEGIN IMMEDIATE waits for the lock instead (busy timeout). No effect on PostgreSQL.
+    """
+    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def create_engine_for(url: str) -> Engine:
+    """An Engine for ``url``: ``sqlite:///path/state.db`` or ``postgresql+psycopg://user:pw@host/db``.
+
+    ``postgresql://`` without a driver is taken as psycopg 3.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = _sqlite_engine(parsed)
+    elif backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    else:
+        raise ValueError(f"unsupported state database backend {backend!r}: use sqlite or postgresql")
+    log.info("state_engine_created", url=parsed.render_as_string(hide_password=True), backend=backend)
+    return engine
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+    sa.event.listen(engine, "connect", _on_sqlite_connect)
+    sa.event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _on_sqlite_begin):
+    # this makes DDL transactional and lets migrations take the write lock with BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch a new database file to WAL. Two processes opening a fresh file at once can both hold a
+    shared lock while asking for the exclusive one; SQLite then answers "locked" at once instead of
+    waiting (deadlock avoidance), so retry for a while. Once in WAL mode this is a plain read."""
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (1 + random.random()))
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+    if mode not in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
+        raise ValueError(f"invalid {SQLITE_BEGIN_OPTION}: {mode!r}")
+    connection.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,499 @@
+"""History and state in the database: polls, rejects, check runs, KPI history, findings lifecycle.
+
+Pure data access over an Engine: no decisions about alerts, no clock (every time is passed in,
+aware; stored as UTC). One writer (the daemon) is assumed for KPIs and findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+import structlog
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Connection, Engine
+
+from monitor.contracts import Finding, KpiValue, Period, RejectedRow, Severity, Stage, SubjectKind
+from monitor.schema import TableName
+from monitor.store.db import for_writes
+from monitor.store.tables import (
+    check_runs,
+    finding_events,
+    findings,
+    kpi_history,
+    source_polls,
+    source_rejects,
+)
+from monitor.timeutil import VN_TZ, to_vn_aware
+
+log = structlog.get_logger(__name__)
+
+MAX_ERROR_CHARS = 4000
+MAX_REJECT_VALUE_CHARS = 500
+IN_CHUNK = 900  # keys per IN (...) list: below SQLite's oldest variable limit
+
+FindingEventName = Literal["opened", "stage_changed", "resolved", "reopened"]
+_KpiKey = tuple[str, str, str, date]  # kpi, unit, period, period_start
+
+
+class LastGoodPoll(BaseModel):
+    """The last successful poll of a source that left a snapshot: what to reload at start-up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    poll_id: int
+    source: str
+    table: TableName
+    finished_at: datetime  # aware, UTC
+    cursor: str | None
+    snapshot_path: Path
+    rows: int
+
+
+class StoredReject(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    poll_id: int
+    source: str
+    row: int
+    column: str
+    value: str | None
+    reason: str
+
+
+class KpiPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    recorded_at: datetime  # aware, UTC: when this value was first seen
+    period_start: date
+    numerator: float
+    denominator: float
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.denominator == 0 else self.numerator / self.denominator
+
+
+class StageChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    previous_stage: Stage
+    finding: Finding
+
+
+class FindingChanges(BaseModel):
+    """What one sync changed. ``resolved`` holds the findings as last stored."""
+
+    opened: list[Finding] = []
+    reopened: list[Finding] = []
+    stage_changed: list[StageChange] = []
+    resolved: list[Finding] = []
+
+
+class FindingEventRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    at: datetime  # aware, UTC
+    event: FindingEventName
+    stage: Stage
+    severity: Severity
+
+
+class HistoryStore:
+    """Reads and writes the store's tables. Create once per Engine and share."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = for_writes(engine)
+        self._kpi_latest: dict[_KpiKey, tuple[float, float]] = {}
+        self._kpi_loaded: set[tuple[str, date]] = set()
+
+    # --- sources -----------------------------------------------------------------------------
+
+    def record_poll(
+        self,
+        *,
+        source: str,
+        table: TableName,
+        started_at: datetime,
+        finished_at: datetime,
+        ok: bool,
+        rows: int = 0,
+        rejected_rows: int = 0,
+        error: str | None = None,
+        cursor: str | None = None,
+        snapshot_path: Path | None = None,
+        not_modified: bool = False,
+    ) -> int:
+        """Store one poll; returns its id. ``error`` must already be free of secrets.
+
+        A "not modified" poll that is ok should carry the current ``snapshot_path`` forward.
+        """
+        values = {
+            "source": source,
+            "table_name": TableName(table).value,
+            "started_at": _aware(started_at),
+            "finished_at": _aware(finished_at),
+            "ok": ok,
+            "rows": rows,
+            "rejected_rows": rejected_rows,
+            "duration_seconds": max(0.0, (finished_at - started_at).total_seconds()),
+            "error": None if error is None else error[:MAX_ERROR_CHARS],
+            "cursor": cursor,
+            "snapshot_path": None if snapshot_path is None else str(snapshot_path),
+            "not_modified": not_modified,
+        }
+        with self._writer.begin() as conn:
+            poll_id = conn.execute(
+                source_polls.insert().values(values).returning(source_polls.c.id)
+            ).scalar_one()
+        return int(poll_id)
+
+    def record_rejects(
+        self, poll_id: int, source: str, rejected: Sequence[RejectedRow], limit: int = 1000
+    ) -> int:
+        """Store at most ``limit`` rejected rows for the poll (in total); returns how many were written."""
+        with self._writer.begin() as conn:
+            already = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(source_rejects)
+                .where(source_rejects.c.poll_id == poll_id)
+            ).scalar_one()
+            room = max(0, limit - int(already))
+            rows = [
+                {
+                    "poll_id": poll_id,
+                    "source": source,
+                    "row_number": r.row,
+                    "column_name": r.column,
+                    "value": None if r.value is None else r.value[:MAX_REJECT_VALUE_CHARS],
+                    "reason": r.reason,
+                }
+                for r in rejected[:room]
+            ]
+            if rows:
+                conn.execute(source_rejects.insert(), rows)
+        return len(rows)
+
+    def last_good_poll(self, source: str) -> LastGoodPoll | None:
+        p = source_polls.c
+        query = (
+            sa.select(p.id, p.source, p.table_name, p.finished_at, p.cursor, p.snapshot_path, p.rows)
+            .where(p.source == source, p.ok.is_(True), p.snapshot_path.is_not(None))
+            .order_by(p.finished_at.desc(), p.id.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return LastGoodPoll(
+            poll_id=row.id,
+            source=row.source,
+            table=TableName(row.table_name),
+            finished_at=row.finished_at,
+            cursor=row.cursor,
+            snapshot_path=Path(row.snapshot_path),
+            rows=row.rows,
+        )
+
+    def recent_rejects(self, source: str, limit: int = 100) -> list[StoredReject]:
+        """Rejected rows of the source, latest poll first, in row order within a poll."""
+        r = source_rejects.c
+        query = (
+            sa.select(r.poll_id, r.source, r.row_number, r.column_name, r.value, r.reason)
+            .where(r.source == source)
+            .order_by(r.poll_id.desc(), r.id.asc())
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredReject(
+                poll_id=x.poll_id,
+                source=x.source,
+                row=x.row_number,
+                column=x.column_name,
+                value=x.value,
+                reason=x.reason,
+            )
+            for x in rows
+        ]
+
+    # --- checks and KPIs ---------------------------------------------------------------------
+
+    def record_check_run(
+        self,
+        *,
+        cycle_at: datetime,
+        check_name: str,
+        ok: bool,
+        duration_seconds: float,
+        error: str | None = None,
+        findings_count: int = 0,
+    ) -> int:
+        values = {
+            "cycle_at": _aware(cycle_at),
+            "check_name": check_name,
+            "ok": ok,
+            "duration_seconds": duration_seconds,
+            "error": None if error is None else error[:MAX_ERROR_CHARS],
+            "findings_count": findings_count,
+        }
+        with self._writer.begin() as conn:
+            run_id = conn.execute(check_runs.insert().values(values).returning(check_runs.c.id)).scalar_one()
+        return int(run_id)
+
+    def record_kpis(
+        self, at: datetime, kpis: Sequence[KpiValue], period_starts: Mapping[Period, date]
+    ) -> int:
+        """Store the KPIs whose (numerator, denominator) changed since their last stored row.
+
+        ``period_starts`` gives the start of the current month/quarter/year. Returns rows written.
+        """
+        at = _aware(at)
+        latest_input: dict[_KpiKey, tuple[float, float]] = {
+            (k.kpi, k.unit, k.period.value, period_starts[k.period]): (k.numerator, k.denominator)
+            for k in kpis
+        }
+        with self._writer.begin() as conn:
+            self._load_latest_kpis(conn, {(key[2], key[3]) for key in latest_input})
+            changed = {
+                key: value for key, value in latest_input.items() if self._kpi_latest.get(key) != value
+            }
+            if changed:
+                conn.execute(
+                    kpi_history.insert(),
+                    [
+                        {
+                            "recorded_at": at,
+                            "kpi": kpi,
+                            "unit": unit,
+                            "period": period,
+                            "period_start": start,
+                            "numerator": num,
+                            "denominator": den,
+                        }
+                        for (kpi, unit, period, start), (num, den) in changed.items()
+                    ],
+                )
+        self._kpi_latest.update(changed)
+        return len(changed)
+
+    def kpi_series(self, kpi: str, unit: str, period: Period, since: datetime) -> list[KpiPoint]:
+        """Stored values of one KPI recorded at or after ``since``, oldest first."""
+        k = kpi_history.c
+        query = (
+            sa.select(k.recorded_at, k.period_start, k.numerator, k.denominator)
+            .where(k.kpi == kpi, k.unit == unit, k.period == period.value, k.recorded_at >= _aware(since))
+            .order_by(k.id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            KpiPoint(
+                recorded_at=r.recorded_at,
+                period_start=r.period_start,
+                numerator=r.numerator,
+                denominator=r.denominator,
+            )
+            for r in rows
+        ]
+
+    def _load_latest_kpis(self, conn: Connection, groups: set[tuple[str, date]]) -> None:
+        """Fill the in-memory "last stored value" cache for (period, period_start) groups not yet read."""
+        missing = groups - self._kpi_loaded
+        if not missing:
+            return
+        k = kpi_history.c
+        in_groups = sa.or_(
+            *(sa.and_(k.period == period, k.period_start == start) for period, start in missing)
+        )
+        latest_ids = (
+            sa.select(sa.func.max(k.id)).where(in_groups).group_by(k.kpi, k.unit, k.period, k.period_start)
+        )
+        query = sa.select(k.kpi, k.unit, k.period, k.period_start, k.numerator, k.denominator).where(
+            k.id.in_(latest_ids.scalar_subquery())
+        )
+        for r in conn.execute(query):
+            self._kpi_latest[(r.kpi, r.unit, r.period, r.period_start)] = (r.numerator, r.denominator)
+        self._kpi_loaded |= missing
+
+    # --- findings ----------------------------------------------------------------------------
+
+    def sync_findings(self, at: datetime, current: Sequence[Finding]) -> FindingChanges:
+        """Make the stored open set equal to ``current`` and record what changed as events.
+
+        New key -> "opened"; stage differs -> "stage_changed"; open key absent from ``current`` ->
+        resolved_at set + "resolved"; a resolved key back in ``current`` -> "reopened".
+        Bulk statements only: one select of the open set, chunked look-ups, executemany writes.
+        """
+        at = _aware(at)
+        incoming = {f.key: f for f in current}
+        f = findings.c
+        with self._writer.begin() as conn:
+            open_rows = {
+                r.key: r
+                for r in conn.execute(
+                    sa.select(f.key, f.stage, f.severity, f.unit, f.due_at, f.facts).where(
+                        f.resolved_at.is_(None)
+                    )
+                )
+            }
+            not_open = [key for key in incoming if key not in open_rows]
+            known = set(_select_in(conn, sa.select(f.key), f.key, not_open))
+            opened = [incoming[key] for key in not_open if key not in known]
+            reopened = [incoming[key] for key in not_open if key in known]
+            gone = [key for key in open_rows if key not in incoming]
+            resolved = [_finding_of(r) for r in _select_in(conn, sa.select(findings), f.key, gone, rows=True)]
+            stage_changed: list[StageChange] = []
+            content_changed: list[Finding] = []
+            for key, row in open_rows.items():
+                finding = incoming.get(key)
+                if finding is None:
+                    continue
+                if row.stage != finding.stage.value:
+                    stage_changed.append(StageChange(previous_stage=Stage(row.stage), finding=finding))
+                    content_changed.append(finding)
+                elif _content_differs(row, finding):
+                    content_changed.append(finding)
+
+            if opened:
+                conn.execute(findings.insert(), [_row_of(x, at) | {"first_seen_at": at} for x in opened])
+            rewrite = [*reopened, *content_changed]
+            if rewrite:
+                conn.execute(
+                    findings.update().where(f.key == sa.bindparam("b_key")),
+                    [_row_of(x, at, for_update=True) for x in rewrite],
+                )
+            if gone:
+                conn.execute(
+                    findings.update()
+                    .where(f.key == sa.bindparam("b_key"))
+                    .values(resolved_at=sa.bindparam("b_at")),
+                    [{"b_key": key, "b_at": at} for key in gone],
+                )
+            conn.execute(findings.update().where(f.resolved_at.is_(None)).values(last_seen_at=at))
+            events = [
+                *(_event(x, at, "opened") for x in opened),
+                *(_event(x, at, "reopened") for x in reopened),
+                *(_event(c.finding, at, "stage_changed") for c in stage_changed),
+                *(_event(x, at, "resolved") for x in resolved),
+            ]
+            if events:
+                conn.execute(finding_events.insert(), events)
+        changes = FindingChanges(
+            opened=opened, reopened=reopened, stage_changed=stage_changed, resolved=resolved
+        )
+        log.info(
+            "findings_synced",
+            open=len(incoming),
+            opened=len(opened),
+            reopened=len(reopened),
+            stage_changed=len(stage_changed),
+            resolved=len(resolved),
+        )
+        return changes
+
+    def open_findings(self) -> list[Finding]:
+        query = sa.select(findings).where(findings.c.resolved_at.is_(None)).order_by(findings.c.key)
+        with self._engine.connect() as conn:
+            return [_finding_of(r) for r in conn.execute(query)]
+
+    def finding_events(self, key: str) -> list[FindingEventRecord]:
+        e = finding_events.c
+        query = sa.select(e.key, e.at, e.event, e.stage, e.severity).where(e.key == key).order_by(e.id)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            FindingEventRecord(
+                key=r.key, at=r.at, event=r.event, stage=Stage(r.stage), severity=Severity(r.severity)
+            )
+            for r in rows
+        ]
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("the state store needs aware datetimes")
+    return moment.astimezone(UTC)
+
+
+def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _select_in(
+    conn: Connection,
+    query: sa.Select[Any],
+    column: sa.ColumnElement[str],
+    keys: Sequence[str],
+    *,
+    rows: bool = False,
+) -> Iterable[Any]:
+    """Run ``query`` restricted to ``column IN keys`` in chunks; yields scalars, or rows if asked."""
+    for chunk in _chunks(keys):
+        result = conn.execute(query.where(column.in_(chunk)))
+        yield from (result.all() if rows else result.scalars())
+
+
+def _due_utc(finding: Finding) -> datetime | None:
+    if finding.due_at is None:
+        return None
+    return to_vn_aware(finding.due_at).astimezone(UTC)  # a naive due time is Vietnam time
+
+
+def _content_differs(row: Any, finding: Finding) -> bool:
+    return (
+        row.severity != finding.severity.value
+        or row.unit != finding.unit
+        or row.due_at != _due_utc(finding)
+        or row.facts != finding.facts
+    )
+
+
+def _row_of(finding: Finding, at: datetime, *, for_update: bool = False) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "check_name": finding.check,
+        "rule": finding.rule,
+        "subject_kind": finding.subject_kind.value,
+        "subject": finding.subject,
+        "unit": finding.unit,
+        "stage": finding.stage.value,
+        "severity": finding.severity.value,
+        "due_at": _due_utc(finding),
+        "facts": dict(finding.facts),
+        "last_seen_at": at,
+        "resolved_at": None,
+    }
+    row["b_key" if for_update else "key"] = finding.key
+    return row
+
+
+def _finding_of(row: Any) -> Finding:
+    return Finding(
+        check=row.check_name,
+        rule=row.rule,
+        subject_kind=SubjectKind(row.subject_kind),
+        subject=row.subject,
+        unit=row.unit,
+        stage=Stage(row.stage),
+        severity=Severity(row.severity),
+        due_at=None if row.due_at is None else row.due_at.astimezone(VN_TZ),
+        facts=row.facts,
+    )
+
+
+def _event(finding: Finding, at: datetime, event: FindingEventName) -> dict[str, Any]:
+    return {
+        "key": finding.key,
+        "at": at,
+        "event": event,
+        "stage": finding.stage.value,
+        "severity": finding.severity.value,
+    }

@@ -1,0 +1,118 @@
+"""The last good data of each source as Parquet files, written atomically, a few kept per source."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import polars as pl
+import structlog
+
+from monitor.schema import KEY_COLUMNS, TableName
+
+log = structlog.get_logger(__name__)
+
+KEEP_PER_SOURCE = 3
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SNAPSHOT_FILE = re.compile(r"^(\d{10})-[0-9a-f]{8}\.parquet$")
+
+
+class SnapshotStore:
+    """Files live in ``<data_dir>/snapshots/<source>/<sequence>-<random>.parquet``."""
+
+    def __init__(self, data_dir: Path, keep: int = KEEP_PER_SOURCE) -> None:
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        self._root = Path(data_dir) / "snapshots"
+        self._keep = keep
+
+    def save(self, source: str, frame: pl.DataFrame) -> Path:
+        """Write ``frame`` as the newest snapshot of ``source``; older ones beyond ``keep`` are pruned.
+
+        The file appears complete or not at all: written to a temporary name in the same folder,
+        flushed to disk, then renamed over (os.replace).
+        """
+        folder = self._folder(source)
+        folder.mkdir(parents=True, exist_ok=True)
+        existing = self.snapshots(source)
+        sequence = _sequence_of(existing[-1]) + 1 if existing else 1
+        target = folder / f"{sequence:010d}-{uuid.uuid4().hex[:8]}.parquet"
+        temp = folder / f".{target.name}.tmp"
+        try:
+            frame.write_parquet(temp)
+            _fsync_file(temp)
+            os.replace(temp, target)
+            _fsync_dir(folder)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        log.info("snapshot_saved", source=source, path=str(target), rows=frame.height)
+        self.prune(source)
+        return target
+
+    def load(self, path: Path) -> pl.DataFrame:
+        return pl.read_parquet(path)
+
+    def latest(self, source: str) -> Path | None:
+        files = self.snapshots(source)
+        return files[-1] if files else None
+
+    def snapshots(self, source: str) -> list[Path]:
+        """Complete snapshot files of ``source``, oldest first (temporary files are ignored)."""
+        folder = self._folder(source)
+        if not folder.is_dir():
+            return []
+        return sorted((p for p in folder.iterdir() if _SNAPSHOT_FILE.match(p.name)), key=_sequence_of)
+
+    def prune(self, source: str) -> list[Path]:
+        """Delete all but the newest ``keep`` snapshots of ``source``; returns the deleted paths."""
+        files = self.snapshots(source)
+        doomed = files[: max(0, len(files) - self._keep)]
+        for path in doomed:
+            path.unlink(missing_ok=True)
+        if doomed:
+            log.info("snapshots_pruned", source=source, deleted=len(doomed))
+        return doomed
+
+    @staticmethod
+    def merge_incremental(old: pl.DataFrame, new: pl.DataFrame, table: TableName) -> pl.DataFrame:
+        """Rows of ``new`` replace rows of ``old`` with the same natural key; other old rows stay.
+
+        Order: old rows in their order (replaced ones dropped), then the new rows.
+        """
+        keys = list(KEY_COLUMNS[table])
+        if old.is_empty():
+            return new.unique(subset=keys, keep="last", maintain_order=True)
+        combined = pl.concat([old, new], how="diagonal_relaxed")
+        return combined.unique(subset=keys, keep="last", maintain_order=True)
+
+    def _folder(self, source: str) -> Path:
+        if not _SOURCE_NAME.match(source):
+            raise ValueError(f"invalid source name for a snapshot folder: {source!r}")
+        return self._root / source
+
+
+def _sequence_of(path: Path) -> int:
+    match = _SNAPSHOT_FILE.match(path.name)
+    return int(match.group(1)) if match else 0
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # not every platform opens folders
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,56 @@
+"""Shared fixtures: real databases (SQLite in tmp_path, PostgreSQL on 127.0.0.1:5432)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import Engine
+
+from monitor.store.db import create_engine_for
+from monitor.store.migrations import CORE_MIGRATIONS, migrate
+
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards. Fails (never skips) without a server."""
+    name = f"tthc_test_{secrets.token_hex(6)}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True)
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            "PostgreSQL is not reachable at 127.0.0.1:5432 as user 'postgres' (trust auth); "
+            f"start it with `make services`. Driver said: {error}",
+            pytrace=False,
+        )
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty state database, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'state.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An Engine on a database migrated with CORE_MIGRATIONS."""
+    created = create_engine_for(db_url)
+    migrate(created, CORE_MIGRATIONS)
+    try:
+        yield created
+    finally:
+        created.dispose()
