@@ -202,11 +202,9 @@ def empty_table(table: TableName) -> pl.DataFrame:
 def conform(df: pl.DataFrame, table: TableName) -> pl.DataFrame:
     """Add missing canonical columns as nulls, cast to canonical types, drop the rest, fix order."""
     schema = SCHEMAS[table]
-    exprs = [
-        (pl.col(name).cast(dtype, strict=False) if name in df.columns else pl.lit(None, dtype=dtype)).alias(name)
-        for name, dtype in schema.items()
-    ]
-    return df.select(exprs)
+    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in df.columns]
+    widened = df.with_columns(missing) if missing else df  # with_columns keeps the row count
+    return widened.select(pl.col(name).cast(dtype, strict=False) for name, dtype in schema.items())
 
 
 def normalise_procedure_code(col: pl.Expr) -> pl.Expr:

@@ -1,0 +1,272 @@
+"""A paged HTTP JSON API (by default national-portal dossier records), polled incrementally."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+import requests
+import structlog
+from pydantic import BaseModel
+
+from monitor.contracts import FetchResult, SourceError, Unit
+from monitor.schema import TableName
+from monitor.sources.config import HttpJsonSourceSettings, MappingSettings
+from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
+from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
+from monitor.sources.mapping import map_frame
+from monitor.sources.parsing import parse_datetime
+
+log = structlog.get_logger(__name__)
+
+
+class HttpJsonCursor(BaseModel):
+    """Opaque to the caller: validators of the first page and the updated-since mark."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    updated_since: str | None = None
+
+
+def decode_json_cursor(cursor: str | None) -> HttpJsonCursor:
+    if not cursor:
+        return HttpJsonCursor()
+    try:
+        return HttpJsonCursor.model_validate_json(cursor)
+    except ValueError:
+        return HttpJsonCursor()
+
+
+def dig(document: Any, dotted: str) -> Any:
+    """``document["a"]["b"]`` for ``"a.b"``; KeyError when a step is missing."""
+    node = document
+    for step in dotted.split("."):
+        if not isinstance(node, Mapping) or step not in node:
+            raise KeyError(step)
+        node = node[step]
+    return node
+
+
+def effective_mapping(settings: HttpJsonSourceSettings) -> MappingSettings:
+    """Dossier sources default to the DVCQG preset when no mapping is configured."""
+    mapping = settings.mapping
+    if settings.table is TableName.DOSSIERS and mapping.preset == "none" and not mapping.columns:
+        return mapping.model_copy(update={"preset": "dvcqg_dossier"})
+    return mapping
+
+
+def records_frame(records: Sequence[Mapping[str, Any]], dvcqg: bool) -> pl.DataFrame:
+    """One page of records -> raw frame (DVCQG flattening, or nested objects as ``a.b`` text columns)."""
+    if dvcqg:
+        return flatten_dvcqg(records)
+    if not records:
+        return pl.DataFrame()
+    frame = pl.json_normalize(list(records), separator=".", infer_schema_length=None)
+    return frame.select(
+        pl.col(name).cast(pl.Utf8) for name, dtype in frame.schema.items() if not isinstance(dtype, pl.List | pl.Struct)
+    )
+
+
+def nested_schema(paths: Mapping[str, pl.DataType]) -> dict[str, pl.DataType] | None:
+    """Dotted paths -> a nested read schema (``{"a.b": T}`` -> ``{"a": Struct({"b": T})}``).
+
+    None when one path is a prefix of another (no single schema fits both).
+    """
+    tree: dict[str, Any] = {}
+    for dotted, dtype in paths.items():
+        node = tree
+        *parents, leaf = dotted.split(".")
+        for step in parents:
+            child = node.setdefault(step, {})
+            if not isinstance(child, dict):
+                return None
+            node = child
+        if leaf in node:
+            return None
+        node[leaf] = dtype
+
+    def build(node: dict[str, Any]) -> dict[str, pl.DataType]:
+        return {k: pl.Struct(build(v)) if isinstance(v, dict) else v for k, v in node.items()}
+
+    return build(tree)
+
+
+def _path_expr(dotted: str) -> pl.Expr:
+    first, *rest = dotted.split(".")
+    expr = pl.col(first)
+    for step in rest:
+        expr = expr.struct.field(step)
+    return expr
+
+
+def read_dvcqg_page(content: bytes, items_path: str, total_pages_path: str | None) -> tuple[pl.DataFrame, int | None] | None:
+    """Fast path: parse a DVCQG page with Polars' JSON reader straight into RECORD_SCHEMA.
+
+    Returns None when the page does not fit (malformed JSON, items missing or not a list of
+    records…); the caller then parses it with ``json`` to word a precise error. Unknown and
+    personal keys are not in the schema, so they are never materialised.
+    """
+    paths: dict[str, pl.DataType] = {items_path: pl.List(pl.Struct(RECORD_SCHEMA))}
+    if total_pages_path:
+        paths[total_pages_path] = pl.Utf8()
+    schema = nested_schema(paths)
+    if schema is None:
+        return None
+    try:
+        document = pl.read_json(io.BytesIO(content), schema=schema)
+        if document.height != 1:
+            return None
+        items = document.select(_path_expr(items_path).alias("items"))
+        if items["items"].null_count():
+            return None
+        if items["items"].list.len().item() == 0:
+            records = pl.DataFrame(schema=RECORD_SCHEMA)
+        else:
+            records = items.select(pl.col("items").explode()).unnest("items")
+        total_text = document.select(_path_expr(total_pages_path)).item() if total_pages_path else None
+    except pl.exceptions.PolarsError:
+        return None
+    total: int | None = None
+    if total_text is not None:
+        try:
+            total = int(float(total_text))
+        except ValueError:
+            total = None
+    return flatten_record_frame(records), total
+
+
+class HttpJsonSource:
+    """Paged GET of JSON records (see HttpJsonSourceSettings). Implements ``monitor.contracts.Source``."""
+
+    def __init__(self, settings: HttpJsonSourceSettings, units: Sequence[Unit]) -> None:
+        self.settings = settings
+        self.units = list(units)
+        self.name = settings.name
+        self.table: TableName = settings.table
+        self.interval_seconds = settings.interval_seconds
+        self.mapping = effective_mapping(settings)
+        self._dvcqg = self.mapping.preset == "dvcqg_dossier" and self.table is TableName.DOSSIERS
+        self._session = requests.Session()
+        self._policy = RetryPolicy(
+            timeout_seconds=settings.timeout_seconds,
+            retries=settings.retries,
+            backoff_seconds=settings.backoff_seconds,
+        )
+
+    def fetch(self, cursor: str | None, now: datetime) -> FetchResult:
+        s = self.settings
+        previous = decode_json_cursor(cursor)
+        params: dict[str, str | int] = {s.page_size_param: s.page_size}
+        incremental = bool(s.updated_since_param and previous.updated_since)
+        if s.updated_since_param and previous.updated_since:
+            params[s.updated_since_param] = previous.updated_since
+        frames: list[pl.DataFrame] = []
+        state = HttpJsonCursor(updated_since=previous.updated_since)
+        page, pages_read, total_pages = s.first_page, 0, None
+        while pages_read < s.max_pages:
+            headers = self._headers(previous if pages_read == 0 else None)
+            response = get_with_retries(
+                self._session, s.url, source=self.name, policy=self._policy, params={**params, s.page_param: page},
+                headers=headers,
+            )
+            if response.status_code == 304:
+                if pages_read == 0:
+                    log.info("source_not_modified", source=self.name)
+                    return FetchResult(table=self.table, frame=None, cursor=cursor, incremental=incremental)
+                raise SourceError(f"{redact_url(s.url)} page {page}: unexpected 304 Not Modified")
+            if pages_read == 0:
+                state.etag = response.headers.get("ETag")
+                state.last_modified = response.headers.get("Last-Modified")
+            frame, page_total = self._page(response, page)
+            total_pages = page_total if page_total is not None else total_pages
+            if frame.height:
+                frames.append(frame)
+            pages_read += 1
+            if total_pages is not None:
+                if pages_read >= total_pages:
+                    break
+            elif frame.height < s.page_size:
+                break
+            page += 1
+        else:
+            log.warning("source_max_pages_reached", source=self.name, max_pages=s.max_pages)
+
+        raw = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+        mapped = map_frame(raw, self.table, self.mapping, self.units)
+        state.updated_since = self._latest_update(raw) or previous.updated_since
+        if mapped.rejected_count:
+            reasons = sorted({r.reason for r in mapped.rejected})
+            log.warning("source_rows_rejected", source=self.name, count=mapped.rejected_count, reasons=reasons)
+        log.info(
+            "source_fetched",
+            source=self.name,
+            rows=mapped.frame.height,
+            rejected=mapped.rejected_count,
+            pages=pages_read,
+            incremental=incremental,
+        )
+        return FetchResult(
+            table=self.table,
+            frame=mapped.frame,
+            rejected=mapped.rejected,
+            rejected_count=mapped.rejected_count,
+            cursor=state.model_dump_json(),
+            incremental=incremental,
+        )
+
+    def _headers(self, conditional_from: HttpJsonCursor | None) -> dict[str, str]:
+        s = self.settings
+        headers = {name: value.get_secret_value() for name, value in s.headers.items()}
+        headers["Accept"] = "application/json"
+        if s.token is not None:
+            headers[s.auth_header] = f"{s.token_prefix}{s.token.get_secret_value()}"
+        if s.conditional and conditional_from is not None:
+            if conditional_from.etag:
+                headers["If-None-Match"] = conditional_from.etag
+            if conditional_from.last_modified:
+                headers["If-Modified-Since"] = conditional_from.last_modified
+        return headers
+
+    def _page(self, response: requests.Response, page: int) -> tuple[pl.DataFrame, int | None]:
+        """One page -> (raw frame, total pages if the page says so)."""
+        if self._dvcqg:
+            fast = read_dvcqg_page(response.content, self.settings.items_path, self.settings.total_pages_path)
+            if fast is not None:
+                return fast
+        items, total = self._items(response, page)
+        return records_frame(items, self._dvcqg), total
+
+    def _items(self, response: requests.Response, page: int) -> tuple[list[Mapping[str, Any]], int | None]:
+        where = f"{redact_url(self.settings.url)} page {page}"
+        try:
+            document = response.json()
+        except ValueError:
+            raise SourceError(f"{where}: malformed JSON (HTTP {response.status_code}, {len(response.content)} bytes)") from None
+        try:
+            items = dig(document, self.settings.items_path)
+        except KeyError as missing:
+            raise SourceError(f"{where}: items_path {self.settings.items_path!r} not found (missing {missing})") from None
+        if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
+            raise SourceError(f"{where}: {self.settings.items_path!r} is not a list of records")
+        total: int | None = None
+        if self.settings.total_pages_path:
+            try:
+                total = int(float(dig(document, self.settings.total_pages_path)))
+            except (KeyError, TypeError, ValueError):
+                total = None
+        return items, total
+
+    def _latest_update(self, raw: pl.DataFrame) -> str | None:
+        """The raw value of ``updated_at_field`` with the latest time, as the server wrote it."""
+        field = self.settings.updated_at_field
+        if raw.height == 0 or field not in raw.columns:
+            return None
+        parsed = parse_datetime(pl.col(field), raw.schema[field], self.mapping.date_formats, False)
+        latest = raw.select(pl.col(field).cast(pl.Utf8).str.strip_chars(), parsed.alias("__t")).drop_nulls("__t")
+        if latest.height == 0:
+            return None
+        value = latest.row(int(latest["__t"].arg_max() or 0))[0]
+        return str(value) if value is not None else None

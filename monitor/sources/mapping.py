@@ -1,0 +1,259 @@
+"""Raw export frame -> canonical table: rename headers, map values, parse, validate (column-wise).
+
+Only columns the mapping names reach the canonical frame; every other column (in particular
+the applicant's personal data: ChuHoSo, SoGiayToChuHoSo, SoDienThoai, Email, "Chủ hồ sơ"…) is
+dropped before any value is read, so it can appear neither in the output nor in a rejection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.contracts import RejectedRow, Unit
+from monitor.schema import (
+    DOSSIER_STATUS_VI,
+    REQUIRED_COLUMNS,
+    SCHEMAS,
+    TableName,
+    conform,
+    normalise_procedure_code,
+)
+from monitor.sources.config import MappingSettings
+from monitor.sources.dvcqg import DVCQG_COLUMNS
+from monitor.sources.parsing import (
+    apply_value_map,
+    as_text,
+    normalise_word,
+    parse_boolean,
+    parse_datetime,
+    parse_float,
+    parse_integer,
+    resolve_unit,
+    unit_lookup,
+)
+
+MAX_REJECTED_LISTED = 1000
+UNIT_FIELDS = frozenset({"unit", "lead_unit"})
+INTEGER_RANGES: dict[str, tuple[int, int]] = {"status": (1, 10), "national_status": (1, 10), "channel": (1, 3)}
+
+# iGate's own status words (DOMAIN.md §3) and the Vietnamese status names: accepted for
+# dossier status out of the box; ``mapping.values["status"]`` adds to and overrides them.
+IGATE_STATUS_WORDS: dict[str, int] = {
+    "receiving": 1,
+    "new": 2,
+    "denied": 3,
+    "processing": 4,
+    "waiting": 5,
+    "paying": 6,
+    "cancelled": 7,
+    "unresolved": 8,
+    "releasing": 9,
+    "done": 10,
+}
+DEFAULT_DOSSIER_STATUS_WORDS: dict[str, str | int | float | bool] = {
+    **IGATE_STATUS_WORDS,
+    **{name: code for code, name in DOSSIER_STATUS_VI.items()},
+}
+
+
+class MappedFrame(BaseModel):
+    """A canonical frame plus the rows that failed validation (list capped, count exact)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    frame: pl.DataFrame
+    rejected: list[RejectedRow] = Field(default_factory=list)
+    rejected_count: int = 0
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One validation rule: the export column it blames and why, in plain English."""
+
+    column: str
+    reason: str
+    value_col: str | None  # internal column holding the offending raw value
+
+
+def preset_columns(table: TableName, mapping: MappingSettings) -> dict[str, str]:
+    """Header -> canonical field, from the preset plus ``mapping.columns`` (which wins)."""
+    columns: dict[str, str] = {}
+    if mapping.preset in ("canonical", "dvcqg_dossier"):
+        columns.update({field: field for field in SCHEMAS[table]})
+    if mapping.preset == "dvcqg_dossier":
+        columns.update(DVCQG_COLUMNS)
+    columns.update(mapping.columns)
+    return columns
+
+
+def match_headers(headers: Sequence[str], table: TableName, mapping: MappingSettings) -> dict[str, str]:
+    """Canonical field -> the export header that feeds it (first match wins).
+
+    Headers are compared after stripping whitespace, case-insensitively and NFC-normalised.
+    """
+    wanted = {normalise_word(header): field for header, field in preset_columns(table, mapping).items()}
+    matched: dict[str, str] = {}
+    for header in headers:
+        field = wanted.get(normalise_word(header))
+        if field is not None and field not in matched:
+            matched[field] = header
+    return matched
+
+
+def map_frame(
+    raw: pl.DataFrame,
+    table: TableName,
+    mapping: MappingSettings,
+    units: Sequence[Unit],
+    *,
+    row_offset: int = 1,
+) -> MappedFrame:
+    """Map and validate ``raw`` into the canonical ``table``; bad rows are rejected, others load.
+
+    ``row_offset`` turns the 0-based data-row index into the row number reported in rejections
+    (1: first data row is row 1).
+    """
+    schema = SCHEMAS[table]
+    sources = match_headers(raw.columns, table, mapping)
+    values = _value_maps(table, mapping)
+    lookup = unit_lookup(units)
+    expected_headers = _expected_headers(table, mapping)
+
+    text_exprs: list[pl.Expr] = []
+    parsed_exprs: list[pl.Expr] = []
+    error_exprs: list[pl.Expr] = []
+    checks: list[_Check] = []
+
+    def add_check(mask: pl.Expr, column: str, reason: str, value_col: str | None) -> None:
+        error_exprs.append(pl.when(mask).then(pl.lit(len(checks), dtype=pl.Int32)))
+        checks.append(_Check(column=column, reason=reason, value_col=value_col))
+
+    for index, (field, target) in enumerate(schema.items()):
+        tcol = f"__t{index}"
+        dtype: pl.DataType
+        if field in mapping.constants:
+            header, dtype = f"(constant {field})", pl.Utf8()
+            text_exprs.append(pl.lit(_constant_text(mapping.constants[field]), dtype=pl.Utf8).alias(tcol))
+        elif field in sources:
+            header = sources[field]
+            dtype = raw.schema[header]
+            source = pl.col(header)
+            if field in values or dtype == pl.Utf8() or target == pl.Utf8():
+                source, dtype = apply_value_map(as_text(source, dtype), values.get(field, {})), pl.Utf8()
+            text_exprs.append(source.alias(tcol))
+        else:
+            if field in REQUIRED_COLUMNS[table]:
+                add_check(pl.lit(True), expected_headers.get(field, field), "required column is missing", None)
+            continue
+        given = pl.col(tcol).is_not_null()
+        parsed = _parse(field, target, pl.col(tcol), dtype, mapping, lookup)
+        parsed_exprs.append(parsed.alias(field))
+        add_check(given & pl.col(field).is_null(), header, _parse_reason(field, target), tcol)
+        if field in INTEGER_RANGES and target.is_integer():  # plan_tasks.status is the tracker's word
+            low, high = INTEGER_RANGES[field]
+            add_check(~pl.col(field).is_between(low, high), header, f"{field} must be {low}–{high}", tcol)
+        if field in REQUIRED_COLUMNS[table]:
+            add_check(~given, header, "required value is empty", tcol)
+
+    work = raw.lazy().with_row_index("__row").select("__row", *text_exprs).with_columns(parsed_exprs)
+    first_error = pl.min_horizontal(error_exprs) if error_exprs else pl.lit(None, dtype=pl.Int32)
+    work_df = work.with_columns(first_error.alias("__error")).collect()
+
+    good = _conform(work_df.filter(pl.col("__error").is_null()), table)
+    bad = work_df.filter(pl.col("__error").is_not_null())
+    rejected = _rejections(bad.head(MAX_REJECTED_LISTED), checks, row_offset)
+    return MappedFrame(frame=good, rejected=rejected, rejected_count=bad.height)
+
+
+def _conform(frame: pl.DataFrame, table: TableName) -> pl.DataFrame:
+    """``schema.conform`` that keeps the row count when no canonical column is present.
+
+    (A select of literals only yields one row, so missing columns are added first.)
+    """
+    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in SCHEMAS[table].items() if name not in frame.columns]
+    return conform(frame.with_columns(missing), table)
+
+
+def _parse(
+    field: str,
+    target: pl.DataType,
+    col: pl.Expr,
+    dtype: pl.DataType,
+    mapping: MappingSettings,
+    lookup: Mapping[str, str],
+) -> pl.Expr:
+    if target == pl.Utf8():
+        if field in UNIT_FIELDS:
+            return resolve_unit(col, lookup)
+        if field == "procedure_code":
+            return normalise_procedure_code(col)
+        return col
+    if isinstance(target, pl.Datetime):
+        return parse_datetime(col, dtype, mapping.date_formats, mapping.excel_serial_dates)
+    if target == pl.Boolean():
+        return parse_boolean(col, dtype, mapping.true_words, mapping.false_words)
+    if target.is_integer():
+        return parse_integer(col, dtype)
+    return parse_float(col, dtype)
+
+
+def _parse_reason(field: str, target: pl.DataType) -> str:
+    if target == pl.Utf8():
+        return "unknown unit (not a code, name or alias in settings.units)" if field in UNIT_FIELDS else "bad text"
+    if isinstance(target, pl.Datetime):
+        return "date/time does not match any accepted format"
+    if target == pl.Boolean():
+        return "not a yes/no value"
+    if target.is_integer():
+        return "not a whole number"
+    return "not a number"
+
+
+def _value_maps(table: TableName, mapping: MappingSettings) -> dict[str, dict[str, str | int | float | bool]]:
+    maps = {field: dict(words) for field, words in mapping.values.items()}
+    if table is TableName.DOSSIERS:
+        maps["status"] = {**DEFAULT_DOSSIER_STATUS_WORDS, **maps.get("status", {})}
+    return maps
+
+
+def _expected_headers(table: TableName, mapping: MappingSettings) -> dict[str, str]:
+    """Canonical field -> the first header configured for it (for "missing column" messages)."""
+    expected: dict[str, str] = {}
+    for header, field in mapping.columns.items():
+        expected.setdefault(field, header)
+    if mapping.preset == "dvcqg_dossier":
+        for header, field in DVCQG_COLUMNS.items():
+            expected.setdefault(field, header)
+    return expected
+
+
+def _constant_text(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _rejections(bad: pl.DataFrame, checks: Sequence[_Check], row_offset: int) -> list[RejectedRow]:
+    """RejectedRow objects for the (already capped) failing rows only."""
+    if bad.height == 0:
+        return []
+    value_exprs = [
+        pl.when(pl.col("__error") == i).then(pl.col(check.value_col).cast(pl.Utf8))
+        for i, check in enumerate(checks)
+        if check.value_col is not None and check.value_col in bad.columns
+    ]
+    value = pl.coalesce(value_exprs) if value_exprs else pl.lit(None, dtype=pl.Utf8)
+    small = bad.select(pl.col("__row"), pl.col("__error"), value.alias("__value"))
+    return [
+        RejectedRow(
+            row=int(row) + row_offset,
+            column=checks[error].column,
+            value=val,
+            reason=checks[error].reason,
+        )
+        for row, error, val in small.iter_rows()
+    ]

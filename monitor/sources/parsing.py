@@ -1,0 +1,161 @@
+"""Column-wise value parsers: text (or XLSX numbers/dates) -> canonical Polars types.
+
+Every function returns a Polars expression; nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+import polars as pl
+
+from monitor.contracts import Unit
+
+VN_ZONE = "Asia/Ho_Chi_Minh"
+EXCEL_EPOCH = datetime(1899, 12, 30)
+_SERIAL_PATTERN = r"^\d{1,6}(\.\d+)?$"  # 46065 or 46065.375; 8+ digit numbers are not serials
+
+
+def normalise_word(text: str) -> str:
+    """The key words are compared on: NFC, lower case, inner whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+def normalised_text(col: pl.Expr) -> pl.Expr:
+    """Same normalisation as :func:`normalise_word`, as an expression over a Utf8 column."""
+    return (
+        col.str.normalize("NFC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    )
+
+
+def as_text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Any raw column as stripped text; empty strings become null."""
+    if dtype.is_float():
+        # 3.0 -> "3", 46065.375 -> "46065.375": whole floats from XLSX must not carry ".0"
+        text = pl.when(col == col.floor()).then(col.cast(pl.Int64, strict=False).cast(pl.Utf8)).otherwise(
+            col.cast(pl.Utf8)
+        )
+    else:
+        text = col.cast(pl.Utf8, strict=False)
+    stripped = text.str.strip_chars()
+    return pl.when(stripped == "").then(pl.lit(None, dtype=pl.Utf8)).otherwise(stripped)
+
+
+def apply_value_map(text: pl.Expr, words: Mapping[str, str | int | float | bool]) -> pl.Expr:
+    """Replace the export's words (case/space/NFC-insensitive) by canonical values, as text.
+
+    Words that do not match are kept as they were, so the normal parser sees them.
+    """
+    if not words:
+        return text
+    keys = [normalise_word(k) for k in words]
+    values = [_value_text(v) for v in words.values()]
+    mapped = normalised_text(text).replace_strict(keys, values, default=None, return_dtype=pl.Utf8)
+    return pl.coalesce(mapped, text)
+
+
+def _value_text(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_datetime(col: pl.Expr, dtype: pl.DataType, formats: Sequence[str], excel_serial: bool) -> pl.Expr:
+    """Raw column -> naive Vietnam ``Datetime("us")``; null where nothing parses.
+
+    Text is tried against each strftime format (the first that parses wins); formats with an
+    offset (``%z``/``%:z``) yield aware times converted to Vietnam time; a trailing ``Z`` is
+    read as UTC. Numbers (or numeric text) are Excel serial dates when ``excel_serial``.
+    """
+    target = pl.Datetime("us")
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            return col.dt.convert_time_zone(VN_ZONE).dt.replace_time_zone(None).cast(target)
+        return col.cast(target)
+    if dtype == pl.Date():
+        return col.cast(target)
+    if dtype.is_numeric():
+        return excel_serial_to_datetime(col.cast(pl.Float64)) if excel_serial else pl.lit(None, dtype=target)
+    text = as_text(col, dtype)
+    iso_z = text.str.replace(r"Z$", "+00:00")
+    candidates: list[pl.Expr] = []
+    for fmt in formats:
+        if "%z" in fmt or "%:z" in fmt or "%#z" in fmt:
+            candidates.append(
+                iso_z.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False)
+                .dt.convert_time_zone(VN_ZONE)
+                .dt.replace_time_zone(None)
+            )
+        else:
+            candidates.append(text.str.strptime(target, fmt, strict=False))
+    if excel_serial:
+        serial = pl.when(text.str.contains(_SERIAL_PATTERN)).then(text.cast(pl.Float64, strict=False))
+        candidates.append(excel_serial_to_datetime(serial))
+    if not candidates:
+        return pl.lit(None, dtype=target)
+    return pl.coalesce(candidates)
+
+
+def excel_serial_to_datetime(serial: pl.Expr) -> pl.Expr:
+    """Excel serial day numbers (1900 system, e.g. 46065.375) -> naive datetime, to the second.
+
+    Excel stores times as binary fractions of a day, so 05:12:31 reads back as 05:12:31.000003;
+    rounding to whole seconds gives the time the clerk typed.
+    """
+    micros = ((serial * 86_400).round(0) * 1_000_000).cast(pl.Int64, strict=False)
+    return pl.lit(EXCEL_EPOCH, dtype=pl.Datetime("us")) + pl.duration(microseconds=micros)
+
+
+def parse_integer(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Raw column -> Int64 (``3``, ``3.0`` and ``" 3 "`` are 3); null where it does not parse."""
+    if dtype.is_integer():
+        return col.cast(pl.Int64)
+    as_float = parse_float(col, dtype)
+    return pl.when(as_float == as_float.floor()).then(as_float.cast(pl.Int64, strict=False))
+
+
+def parse_float(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Raw column -> Float64; a decimal comma (``2,5``) is accepted."""
+    if dtype.is_numeric():
+        return col.cast(pl.Float64)
+    text = as_text(col, dtype)
+    return text.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+
+
+def parse_boolean(col: pl.Expr, dtype: pl.DataType, true_words: Iterable[str], false_words: Iterable[str]) -> pl.Expr:
+    """Raw column -> Boolean through the configured yes/no words; null where no word matches.
+
+    An empty cell is False when ``""`` is one of the false words (the default), else null.
+    """
+    if dtype == pl.Boolean():
+        return col
+    text = as_text(col, dtype)
+    key = normalised_text(text)
+    trues = sorted({normalise_word(w) for w in true_words})
+    falses = sorted({normalise_word(w) for w in false_words} - set(trues))
+    parsed = pl.when(key.is_in(trues)).then(pl.lit(True)).when(key.is_in(falses)).then(pl.lit(False))
+    if "" in falses:
+        return pl.when(text.is_null()).then(pl.lit(False)).otherwise(parsed)
+    return parsed
+
+
+def unit_lookup(units: Sequence[Unit]) -> dict[str, str]:
+    """Normalised code / name / alias -> unit code."""
+    lookup: dict[str, str] = {}
+    for unit in units:
+        for word in (*unit.aliases, unit.name, unit.code):  # the code wins over a clashing alias
+            lookup[normalise_word(word)] = unit.code
+    return lookup
+
+
+def resolve_unit(text: pl.Expr, lookup: Mapping[str, str]) -> pl.Expr:
+    """Text -> unit code through ``lookup``; null where the unit is unknown."""
+    if not lookup:
+        return text
+    return normalised_text(text).replace_strict(
+        list(lookup), list(lookup.values()), default=None, return_dtype=pl.Utf8
+    )

@@ -1,0 +1,207 @@
+"""CSV / XLSX exports from a local path, a glob or an HTTP(S) URL."""
+
+from __future__ import annotations
+
+import glob
+import io
+import json
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import requests
+import structlog
+from pydantic import BaseModel
+
+from monitor.contracts import FetchResult, SourceError, Unit
+from monitor.schema import TableName
+from monitor.sources.config import TabularSourceSettings
+from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
+from monitor.sources.mapping import map_frame, match_headers, preset_columns
+
+log = structlog.get_logger(__name__)
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_GLOB_CHARS = frozenset("*?[")
+
+
+class FileStamp(BaseModel):
+    path: str
+    mtime_ns: int
+    size: int
+
+
+class TabularCursor(BaseModel):
+    """What the next poll compares against: local file stamps or HTTP validators."""
+
+    files: list[FileStamp] = []
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def decode_cursor(cursor: str | None) -> TabularCursor:
+    if not cursor:
+        return TabularCursor()
+    try:
+        return TabularCursor.model_validate_json(cursor)
+    except ValueError:
+        return TabularCursor()  # a cursor from another version: poll unconditionally
+
+
+class TabularSource:
+    """A CSV or XLSX export (see TabularSourceSettings). Implements ``monitor.contracts.Source``."""
+
+    def __init__(self, settings: TabularSourceSettings, units: Sequence[Unit]) -> None:
+        self.settings = settings
+        self.units = list(units)
+        self.name = settings.name
+        self.table: TableName = settings.table
+        self.interval_seconds = settings.interval_seconds
+        self._session = requests.Session()
+
+    def fetch(self, cursor: str | None, now: datetime) -> FetchResult:
+        previous = decode_cursor(cursor)
+        if self.settings.url is not None:
+            loaded = self._fetch_url(self.settings.url, previous)
+        else:
+            loaded = self._fetch_files(self.settings.path or "", previous)
+        blobs, state = loaded
+        if blobs is None:
+            log.info("source_not_modified", source=self.name)
+            return FetchResult(table=self.table, frame=None, cursor=cursor)
+        frames = [self._read(data, origin) for origin, data in blobs]
+        raw = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+        self._require_known_headers(raw.columns, ", ".join(origin for origin, _ in blobs))
+        mapped = map_frame(raw, self.table, self.settings.mapping, self.units)
+        if mapped.rejected_count:
+            reasons = sorted({r.reason for r in mapped.rejected})
+            log.warning("source_rows_rejected", source=self.name, count=mapped.rejected_count, reasons=reasons)
+        log.info(
+            "source_fetched",
+            source=self.name,
+            rows=mapped.frame.height,
+            rejected=mapped.rejected_count,
+            files=len(blobs),
+        )
+        return FetchResult(
+            table=self.table,
+            frame=mapped.frame,
+            rejected=mapped.rejected,
+            rejected_count=mapped.rejected_count,
+            cursor=state.model_dump_json(),
+        )
+
+    # -- locations -------------------------------------------------------------------------
+
+    def _fetch_files(self, pattern: str, previous: TabularCursor) -> tuple[list[tuple[str, bytes]] | None, TabularCursor]:
+        paths = self._select_paths(pattern)
+        stamps: list[FileStamp] = []
+        for path in paths:
+            try:
+                stat = os.stat(path)
+            except OSError as error:
+                raise SourceError(f"cannot read {path}: {error.strerror}") from None
+            stamps.append(FileStamp(path=path, mtime_ns=stat.st_mtime_ns, size=stat.st_size))
+        state = TabularCursor(files=stamps)
+        if previous.files and previous.files == stamps:
+            return None, state
+        blobs: list[tuple[str, bytes]] = []
+        for path in paths:
+            try:
+                blobs.append((path, Path(path).read_bytes()))
+            except OSError as error:
+                raise SourceError(f"cannot read {path}: {error.strerror}") from None
+        return blobs, state
+
+    def _select_paths(self, pattern: str) -> list[str]:
+        if not _GLOB_CHARS.intersection(pattern):
+            if not os.path.isfile(pattern):
+                raise SourceError(f"export file not found: {pattern}")
+            return [pattern]
+        matches = [p for p in glob.glob(pattern) if os.path.isfile(p)]
+        if not matches:
+            raise SourceError(f"no file matches {pattern}")
+        if self.settings.combine_files:
+            return sorted(matches)
+        return [max(matches, key=lambda p: (os.stat(p).st_mtime_ns, p))]
+
+    def _fetch_url(self, url: str, previous: TabularCursor) -> tuple[list[tuple[str, bytes]] | None, TabularCursor]:
+        headers = {name: value.get_secret_value() for name, value in self.settings.headers.items()}
+        if previous.etag:
+            headers["If-None-Match"] = previous.etag
+        if previous.last_modified:
+            headers["If-Modified-Since"] = previous.last_modified
+        policy = RetryPolicy(
+            timeout_seconds=self.settings.timeout_seconds,
+            retries=self.settings.retries,
+            backoff_seconds=self.settings.backoff_seconds,
+        )
+        response = get_with_retries(self._session, url, source=self.name, policy=policy, headers=headers)
+        if response.status_code == 304:
+            return None, previous
+        state = TabularCursor(etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"))
+        return [(redact_url(url), response.content)], state
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _read(self, data: bytes, origin: str) -> pl.DataFrame:
+        kind = self.settings.format
+        if kind == "auto":
+            kind = "xlsx" if data.startswith(_XLSX_MAGIC) else "csv"
+        try:
+            return self._read_xlsx(data, origin) if kind == "xlsx" else self._read_csv(data)
+        except SourceError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any reader failure (polars, calamine, codecs) is a bad file
+            detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise SourceError(f"cannot read {origin} as {kind}: {detail}") from None
+
+    def _read_csv(self, data: bytes) -> pl.DataFrame:
+        encoding = self.settings.encoding.lower().replace("_", "-")
+        if encoding in ("utf-8", "utf8", "utf-8-sig"):
+            if data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+        else:
+            data = data.decode(encoding).encode("utf-8")
+        return pl.read_csv(
+            io.BytesIO(data),
+            infer_schema=False,
+            separator=self.settings.delimiter,
+            skip_rows=self.settings.header_row,
+            truncate_ragged_lines=True,
+        )
+
+    def _read_xlsx(self, data: bytes, origin: str) -> pl.DataFrame:
+        sheet = self.settings.sheet
+        options = {"header_row": self.settings.header_row}
+        try:
+            if isinstance(sheet, str):
+                frame = pl.read_excel(data, engine="calamine", sheet_name=sheet, infer_schema_length=0, read_options=options)
+            else:
+                sheet_id = (sheet or 0) + 1
+                frame = pl.read_excel(data, engine="calamine", sheet_id=sheet_id, infer_schema_length=0, read_options=options)
+        except Exception as error:  # noqa: BLE001 - fastexcel raises its own types
+            if sheet is None or "sheet" not in str(error).lower():
+                raise
+            raise SourceError(f"{origin}: sheet {sheet!r} not found; sheets: {', '.join(_sheet_names(data))}") from None
+        return frame
+
+    def _require_known_headers(self, headers: Sequence[str], origin: str) -> None:
+        if match_headers(headers, self.table, self.settings.mapping):
+            return
+        expected = sorted(preset_columns(self.table, self.settings.mapping))
+        raise SourceError(
+            f"{origin}: no column matches the mapping; expected some of: {json.dumps(expected, ensure_ascii=False)}; "
+            f"found: {json.dumps(list(headers), ensure_ascii=False)}"
+        )
+
+
+def _sheet_names(data: bytes) -> list[str]:
+    import fastexcel
+
+    try:
+        return list(fastexcel.read_excel(data).sheet_names)
+    except Exception:  # noqa: BLE001 - only used to word an error message
+        return []
