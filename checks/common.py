@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import polars as pl
 
-from monitor.contracts import KpiValue, Period
+from monitor.contracts import Finding, KpiValue, Period, Severity, Stage, SubjectKind
 
 ALL_UNITS = "ALL"  # the department as a whole
 
@@ -74,3 +74,69 @@ def count_by(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple[str, ...], 
         return {}
     grouped = frame.group_by([pl.col(k).cast(pl.Utf8) for k in keys]).len()
     return {tuple(str(v) for v in row[:-1]): int(row[-1]) for row in grouped.iter_rows()}
+
+
+KPI_LABELS_VI: dict[str, str] = {
+    "dossier_on_time": "Tỷ lệ hồ sơ giải quyết đúng hạn",
+    "dossier_synced": "Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
+    "catalog_synced": "Tỷ lệ TTHC trên hệ thống tỉnh đồng bộ với CSDL quốc gia",
+    "procedure_published": "Tỷ lệ TTHC được công khai",
+    "procedure_complete": "Tỷ lệ TTHC công khai đầy đủ thành phần",
+    "dossier_digitised": "Tỷ lệ hồ sơ được số hóa",
+    "result_electronic": "Tỷ lệ kết quả giải quyết được cấp bản điện tử",
+    "data_reused": "Tỷ lệ dữ liệu số hóa được tái sử dụng",
+    "dossier_online": "Tỷ lệ hồ sơ trực tuyến",
+    "procedure_online": "Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến",
+    "procedure_full_online": "Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến toàn trình",
+    "procedure_online_payment": "Tỷ lệ TTHC có phí, lệ phí được thanh toán trực tuyến",
+    "dossier_paid_online": "Tỷ lệ hồ sơ thanh toán trực tuyến",
+    "procedure_postal": "Tỷ lệ TTHC tiếp nhận, trả kết quả qua dịch vụ bưu chính công ích",
+    "late_with_apology": "Tỷ lệ hồ sơ trễ hạn có văn bản xin lỗi",
+    "feedback_on_time": "Tỷ lệ phản ánh, kiến nghị được xử lý đúng hạn",
+    "feedback_published": "Tỷ lệ phản ánh, kiến nghị được công khai kết quả",
+    "processing_time_cut": "Tỷ lệ cắt giảm thời gian giải quyết",
+}
+
+
+def kpi_below_target_findings(
+    kpis: Sequence[KpiValue],
+    targets: Mapping[str, float],
+    check: str,
+    *,
+    period: Period = Period.YEAR,
+    include_department: bool = False,
+) -> list[Finding]:
+    """One ``kpi_below_target`` finding per unit whose ``period`` ratio is below its KPI's target.
+
+    A KPI without a target, or a unit with no data (denominator 0), yields nothing: no data is not
+    a failure. The department row ("ALL") is skipped unless ``include_department``.
+    """
+    findings: list[Finding] = []
+    for value in kpis:
+        target = targets.get(value.kpi)
+        ratio = value.ratio
+        if value.period is not period or target is None or ratio is None or ratio >= target:
+            continue
+        if value.unit == ALL_UNITS and not include_department:
+            continue
+        findings.append(
+            Finding(
+                check=check,
+                rule="kpi_below_target",
+                subject_kind=SubjectKind.UNIT,
+                subject=f"{value.unit}/{value.kpi}",
+                unit=value.unit,
+                stage=Stage.OPEN,
+                severity=Severity.WARNING,
+                facts={
+                    "kpi": value.kpi,
+                    "kpi_label": KPI_LABELS_VI.get(value.kpi, value.kpi),
+                    "period": value.period.value,
+                    "ratio": round(ratio, 4),
+                    "target": target,
+                    "numerator": value.numerator,
+                    "denominator": value.denominator,
+                },
+            )
+        )
+    return findings

@@ -1,0 +1,240 @@
+"""DeadlinesCheck: open dossiers against their due time, outcomes, apologies, supplements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from checks.common import count_by, in_period, ratio_kpis
+from checks.deadline_rules import OPEN_STAGES, OUTCOMES, DeadlineSettings, classify_dossiers
+from checks.facts import report_units
+from monitor.contracts import (
+    CheckResult,
+    Finding,
+    KpiValue,
+    MetricSample,
+    MetricSpec,
+    Period,
+    Severity,
+    Stage,
+    SubjectKind,
+    Tables,
+)
+from monitor.schema import VN_DATETIME
+from monitor.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
+
+if TYPE_CHECKING:
+    from checks.settings import ChecksSettings
+    from monitor.calendar import WorkingCalendar
+
+__all__ = ["DeadlineSettings", "DeadlinesCheck", "classify_dossiers"]
+
+DOSSIERS_OPEN = MetricSpec(
+    name="tthc_dossiers_open", help="Open dossiers by deadline stage.", labels=("unit", "stage")
+)
+DOSSIERS_FINISHED = MetricSpec(
+    name="tthc_dossiers_finished",
+    help="Dossiers closed in the current period by outcome against their due time.",
+    labels=("unit", "outcome", "period"),
+)
+DOSSIERS_OVERDUE_WITHOUT_APOLOGY = MetricSpec(
+    name="tthc_dossiers_overdue_without_apology",
+    help="Open overdue dossiers with no apology letter issued.",
+    labels=("unit",),
+)
+DOSSIER_NEXT_DUE = MetricSpec(
+    name="tthc_dossier_next_due_timestamp_seconds",
+    help="Nearest future due time among open dossiers (Unix seconds; 0 when none).",
+    labels=("unit",),
+)
+METRICS: tuple[MetricSpec, ...] = (DOSSIERS_OPEN, DOSSIERS_FINISHED, DOSSIERS_OVERDUE_WITHOUT_APOLOGY, DOSSIER_NEXT_DUE)
+PERIODS: tuple[Period, ...] = (Period.MONTH, Period.QUARTER, Period.YEAR)
+NAME = "deadlines"
+
+
+class DeadlinesCheck:
+    name: str = NAME
+
+    def run(
+        self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings
+    ) -> CheckResult:
+        now_naive = to_vn_naive(now)
+        rules = settings.deadlines
+        frame = classify_dossiers(tables.dossiers, tables.procedures, calendar, now_naive, rules)
+        units = report_units(settings.units, frame["unit"], tables.procedures["unit"])
+        return CheckResult(
+            check=NAME,
+            kpis=dossier_kpis(frame, tables.procedures, units, now_naive, rules),
+            findings=dossier_findings(frame, now_naive, rules),
+            samples=dossier_samples(frame, units, now_naive),
+        )
+
+
+def dossier_kpis(
+    frame: pl.DataFrame, procedures: pl.DataFrame, units: Sequence[str], now_naive: datetime, rules: DeadlineSettings
+) -> list[KpiValue]:
+    """dossier_on_time, late_with_apology, dossier_online (dossiers) and processing_time_cut (catalog)."""
+    overdue = (pl.col("stage") == "overdue").fill_null(False)
+    # A dossier is judged when it closes; an open overdue one (if counted) when its due time passed.
+    kpi_frame = frame.with_columns(
+        pl.when(pl.col("outcome").is_not_null())
+        .then(pl.col("closed_at"))
+        .when(overdue)
+        .then(pl.col("effective_due_at"))
+        .otherwise(pl.lit(None, dtype=VN_DATETIME))
+        .alias("_judged_at")
+    )
+    judged = pl.col("outcome").is_not_null() | (overdue & pl.lit(rules.on_time_counts_open_overdue))
+    kpis = ratio_kpis(
+        kpi_frame,
+        kpi="dossier_on_time",
+        numerator=pl.col("outcome").is_in(("early", "on_time")),
+        denominator=judged,
+        units=units,
+        now_naive=now_naive,
+        time_col="_judged_at",
+    )
+    kpis += ratio_kpis(
+        kpi_frame,
+        kpi="late_with_apology",
+        numerator=pl.col("apology_state") == "ok",
+        denominator=pl.col("is_late"),
+        units=units,
+        now_naive=now_naive,
+        time_col="_judged_at",
+    )
+    kpis += ratio_kpis(
+        frame,
+        kpi="dossier_online",
+        numerator=pl.col("channel") == 2,
+        denominator=pl.col("received_at").is_not_null(),
+        units=units,
+        now_naive=now_naive,
+        time_col="received_at",
+    )
+    catalog = (
+        procedures.sort(pl.col("catalog") != "provincial")
+        .unique("procedure_code", keep="first", maintain_order=True)
+    )
+    legal = pl.col("legal_time_limit_value")
+    kpis += ratio_kpis(
+        catalog,
+        kpi="processing_time_cut",
+        numerator=pl.col("time_limit_value") <= (1.0 - rules.processing_time_cut) * legal,
+        denominator=(legal > 0) & pl.col("time_limit_value").is_not_null(),
+        units=units,
+        now_naive=now_naive,
+        time_col=None,
+    )
+    return kpis
+
+
+def dossier_samples(frame: pl.DataFrame, units: Sequence[str], now_naive: datetime) -> list[MetricSample]:
+    """Every unit × stage / outcome × period is exported, zero when empty, so series never vanish."""
+    open_frame = frame.filter(pl.col("is_open"))
+    open_counts = count_by(open_frame, ("unit", "stage"))
+    samples = [
+        DOSSIERS_OPEN.sample(open_counts.get((unit, stage), 0), unit=unit, stage=stage)
+        for unit in units
+        for stage in OPEN_STAGES
+    ]
+    for period in PERIODS:
+        closed = frame.filter(pl.col("outcome").is_not_null() & in_period("closed_at", now_naive, period))
+        counts = count_by(closed, ("unit", "outcome"))
+        samples += [
+            DOSSIERS_FINISHED.sample(counts.get((unit, outcome), 0), unit=unit, outcome=outcome, period=period.value)
+            for unit in units
+            for outcome in OUTCOMES
+        ]
+    missing = count_by(
+        open_frame.filter((pl.col("stage") == "overdue") & pl.col("apology_at").is_null()), ("unit",)
+    )
+    samples += [DOSSIERS_OVERDUE_WITHOUT_APOLOGY.sample(missing.get((unit,), 0), unit=unit) for unit in units]
+    next_due = (
+        open_frame.filter(pl.col("effective_due_at") >= pl.lit(now_naive, dtype=VN_DATETIME))
+        .group_by("unit")
+        .agg(pl.col("effective_due_at").min())
+    )
+    nearest: dict[str, datetime] = dict(next_due.iter_rows())
+    samples += [
+        DOSSIER_NEXT_DUE.sample(vn_naive_to_epoch(nearest[unit]) if unit in nearest else 0.0, unit=unit)
+        for unit in units
+    ]
+    return samples
+
+
+def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSettings) -> list[Finding]:
+    """Findings for the problem rows only: filtered and formatted column-wise, then one object per hit."""
+    recent = pl.col("closed_at") >= pl.lit(now_naive - timedelta(days=rules.breach_lookback_days))
+    relevant = (pl.col("is_open") | recent).fill_null(False)
+    stage_rules = {
+        "upcoming": ("dossier_upcoming", Stage.UPCOMING, Severity.WARNING),
+        "due_today": ("dossier_due_today", Stage.DUE_TODAY, Severity.WARNING),
+        "overdue": ("dossier_overdue", Stage.OVERDUE, Severity.CRITICAL),
+    }
+    apology_rules = {"missing": "apology_missing", "late": "apology_late", "moved_twice": "due_moved_twice"}
+    repeated = pl.col("supplement_count").fill_null(0) >= rules.supplement_warning_count
+    problems = frame.filter(
+        relevant
+        & (
+            pl.col("stage").is_in(list(stage_rules)) | pl.col("apology_state").is_in(list(apology_rules)) | repeated
+        ).fill_null(False)
+    )
+    supplement_severity = Severity.WARNING if rules.multiple_supplements_late else Severity.INFO
+    facts_frame = _facts_frame(problems)
+    findings: list[Finding] = []
+    for row, facts in zip(problems.iter_rows(named=True), facts_frame.iter_rows(named=True), strict=True):
+        hits: list[tuple[str, Stage, Severity]] = []
+        if row["stage"] in stage_rules:
+            hits.append(stage_rules[row["stage"]])
+        if row["apology_state"] in apology_rules:
+            hits.append((apology_rules[row["apology_state"]], Stage.BREACH, Severity.CRITICAL))
+        if (row["supplement_count"] or 0) >= rules.supplement_warning_count:
+            hits.append(("supplement_repeated", Stage.OPEN, supplement_severity))
+        due = row["effective_due_at"]
+        due_aware = to_vn_aware(due) if due is not None else None
+        # model_construct: every field is built here from typed columns, validation would only cost time.
+        findings += [
+            Finding.model_construct(
+                check=NAME,
+                rule=rule,
+                subject_kind=SubjectKind.DOSSIER,
+                subject=str(row["dossier_code"]),
+                unit=str(row["unit"]),
+                stage=stage,
+                severity=severity,
+                due_at=due_aware,
+                facts=facts,
+            )
+            for rule, stage, severity in hits
+        ]
+    return findings
+
+
+def _facts_frame(problems: pl.DataFrame) -> pl.DataFrame:
+    """What a Vietnamese message needs about each problem dossier, formatted column-wise. Never applicant data."""
+    left = pl.col("working_days_left").round(2)
+    return problems.select(
+        pl.col("procedure_code"),
+        pl.col("procedure_name"),
+        _vn_time("received_at").alias("received_at"),
+        _vn_time("effective_due_at").alias("due_at"),
+        left.alias("working_days_left"),
+        pl.when(left < 0).then(-left).alias("working_days_overdue"),
+        _vn_time("apology_deadline_at").alias("apology_deadline"),
+        _vn_time("apology_at").alias("apology_at"),
+        pl.col("apology_state"),
+        _vn_time("extended_due_at").alias("extended_due_at"),
+        pl.col("due_extension_count").fill_null(0).cast(pl.Int64),
+        pl.col("supplement_count").fill_null(0).cast(pl.Int64),
+        _vn_time("closed_at").alias("closed_at"),
+        pl.col("outcome"),
+    )
+
+
+def _vn_time(column: str) -> pl.Expr:
+    """Naive Vietnam time as staff read it (dd/mm/yyyy HH:MM), like checks.facts.format_vn_time."""
+    return pl.col(column).dt.strftime("%d/%m/%Y %H:%M")

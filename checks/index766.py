@@ -1,0 +1,454 @@
+"""Estimate of the national service-quality index (Decision 766/QĐ-TTg) per unit and for the department.
+
+Six groups, 100 points (DOMAIN.md §6). Each indicator keeps its numerator, denominator and
+maximum; its points are ``max × min(1, ratio / full_at)`` (``full_at`` = 1 where no threshold
+applies). Rules, stated once and applied to every indicator (see docs/CHECKS.md):
+
+* **No data is not zero.** A denominator of 0 means nothing could fail: the indicator gets its
+  full points with status ``no_data`` (DOMAIN: "no feedback means full points").
+* **UNSURE indicators** (formula not known from public sources) are, per settings, either
+  ``assumed`` (computed from a documented proxy), given a ``manual`` ratio read off the portal, or
+  ``not_measurable``: then their points AND their maximum are left out of the estimate, so the
+  score is ``points / measurable maximum`` and the maxima exported per group shrink accordingly.
+
+The department ("ALL") is computed from summed numerators and denominators, not summed points.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from checks.common import ALL_UNITS, in_period
+from checks.deadline_rules import classify_dossiers
+from checks.digitisation import finished_time, received_time
+from checks.facts import report_units
+from checks.feedback import classify_feedback
+from checks.online import reference_procedures
+from checks.publication import procedure_overview, publication_timing
+from checks.sync import received_dossiers
+from monitor.contracts import (
+    CheckResult,
+    FactValue,
+    Finding,
+    MetricSample,
+    MetricSpec,
+    Period,
+    Severity,
+    Stage,
+    SubjectKind,
+    Tables,
+)
+from monitor.schema import FINISHED_STATUSES
+from monitor.timeutil import to_vn_naive
+
+if TYPE_CHECKING:
+    from checks.settings import ChecksSettings
+    from monitor.calendar import WorkingCalendar
+
+CHECK_NAME = "index766"
+GROUPS: tuple[str, ...] = ("transparency", "progress", "online_service", "online_payment", "digitisation", "satisfaction")
+TOTAL = "total"
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    group: str
+    max_points: float
+    label_vi: str
+    unsure: bool = False  # formula not known: assumed / manual / not measurable per settings
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator(key="publication_on_time", group="transparency", max_points=6, label_vi="Công bố TTHC đúng hạn"),
+    Indicator(key="public_on_time", group="transparency", max_points=4, label_vi="Công khai TTHC trên CSDL quốc gia đúng hạn"),
+    Indicator(key="procedure_complete", group="transparency", max_points=2, label_vi="TTHC công khai đầy đủ thành phần"),
+    Indicator(key="dossier_synced", group="transparency", max_points=6, label_vi="Hồ sơ đồng bộ lên Cổng DVCQG"),
+    Indicator(key="dossier_on_time", group="progress", max_points=20, label_vi="Hồ sơ giải quyết trước hạn, đúng hạn"),
+    Indicator(key="online_dossiers", group="online_service", max_points=12, label_vi="Hồ sơ trực tuyến", unsure=True),
+    Indicator(key="procedure_online_payment", group="online_payment", max_points=2, label_vi="TTHC có phí cung cấp thanh toán trực tuyến"),
+    Indicator(key="procedure_paid_online", group="online_payment", max_points=2, label_vi="TTHC có phát sinh thanh toán trực tuyến"),
+    Indicator(key="dossier_paid_online", group="online_payment", max_points=6, label_vi="Hồ sơ thanh toán trực tuyến"),
+    Indicator(key="result_electronic", group="digitisation", max_points=6, label_vi="Kết quả giải quyết điện tử"),
+    Indicator(key="dossier_digitised", group="digitisation", max_points=4, label_vi="Số hóa thành phần hồ sơ"),
+    Indicator(key="data_reused", group="digitisation", max_points=2, label_vi="Tái sử dụng dữ liệu số hóa"),
+    Indicator(key="personal_data_store", group="digitisation", max_points=4, label_vi="Kết nối Kho quản lý dữ liệu điện tử của cá nhân, tổ chức", unsure=True),
+    Indicator(key="population_data", group="digitisation", max_points=2, label_vi="Khai thác dữ liệu dân cư", unsure=True),
+    Indicator(key="certified_ecopies", group="digitisation", max_points=2, label_vi="Chứng thực bản sao điện tử", unsure=True),
+    Indicator(key="digitisation_unlisted", group="digitisation", max_points=2, label_vi="Chỉ tiêu số hóa khác (chưa xác định)", unsure=True),
+    Indicator(key="feedback_on_time", group="satisfaction", max_points=6, label_vi="Xử lý phản ánh, kiến nghị đúng hạn"),
+    Indicator(key="feedback_satisfaction", group="satisfaction", max_points=6, label_vi="Hài lòng về xử lý phản ánh, kiến nghị"),
+    Indicator(key="satisfaction_dossiers", group="satisfaction", max_points=6, label_vi="Mức độ hài lòng về giải quyết hồ sơ", unsure=True),
+)
+INDICATOR_KEYS: tuple[str, ...] = tuple(i.key for i in INDICATORS)
+UNSURE_KEYS: tuple[str, ...] = tuple(i.key for i in INDICATORS if i.unsure)
+
+BAND_LABELS_VI: dict[str, str] = {
+    "excellent": "Xuất sắc",
+    "good": "Tốt",
+    "fair": "Khá",
+    "average": "Trung bình",
+    "weak": "Yếu",
+}
+
+INDEX_POINTS = MetricSpec(
+    name="tthc_index766_points",
+    help="Estimated Decision 766 index points per group (and total) over the measurable indicators.",
+    labels=("unit", "group"),
+)
+INDEX_MAX_POINTS = MetricSpec(
+    name="tthc_index766_max_points",
+    help="Maximum points per group (and total) of the measurable indicators of the estimate.",
+    labels=("group",),
+)
+INDEX_INDICATOR_POINTS = MetricSpec(
+    name="tthc_index766_indicator_points",
+    help="Estimated Decision 766 index points per indicator.",
+    labels=("unit", "indicator"),
+)
+INDEX_INDICATOR_MAX_POINTS = MetricSpec(
+    name="tthc_index766_indicator_max_points",
+    help="Maximum points per indicator; 0 when the indicator is not measurable and left out.",
+    labels=("indicator",),
+)
+INDEX_INDICATOR_NUMERATOR = MetricSpec(
+    name="tthc_index766_indicator_numerator",
+    help="Numerator of each indicator's ratio over the estimate's period (a manual ratio: the ratio itself).",
+    labels=("unit", "indicator"),
+)
+INDEX_INDICATOR_DENOMINATOR = MetricSpec(
+    name="tthc_index766_indicator_denominator",
+    help="Denominator of each indicator's ratio; 0 means no data (full points are given).",
+    labels=("unit", "indicator"),
+)
+INDEX_SCORE_RATIO = MetricSpec(
+    name="tthc_index766_score_ratio",
+    help="Estimated index points divided by the measurable maximum (0-1).",
+    labels=("unit",),
+)
+METRICS: tuple[MetricSpec, ...] = (
+    INDEX_POINTS,
+    INDEX_MAX_POINTS,
+    INDEX_INDICATOR_POINTS,
+    INDEX_INDICATOR_MAX_POINTS,
+    INDEX_INDICATOR_NUMERATOR,
+    INDEX_INDICATOR_DENOMINATOR,
+    INDEX_SCORE_RATIO,
+)
+
+
+BandName = Literal["excellent", "good", "fair", "average"]
+DEFAULT_BANDS: tuple[tuple[float, BandName], ...] = ((90.0, "excellent"), (80.0, "good"), (70.0, "fair"), (50.0, "average"))
+
+
+class Index766Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: Period = Period.YEAR  # the window the estimate covers (up to now)
+    # Ratio at which an indicator reaches full points (DOMAIN §6); indicators not listed: 1.0.
+    full_at: dict[str, float] = Field(
+        default_factory=lambda: {
+            "online_dossiers": 0.5,
+            "procedure_online_payment": 0.8,
+            "procedure_paid_online": 0.8,
+            "dossier_digitised": 0.8,
+            "data_reused": 0.8,
+            "satisfaction_dossiers": 0.9,
+        }
+    )
+    # UNSURE indicators computed from the documented proxy (docs/CHECKS.md "Index 766 assumptions").
+    assumed: list[str] = Field(default_factory=lambda: ["online_dossiers", "satisfaction_dossiers"])
+    # UNSURE indicators whose ratio (0–1) the office reads off the portal; applied to every unit.
+    manual_ratios: dict[str, float] = Field(default_factory=dict)
+    # Bands on the 100-point scale, highest first; below the last one: "weak". Only 90 and 50 are sure.
+    bands: list[tuple[float, BandName]] = Field(default_factory=lambda: list(DEFAULT_BANDS))
+    alert_below_score: float = Field(default=80.0, ge=0, le=100)  # department score (per 100) that warns
+    office_unit: str = "VP"  # receives the department-level finding
+
+    @field_validator("assumed")
+    @classmethod
+    def _assumed_unsure(cls, value: list[str]) -> list[str]:
+        bad = sorted(set(value) - set(UNSURE_KEYS))
+        if bad:
+            raise ValueError(f"only UNSURE indicators can be assumed: {bad}; allowed: {list(UNSURE_KEYS)}")
+        return value
+
+    @field_validator("manual_ratios")
+    @classmethod
+    def _manual_unsure(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(set(value) - set(UNSURE_KEYS))
+        if bad:
+            raise ValueError(f"only UNSURE indicators take a manual ratio: {bad}; allowed: {list(UNSURE_KEYS)}")
+        if any(not 0.0 <= r <= 1.0 for r in value.values()):
+            raise ValueError("manual ratios must be between 0 and 1")
+        return value
+
+    @field_validator("full_at")
+    @classmethod
+    def _full_at_known(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(set(value) - set(INDICATOR_KEYS))
+        if bad:
+            raise ValueError(f"unknown indicators {bad}; allowed: {list(INDICATOR_KEYS)}")
+        if any(not 0.0 < r <= 1.0 for r in value.values()):
+            raise ValueError("full_at thresholds must be in (0, 1]")
+        return value
+
+    def treatment(self, indicator: Indicator) -> str:
+        """measured | manual | assumed | not_measurable."""
+        if not indicator.unsure:
+            return "measured"
+        if indicator.key in self.manual_ratios:
+            return "manual"
+        return "assumed" if indicator.key in self.assumed else "not_measurable"
+
+
+def band_of(score: float, cfg: Index766Settings) -> str:
+    """The band of a score on the 100-point scale."""
+    for threshold, band in sorted(cfg.bands, reverse=True):
+        if score >= threshold:
+            return band
+    return "weak"
+
+
+# --- counting: each returns rows (unit, indicator, numerator, denominator) -------------------------
+
+
+def _count(frame: pl.DataFrame, indicator: str, numerator: pl.Expr, denominator: pl.Expr) -> pl.DataFrame:
+    den = denominator.fill_null(False)
+    return (
+        frame.select(pl.col("unit"), den.alias("_den"), (numerator.fill_null(False) & den).alias("_num"))
+        .group_by("unit")
+        .agg(pl.col("_num").sum().cast(pl.Float64).alias("numerator"), pl.col("_den").sum().cast(pl.Float64).alias("denominator"))
+        .with_columns(pl.lit(indicator).alias("indicator"))
+        .select("unit", "indicator", "numerator", "denominator")
+    )
+
+
+def _transparency(
+    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
+) -> list[pl.DataFrame]:
+    cfg = settings.index766
+    overview = procedure_overview(tables.procedures, settings.publication.required_components)
+    timing = publication_timing(overview, calendar, now_naive, settings.publication)
+    decided_in_period = in_period("decision_at", now_naive, cfg.period)
+    received = received_dossiers(tables.dossiers)
+    return [
+        _count(timing, "publication_on_time", pl.col("decision_on_time"), decided_in_period & pl.col("decision_on_time").is_not_null()),
+        _count(timing, "public_on_time", pl.col("public_on_time"), decided_in_period & pl.col("public_on_time").is_not_null()),
+        _count(overview, "procedure_complete", pl.col("complete"), pl.col("public_any")),
+        _count(received, "dossier_synced", pl.col("national_synced"), in_period("_received", now_naive, cfg.period)),
+    ]
+
+
+def _dossier_indicators(
+    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
+) -> list[pl.DataFrame]:
+    period = settings.index766.period
+    classified = classify_dossiers(tables.dossiers, tables.procedures, calendar, now_naive, settings.deadlines).with_columns(
+        received_time().alias("_received"), finished_time().alias("_finished")
+    )
+    # Received or processed in the period: closed in the period with an outcome, or still open.
+    judged = (pl.col("outcome").is_not_null() & in_period("closed_at", now_naive, period)) | pl.col("is_open")
+    late = pl.col("late_by_index").fill_null(False)
+    received = (pl.col("status") >= 2) & in_period("_received", now_naive, period)
+    finished = pl.col("status").is_in(FINISHED_STATUSES) & in_period("_finished", now_naive, period)
+    with_fee = pl.col("has_fee").fill_null(False)
+    feedback_count = tables.feedback.filter(in_period("received_at", now_naive, period)).group_by("unit").len("_complaints")
+    # Satisfaction with dossiers (assumed): 1 − (overdue share + complained share) as numerator/denominator,
+    # numerator = judged − late − feedback items received in the period (floored at 0).
+    satisfaction = (
+        _count(classified, "satisfaction_dossiers", ~late, judged)
+        .join(feedback_count, on="unit", how="left")
+        .with_columns(
+            (pl.col("numerator") - pl.col("_complaints").fill_null(0)).clip(lower_bound=0.0).alias("numerator")
+        )
+        .drop("_complaints")
+    )
+    return [
+        _count(classified, "dossier_on_time", ~late, judged),
+        _count(classified, "online_dossiers", pl.col("channel") == 2, received),
+        _count(classified, "dossier_paid_online", pl.col("paid_online"), finished & with_fee),
+        _count(classified, "result_electronic", pl.col("result_electronic"), finished & pl.col("result_required")),
+        _count(classified, "dossier_digitised", pl.col("digitised"), received),
+        _count(classified, "data_reused", pl.col("data_reused"), received & pl.col("digitised")),
+        satisfaction,
+    ]
+
+
+def _payment_procedures(tables: Tables, now_naive: datetime, settings: ChecksSettings) -> list[pl.DataFrame]:
+    reference = reference_procedures(tables.procedures)
+    paid = pl.col("paid_online").fill_null(False) & pl.col("status").is_in(FINISHED_STATUSES)
+    paid_codes = (
+        tables.dossiers.with_columns(finished_time().alias("_finished"))
+        .filter(paid & in_period("_finished", now_naive, settings.index766.period))["procedure_code"]
+        .unique()
+    )
+    with_payment = reference.with_columns(pl.col("procedure_code").is_in(paid_codes.implode()).alias("_paid"))
+    return [
+        _count(reference, "procedure_online_payment", pl.col("online_payment"), pl.col("has_fee")),
+        _count(with_payment, "procedure_paid_online", pl.col("_paid"), pl.col("has_fee")),
+    ]
+
+
+def _feedback_indicators(
+    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
+) -> list[pl.DataFrame]:
+    period = settings.index766.period
+    classified = classify_feedback(tables.feedback, calendar, now_naive, settings.feedback)
+    overdue_open = ((pl.col("step") == "handle") & (pl.col("stage") == "overdue")).fill_null(False)
+    judged = in_period("received_at", now_naive, period) & (pl.col("on_time").is_not_null() | overdue_open)
+    rated = in_period("handled_at", now_naive, period) & pl.col("satisfied").is_not_null()
+    return [
+        _count(classified, "feedback_on_time", pl.col("on_time"), judged),
+        _count(classified, "feedback_satisfaction", pl.col("satisfied"), rated),
+    ]
+
+
+def indicator_counts(
+    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
+) -> pl.DataFrame:
+    """Numerator and denominator of every data-backed indicator per unit (units absent: no rows)."""
+    parts = (
+        _transparency(tables, calendar, now_naive, settings)
+        + _dossier_indicators(tables, calendar, now_naive, settings)
+        + _payment_procedures(tables, now_naive, settings)
+        + _feedback_indicators(tables, calendar, now_naive, settings)
+    )
+    return pl.concat(parts).filter(pl.col("unit").is_not_null())
+
+
+def score_indicators(counts: pl.DataFrame, units: list[str], cfg: Index766Settings) -> pl.DataFrame:
+    """Points of every indicator for ``units`` and ALL.
+
+    Columns: unit, indicator, group, treatment, numerator, denominator, ratio, max_points
+    (0 when not measurable), points, status (measured | no_data | manual | assumed | not_measurable).
+    """
+    definitions = pl.DataFrame(
+        {
+            "indicator": [i.key for i in INDICATORS],
+            "group": [i.group for i in INDICATORS],
+            "treatment": [cfg.treatment(i) for i in INDICATORS],
+            "nominal_max": [float(i.max_points) for i in INDICATORS],
+            "full_at": [cfg.full_at.get(i.key, 1.0) for i in INDICATORS],
+            "manual_ratio": [cfg.manual_ratios.get(i.key) for i in INDICATORS],
+        },
+        schema_overrides={"manual_ratio": pl.Float64},
+    )
+    scoped = counts.filter(pl.col("unit").is_in(units))
+    department = counts.group_by("indicator").agg(pl.col("numerator").sum(), pl.col("denominator").sum())
+    with_all = pl.concat([scoped, department.with_columns(pl.lit(ALL_UNITS).alias("unit")).select(scoped.columns)])
+    grid = pl.DataFrame({"unit": [*units, ALL_UNITS]}).join(definitions, how="cross")
+    frame = grid.join(with_all, on=["unit", "indicator"], how="left").with_columns(
+        pl.col("numerator").fill_null(0.0), pl.col("denominator").fill_null(0.0)
+    )
+    treatment = pl.col("treatment")
+    ratio = (
+        pl.when(treatment == "manual")
+        .then(pl.col("manual_ratio"))
+        .when(pl.col("denominator") > 0)
+        .then(pl.col("numerator") / pl.col("denominator"))
+        .otherwise(pl.lit(None, pl.Float64))
+    )
+    frame = frame.with_columns(ratio.alias("ratio")).with_columns(
+        pl.when(treatment == "manual").then(pl.col("manual_ratio")).otherwise(pl.col("numerator")).alias("numerator"),
+        pl.when(treatment == "manual").then(1.0).otherwise(pl.col("denominator")).alias("denominator"),
+    )
+    measurable = treatment != "not_measurable"
+    max_points = pl.when(measurable).then(pl.col("nominal_max")).otherwise(0.0)
+    points = (
+        pl.when(~measurable)
+        .then(0.0)
+        .when(pl.col("ratio").is_null())
+        .then(pl.col("nominal_max"))  # no data is not zero: nothing could fail
+        .otherwise(pl.col("nominal_max") * pl.min_horizontal(pl.lit(1.0), pl.col("ratio") / pl.col("full_at")))
+    )
+    status = (
+        pl.when(treatment.is_in(["manual", "not_measurable"]))
+        .then(treatment)
+        .when(pl.col("ratio").is_null())
+        .then(pl.lit("no_data"))
+        .otherwise(treatment)
+    )
+    return frame.with_columns(max_points.alias("max_points"), points.alias("points"), status.alias("status")).select(
+        "unit", "indicator", "group", "treatment", "numerator", "denominator", "ratio", "max_points", "points", "status"
+    )
+
+
+def group_totals(scores: pl.DataFrame) -> pl.DataFrame:
+    """Points and measurable maximum per unit and group, plus group "total"."""
+    groups = scores.group_by("unit", "group").agg(pl.col("points").sum(), pl.col("max_points").sum())
+    totals = scores.group_by("unit").agg(pl.col("points").sum(), pl.col("max_points").sum()).with_columns(
+        pl.lit(TOTAL).alias("group")
+    )
+    return pl.concat([groups, totals.select(groups.columns)])
+
+
+def _samples(scores: pl.DataFrame, totals: pl.DataFrame) -> list[MetricSample]:
+    samples: list[MetricSample] = []
+    columns = ("unit", "indicator", "points", "numerator", "denominator")
+    for unit, indicator, points, numerator, denominator in scores.select(columns).iter_rows():
+        samples.append(INDEX_INDICATOR_POINTS.sample(points, unit=unit, indicator=indicator))
+        samples.append(INDEX_INDICATOR_NUMERATOR.sample(numerator, unit=unit, indicator=indicator))
+        samples.append(INDEX_INDICATOR_DENOMINATOR.sample(denominator, unit=unit, indicator=indicator))
+    for indicator, max_points in scores.filter(pl.col("unit") == ALL_UNITS).select("indicator", "max_points").iter_rows():
+        samples.append(INDEX_INDICATOR_MAX_POINTS.sample(max_points, indicator=indicator))
+    for unit, group, points, _ in totals.select("unit", "group", "points", "max_points").iter_rows():
+        samples.append(INDEX_POINTS.sample(points, unit=unit, group=group))
+    for group, max_points in totals.filter(pl.col("unit") == ALL_UNITS).select("group", "max_points").iter_rows():
+        samples.append(INDEX_MAX_POINTS.sample(max_points, group=group))
+    for unit, points, max_points in totals.filter(pl.col("group") == TOTAL).select("unit", "points", "max_points").iter_rows():
+        samples.append(INDEX_SCORE_RATIO.sample(points / max_points if max_points else 0.0, unit=unit))
+    return samples
+
+
+def department_finding(totals: pl.DataFrame, cfg: Index766Settings) -> Finding | None:
+    """A finding when the department's score (per 100 measurable points) is below the threshold."""
+    department = {g: (p, m) for _, g, p, m in totals.filter(pl.col("unit") == ALL_UNITS).iter_rows()}
+    points, max_points = department[TOTAL]
+    if max_points == 0:
+        return None
+    score = 100.0 * points / max_points
+    if score >= cfg.alert_below_score:
+        return None
+    band = band_of(score, cfg)
+    facts: dict[str, FactValue] = {
+        "score": round(score, 2),
+        "points": round(points, 2),
+        "max_points": max_points,
+        "threshold": cfg.alert_below_score,
+        "band": band,
+        "band_label": BAND_LABELS_VI[band],
+        "period": cfg.period.value,
+    }
+    for group in GROUPS:
+        p, m = department.get(group, (0.0, 0.0))
+        facts[f"{group}_points"] = round(p, 2)
+        facts[f"{group}_max_points"] = m
+    return Finding(
+        check=CHECK_NAME,
+        rule="index_below_threshold",
+        subject_kind=SubjectKind.UNIT,
+        subject=ALL_UNITS,
+        unit=cfg.office_unit,
+        stage=Stage.OPEN,
+        severity=Severity.CRITICAL if band == "weak" else Severity.WARNING,
+        facts=facts,
+    )
+
+
+class Index766Check:
+    name = CHECK_NAME
+
+    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings) -> CheckResult:
+        cfg: Index766Settings = settings.index766
+        now_naive = to_vn_naive(now)
+        units = report_units(settings.units, tables.dossiers["unit"], tables.procedures["unit"], tables.feedback["unit"])
+        scores = score_indicators(indicator_counts(tables, calendar, now_naive, settings), units, cfg)
+        totals = group_totals(scores)
+        finding = department_finding(totals, cfg)
+        return CheckResult(check=CHECK_NAME, findings=[finding] if finding else [], samples=_samples(scores, totals))

@@ -1,0 +1,352 @@
+"""Sync check: provincial catalog vs national database, dossiers vs the national portal, data freshness.
+
+Three independent parts, each a pure function of the tables and ``now``:
+
+* catalog: every procedure code of the provincial and the national catalog is ``in_sync``,
+  ``missing_national`` (only on the provincial system), ``missing_provincial`` (only on the national
+  database) or ``content_differs`` (name, time limit, fee, components or content digest differ);
+* dossiers: received dossiers not on the national portal after ``sync_grace_minutes``, or whose
+  status there lags behind the local status for more than ``status_lag_minutes``;
+* sources: a source without a successful poll for ``stale_after_polls`` poll periods (or never).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from checks.common import ratio_kpis
+from checks.facts import report_units
+from monitor.contracts import (
+    CheckResult,
+    Finding,
+    KpiValue,
+    MetricSample,
+    MetricSpec,
+    Severity,
+    SourceStatus,
+    Stage,
+    SubjectKind,
+    Tables,
+)
+from monitor.schema import (
+    DOSSIER_STATUS_VI,
+    PROCEDURE_COMPONENTS,
+    PROCEDURE_COMPONENTS_VI,
+    normalise_procedure_code,
+)
+from monitor.timeutil import to_vn_aware, to_vn_naive
+
+if TYPE_CHECKING:
+    from checks.settings import ChecksSettings
+    from monitor.calendar import WorkingCalendar
+
+CHECK_NAME = "sync"
+CATALOG_STATES: tuple[str, ...] = ("in_sync", "missing_national", "missing_provincial", "content_differs")
+
+CATALOG_PROCEDURES = MetricSpec(
+    name="tthc_catalog_procedures",
+    help="Procedures of the provincial and national catalogs by sync state.",
+    labels=("unit", "state"),
+)
+DOSSIERS_UNSYNCED = MetricSpec(
+    name="tthc_dossiers_unsynced",
+    help="Received dossiers not on the national portal after the grace period.",
+    labels=("unit",),
+)
+METRICS: tuple[MetricSpec, ...] = (CATALOG_PROCEDURES, DOSSIERS_UNSYNCED)
+
+
+class SyncSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sync_grace_minutes: float = Field(default=60.0, ge=0)  # a received dossier must reach the portal by then
+    status_lag_minutes: float = Field(default=60.0, ge=0)  # a status change must reach the portal by then
+    stale_after_polls: float = Field(default=2.0, gt=0)  # a source is stale after this many poll periods
+    ops_unit: str = "VP"  # unit answerable for stale sources (the department's office)
+
+
+# Compared fields: label used in facts (Vietnamese) -> expressions on the joined frame (_p / _n suffixes).
+_FIELD_LABELS_VI: dict[str, str] = {
+    "name": "Tên thủ tục",
+    "time_limit": "Thời hạn giải quyết",
+    "fee": "Phí, lệ phí",
+    "content_digest": "Nội dung (mã băm)",
+    **{f"has_{c}": f"Thành phần: {PROCEDURE_COMPONENTS_VI[c]}" for c in PROCEDURE_COMPONENTS},
+}
+_TIME_LIMIT_UNIT_VI: dict[str, str] = {
+    "working_days": "ngày làm việc",
+    "calendar_days": "ngày",
+    "working_hours": "giờ làm việc",
+}
+
+
+def _normalised_text(col: str) -> pl.Expr:
+    """NFC, lower case, single spaces; null becomes ''."""
+    return (
+        pl.col(col).str.normalize("NFC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars().fill_null("")
+    )
+
+
+def _catalog(procedures: pl.DataFrame, catalog: str, suffix: str) -> pl.DataFrame:
+    columns = [c for c in procedures.columns if c not in ("catalog", "procedure_code")]
+    return (
+        procedures.filter(pl.col("catalog") == catalog)
+        .with_columns(normalise_procedure_code(pl.col("procedure_code")).alias("procedure_code"))
+        .unique("procedure_code", keep="last", maintain_order=True)
+        .select(
+            "procedure_code",
+            pl.lit(True).alias(f"present{suffix}"),
+            _normalised_text("procedure_name").alias(f"name_norm{suffix}"),
+            _normalised_text("fee_text").alias(f"fee_norm{suffix}"),
+            *[pl.col(c).alias(f"{c}{suffix}") for c in columns],
+        )
+    )
+
+
+def _differs(field: str) -> pl.Expr:
+    """True where the provincial (_p) and national (_n) values of ``field`` differ."""
+    if field == "name":
+        return pl.col("name_norm_p") != pl.col("name_norm_n")
+    if field == "time_limit":
+        return pl.col("time_limit_value_p").ne_missing(pl.col("time_limit_value_n")) | pl.col(
+            "time_limit_unit_p"
+        ).ne_missing(pl.col("time_limit_unit_n"))
+    if field == "fee":
+        return pl.col("has_fee_p").fill_null(False).ne(pl.col("has_fee_n").fill_null(False)) | (
+            pl.col("fee_norm_p") != pl.col("fee_norm_n")
+        )
+    if field == "content_digest":
+        both = pl.col("content_digest_p").is_not_null() & pl.col("content_digest_n").is_not_null()
+        return both & (pl.col("content_digest_p") != pl.col("content_digest_n"))
+    return pl.col(f"{field}_p").fill_null(False) != pl.col(f"{field}_n").fill_null(False)
+
+
+def _time_limit_text(suffix: str) -> pl.Expr:
+    unit_vi = pl.col(f"time_limit_unit{suffix}").replace_strict(_TIME_LIMIT_UNIT_VI, default=pl.col(f"time_limit_unit{suffix}"))
+    value = pl.col(f"time_limit_value{suffix}").cast(pl.Float64)
+    # "15 ngày làm việc", "1.5 giờ làm việc": whole numbers without a decimal part
+    text = pl.when(value == value.round(0)).then(value.cast(pl.Int64).cast(pl.Utf8)).otherwise(value.round(2).cast(pl.Utf8))
+    return pl.format("{} {}", text, unit_vi)
+
+
+def compare_catalogs(procedures: pl.DataFrame) -> pl.DataFrame:
+    """One row per procedure code of either catalog with ``state``, ``unit`` and ``differing_fields``.
+
+    ``differing_fields`` is a list of field keys (see ``_FIELD_LABELS_VI``), empty unless the state
+    is ``content_differs``.
+    """
+    joined = _catalog(procedures, "provincial", "_p").join(
+        _catalog(procedures, "national", "_n"), on="procedure_code", how="full", coalesce=True
+    )
+    present_p = pl.col("present_p").fill_null(False)
+    present_n = pl.col("present_n").fill_null(False)
+    fields = list(_FIELD_LABELS_VI)
+    differing = pl.concat_list(
+        [pl.when(_differs(f).fill_null(False)).then(pl.lit(f)).otherwise(pl.lit(None, pl.Utf8)) for f in fields]
+    ).list.drop_nulls()
+    both = present_p & present_n
+    return joined.with_columns(
+        pl.coalesce("unit_p", "unit_n").alias("unit"),
+        pl.coalesce("procedure_name_p", "procedure_name_n").alias("procedure_name"),
+        pl.when(both).then(differing).otherwise(pl.lit([], pl.List(pl.Utf8))).alias("differing_fields"),
+        _time_limit_text("_p").alias("time_limit_provincial"),
+        _time_limit_text("_n").alias("time_limit_national"),
+    ).with_columns(
+        pl.when(~present_n)
+        .then(pl.lit("missing_national"))
+        .when(~present_p)
+        .then(pl.lit("missing_provincial"))
+        .when(pl.col("differing_fields").list.len() > 0)
+        .then(pl.lit("content_differs"))
+        .otherwise(pl.lit("in_sync"))
+        .alias("state")
+    )
+
+
+def _catalog_findings(compared: pl.DataFrame, fallback_unit: str) -> list[Finding]:
+    problems = compared.filter(pl.col("state") != "in_sync")
+    findings: list[Finding] = []
+    for row in problems.iter_rows(named=True):
+        facts: dict[str, str | int | float | bool | None] = {
+            "procedure_code": row["procedure_code"],
+            "procedure_name": row["procedure_name"],
+        }
+        state = row["state"]
+        if state == "content_differs":
+            keys = row["differing_fields"]
+            facts["differing_fields"] = "; ".join(_FIELD_LABELS_VI[k] for k in keys)
+            facts["differing_field_keys"] = ",".join(keys)
+            if "time_limit" in keys:
+                facts["time_limit_provincial"] = row["time_limit_provincial"]
+                facts["time_limit_national"] = row["time_limit_national"]
+            if "fee" in keys:
+                facts["fee_provincial"] = row["fee_text_p"]
+                facts["fee_national"] = row["fee_text_n"]
+        findings.append(
+            Finding(
+                check=CHECK_NAME,
+                rule=f"catalog_{state}",
+                subject_kind=SubjectKind.PROCEDURE,
+                subject=row["procedure_code"],
+                unit=row["unit"] or fallback_unit,
+                stage=Stage.OPEN,
+                severity=Severity.WARNING,
+                facts=facts,
+            )
+        )
+    return findings
+
+
+def received_dossiers(dossiers: pl.DataFrame) -> pl.DataFrame:
+    """Dossiers the unit has received (status 2 or more), with the time of receipt in ``_received``."""
+    return dossiers.filter(pl.col("status") >= 2).with_columns(
+        pl.coalesce("received_at", "submitted_at").alias("_received")
+    )
+
+
+def unsynced_dossiers(dossiers: pl.DataFrame, now_naive: datetime, settings: SyncSettings) -> pl.DataFrame:
+    """Received dossiers not on the national portal ``sync_grace_minutes`` after receipt (``_sync_due``)."""
+    grace = timedelta(minutes=settings.sync_grace_minutes)
+    return (
+        received_dossiers(dossiers)
+        .with_columns((pl.col("_received") + grace).alias("_sync_due"))
+        .filter(~pl.col("national_synced").fill_null(False) & (pl.col("_sync_due") < now_naive))
+    )
+
+
+def lagging_dossiers(dossiers: pl.DataFrame, now_naive: datetime, settings: SyncSettings) -> pl.DataFrame:
+    """Synced dossiers whose national status still differs ``status_lag_minutes`` after the local change."""
+    lag = timedelta(minutes=settings.status_lag_minutes)
+    return (
+        received_dossiers(dossiers)
+        .filter(pl.col("national_synced").fill_null(False))
+        .with_columns((pl.coalesce("updated_at", "_received") + lag).alias("_sync_due"))
+        .filter(
+            # a null national status is unknown (the source does not report it), not a lag
+            pl.col("national_status").is_not_null()
+            & (pl.col("status") != pl.col("national_status"))
+            & pl.col("_sync_due").is_not_null()
+            & (pl.col("_sync_due") < now_naive)
+            # the portal has not caught up with the local change
+            & (pl.col("national_updated_at").is_null() | (pl.col("national_updated_at") < pl.col("updated_at")).fill_null(True))
+        )
+    )
+
+
+def _dossier_findings(frame: pl.DataFrame, rule: str, now_naive: datetime) -> list[Finding]:
+    findings: list[Finding] = []
+    for row in frame.iter_rows(named=True):
+        due: datetime = row["_sync_due"]
+        facts: dict[str, str | int | float | bool | None] = {
+            "procedure_code": row["procedure_code"],
+            "procedure_name": row["procedure_name"],
+            "received_at": row["_received"].strftime("%d/%m/%Y %H:%M") if row["_received"] else None,
+            "minutes_late": int((now_naive - due).total_seconds() // 60),
+            "status": row["status"],
+            "status_label": DOSSIER_STATUS_VI.get(row["status"], str(row["status"])),
+        }
+        if rule == "dossier_status_lag":
+            national = row["national_status"]
+            facts["national_status"] = national
+            facts["national_status_label"] = DOSSIER_STATUS_VI.get(national, "") if national is not None else ""
+        findings.append(
+            Finding(
+                check=CHECK_NAME,
+                rule=rule,
+                subject_kind=SubjectKind.DOSSIER,
+                subject=row["dossier_code"],
+                unit=row["unit"],
+                stage=Stage.OVERDUE,
+                severity=Severity.WARNING,
+                due_at=to_vn_aware(due),
+                facts=facts,
+            )
+        )
+    return findings
+
+
+def stale_sources(sources: list[SourceStatus], now: datetime, settings: SyncSettings) -> list[Finding]:
+    """A source with no successful poll within ``stale_after_polls`` periods, or never, is stale."""
+    findings: list[Finding] = []
+    for source in sources:
+        window = timedelta(seconds=source.interval_seconds * settings.stale_after_polls)
+        last = source.last_success_at
+        if last is not None and now - last <= window:
+            continue
+        findings.append(
+            Finding(
+                check=CHECK_NAME,
+                rule="source_stale",
+                subject_kind=SubjectKind.SOURCE,
+                subject=source.name,
+                unit=settings.ops_unit,
+                stage=Stage.OVERDUE,
+                severity=Severity.CRITICAL,
+                due_at=to_vn_aware(last + window) if last is not None else None,
+                facts={
+                    "source": source.name,
+                    "table": source.table.value,
+                    "never_succeeded": last is None,
+                    "last_success_at": to_vn_naive(last).strftime("%d/%m/%Y %H:%M") if last is not None else None,
+                    "minutes_since_success": int((now - last).total_seconds() // 60) if last is not None else None,
+                    "interval_seconds": source.interval_seconds,
+                },
+            )
+        )
+    return findings
+
+
+def _catalog_samples(compared: pl.DataFrame, units: list[str]) -> list[MetricSample]:
+    grouped = compared.group_by("unit", "state").len()
+    counts = {(u, s): n for u, s, n in grouped.iter_rows()}
+    return [CATALOG_PROCEDURES.sample(counts.get((u, s), 0), unit=u, state=s) for u in units for s in CATALOG_STATES]
+
+
+class SyncCheck:
+    name = CHECK_NAME
+
+    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings) -> CheckResult:
+        cfg: SyncSettings = settings.sync
+        now_naive = to_vn_naive(now)
+        compared = compare_catalogs(tables.procedures)
+        dossiers = tables.dossiers
+        units = report_units(settings.units, compared["unit"], dossiers["unit"])
+
+        kpis: list[KpiValue] = ratio_kpis(
+            compared,
+            kpi="catalog_synced",
+            numerator=pl.col("state") == "in_sync",
+            denominator=pl.lit(True),
+            units=units,
+            now_naive=now_naive,
+            time_col=None,
+        )
+        received = received_dossiers(dossiers)
+        kpis += ratio_kpis(
+            received,
+            kpi="dossier_synced",
+            numerator=pl.col("national_synced"),
+            denominator=pl.lit(True),
+            units=units,
+            now_naive=now_naive,
+            time_col="_received",
+        )
+
+        unsynced = unsynced_dossiers(dossiers, now_naive, cfg)
+        lagging = lagging_dossiers(dossiers, now_naive, cfg)
+        findings = (
+            _catalog_findings(compared, cfg.ops_unit)
+            + _dossier_findings(unsynced, "dossier_unsynced", now_naive)
+            + _dossier_findings(lagging, "dossier_status_lag", now_naive)
+            + stale_sources(tables.sources, now, cfg)
+        )
+
+        unsynced_counts = dict(unsynced.group_by("unit").len().iter_rows())
+        samples = _catalog_samples(compared, units) + [
+            DOSSIERS_UNSYNCED.sample(unsynced_counts.get(u, 0), unit=u) for u in units
+        ]
+        return CheckResult(check=CHECK_NAME, kpis=kpis, findings=findings, samples=samples)

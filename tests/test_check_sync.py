@@ -1,0 +1,217 @@
+"""SyncCheck: catalog mismatch, unsynced / lagging dossiers, stale sources, with frozen time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+import pytest
+
+from checks.settings import ChecksSettings
+from checks.sync import SyncCheck
+from monitor.calendar import WorkingCalendar
+from monitor.contracts import CheckResult, Finding, Period, SourceStatus, Tables
+from monitor.schema import PROCEDURE_COMPONENTS, TableName, conform
+from monitor.settings import CalendarSettings
+from monitor.timeutil import VN_TZ
+
+# Wednesday 25/11/2026 10:00 Vietnam time (03:00 UTC).
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+UNITS = ["QLKH", "TDC", "BCVT"]
+ALL_COMPONENTS = {f"has_{c}": True for c in PROCEDURE_COMPONENTS}
+
+
+@pytest.fixture(scope="module")
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar(CalendarSettings())
+
+
+def procedure(catalog: str, code: str, unit: str, **fields: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "catalog": catalog,
+        "procedure_code": code,
+        "unit": unit,
+        "procedure_name": "Cấp giấy phép",
+        "time_limit_value": 10.0,
+        "time_limit_unit": "working_days",
+        "has_fee": True,
+        "fee_text": "100.000 đồng",
+        **ALL_COMPONENTS,
+    }
+    row.update(fields)
+    return row
+
+
+def procedures() -> pl.DataFrame:
+    rows = [
+        # 1.000001: identical on both sides (a digest only on one side is not compared) -> in_sync
+        procedure("provincial", "1.000001.000.00.00.H48", "QLKH", content_digest="abc"),
+        procedure("national", "1.000001", "QLKH"),
+        # 1.000002: name differs only in spacing/case (same), time limit 15 vs 10 and fee differ
+        procedure("provincial", "1.000002", "QLKH", procedure_name="Cấp  giấy PHÉP", time_limit_value=15.0,
+                  fee_text="50.000 đồng"),
+        procedure("national", "1.000002", "QLKH"),
+        # 1.000003: provincial only -> missing_national
+        procedure("provincial", "1.000003.000.00.00.H48", "TDC"),
+        # 1.000004: national only -> missing_provincial
+        procedure("national", "1.000004", "TDC"),
+        # 1.000005: both digests present and different, and one component missing provincially
+        procedure("provincial", "1.000005", "BCVT", content_digest="aaa", has_steps=False),
+        procedure("national", "1.000005", "BCVT", content_digest="bbb"),
+    ]
+    return conform(pl.DataFrame(rows), TableName.PROCEDURES)
+
+
+def vn(*parts: int) -> datetime:
+    return datetime(*parts)  # type: ignore[arg-type]  # naive Vietnam time
+
+
+def dossiers() -> pl.DataFrame:
+    rows = [
+        # D1 received 08:00, not synced: sync due 09:00, now 10:00 -> unsynced, 60 minutes late
+        {"dossier_code": "D1", "unit": "QLKH", "status": 4, "received_at": vn(2026, 11, 25, 8, 0),
+         "national_synced": False, "procedure_code": "1.000001", "procedure_name": "Cấp giấy phép"},
+        # D2 received 09:30: within the 60-minute grace
+        {"dossier_code": "D2", "unit": "QLKH", "status": 2, "received_at": vn(2026, 11, 25, 9, 30),
+         "national_synced": False},
+        # D3 status 1 (submitted online, not received): not judged
+        {"dossier_code": "D3", "unit": "TDC", "status": 1, "submitted_at": vn(2026, 11, 25, 7, 0),
+         "national_synced": False},
+        # D4 returned, synced, same status: fine
+        {"dossier_code": "D4", "unit": "TDC", "status": 10, "received_at": vn(2026, 11, 20, 8, 0),
+         "national_synced": True, "national_status": 10, "updated_at": vn(2026, 11, 24, 8, 0),
+         "national_updated_at": vn(2026, 11, 24, 8, 5)},
+        # D5 finished locally at 08:30, portal still shows 4 (seen 08:00): lag since 09:30 -> status lag
+        {"dossier_code": "D5", "unit": "TDC", "status": 9, "received_at": vn(2026, 11, 18, 8, 0),
+         "national_synced": True, "national_status": 4, "updated_at": vn(2026, 11, 25, 8, 30),
+         "national_updated_at": vn(2026, 11, 25, 8, 0)},
+        # D6 changed at 09:30, portal behind but within the 60-minute lag
+        {"dossier_code": "D6", "unit": "BCVT", "status": 4, "received_at": vn(2026, 11, 24, 8, 0),
+         "national_synced": True, "national_status": 2, "updated_at": vn(2026, 11, 25, 9, 30)},
+        # D7 synced, but the source does not report the national status: unknown, not a lag
+        {"dossier_code": "D7", "unit": "BCVT", "status": 4, "received_at": vn(2026, 11, 23, 8, 0),
+         "national_synced": True, "updated_at": vn(2026, 11, 23, 9, 0)},
+    ]
+    return conform(pl.DataFrame(rows), TableName.DOSSIERS)
+
+
+def sources() -> list[SourceStatus]:
+    return [
+        # 9 minutes ago, interval 5 min: within two periods (10 min)
+        SourceStatus(name="igate_dossiers", table=TableName.DOSSIERS, up=True, interval_seconds=300,
+                     last_success_at=NOW - timedelta(minutes=9)),
+        # 11 minutes ago > 10 minutes -> stale
+        SourceStatus(name="dvcqg_catalog", table=TableName.PROCEDURES, up=False, interval_seconds=300,
+                     last_success_at=NOW - timedelta(minutes=11), error="HTTP 503"),
+        # never succeeded -> stale
+        SourceStatus(name="feedback_xlsx", table=TableName.FEEDBACK, up=False, interval_seconds=3600),
+    ]
+
+
+@pytest.fixture(scope="module")
+def result(calendar: WorkingCalendar) -> CheckResult:
+    tables = Tables(dossiers=dossiers(), procedures=procedures(), sources=sources())
+    return SyncCheck().run(tables, calendar, NOW, ChecksSettings(units=UNITS))
+
+
+def by_rule(result: CheckResult, rule: str) -> dict[str, Finding]:
+    return {f.subject: f for f in result.findings if f.rule == rule}
+
+
+def sample(result: CheckResult, name: str, **labels: str) -> float:
+    values = [s.value for s in result.samples if s.spec.name == name and s.labels == labels]
+    assert len(values) == 1, (name, labels)
+    return values[0]
+
+
+def test_catalog_states(result: CheckResult) -> None:
+    assert set(by_rule(result, "catalog_missing_national")) == {"1.000003"}
+    assert set(by_rule(result, "catalog_missing_provincial")) == {"1.000004"}
+    differs = by_rule(result, "catalog_content_differs")
+    assert set(differs) == {"1.000002", "1.000005"}
+    # name differs only in spacing/case: not listed; time limit and fee are
+    assert differs["1.000002"].facts["differing_field_keys"] == "time_limit,fee"
+    assert differs["1.000002"].facts["differing_fields"] == "Thời hạn giải quyết; Phí, lệ phí"
+    assert differs["1.000002"].facts["time_limit_provincial"] == "15 ngày làm việc"
+    assert differs["1.000002"].facts["time_limit_national"] == "10 ngày làm việc"
+    assert differs["1.000002"].facts["fee_provincial"] == "50.000 đồng"
+    assert differs["1.000005"].facts["differing_field_keys"] == "content_digest,has_steps"
+    assert differs["1.000005"].unit == "BCVT"
+
+
+def test_catalog_metric_every_unit_and_state(result: CheckResult) -> None:
+    assert sample(result, "tthc_catalog_procedures", unit="QLKH", state="in_sync") == 1
+    assert sample(result, "tthc_catalog_procedures", unit="QLKH", state="content_differs") == 1
+    assert sample(result, "tthc_catalog_procedures", unit="TDC", state="missing_national") == 1
+    assert sample(result, "tthc_catalog_procedures", unit="TDC", state="missing_provincial") == 1
+    assert sample(result, "tthc_catalog_procedures", unit="BCVT", state="in_sync") == 0
+    # 3 units x 4 states, all exported
+    assert len([s for s in result.samples if s.spec.name == "tthc_catalog_procedures"]) == 12
+
+
+def test_catalog_synced_kpi(result: CheckResult) -> None:
+    kpis = {(k.unit, k.period): k for k in result.kpis if k.kpi == "catalog_synced"}
+    # 5 procedure codes in the union, 1 in sync
+    assert (kpis["ALL", Period.YEAR].numerator, kpis["ALL", Period.YEAR].denominator) == (1, 5)
+    assert (kpis["QLKH", Period.MONTH].numerator, kpis["QLKH", Period.MONTH].denominator) == (1, 2)
+    assert kpis["BCVT", Period.QUARTER].ratio == 0.0
+
+
+def test_unsynced_dossiers_after_grace(result: CheckResult) -> None:
+    unsynced = by_rule(result, "dossier_unsynced")
+    assert set(unsynced) == {"D1"}
+    d1 = unsynced["D1"]
+    assert d1.unit == "QLKH" and d1.stage == "overdue"
+    assert d1.due_at == datetime(2026, 11, 25, 9, 0, tzinfo=VN_TZ)  # received 08:00 + 60 min
+    assert d1.facts["minutes_late"] == 60  # 10:00 - 09:00
+    assert sample(result, "tthc_dossiers_unsynced", unit="QLKH") == 1
+    assert sample(result, "tthc_dossiers_unsynced", unit="TDC") == 0
+    assert sample(result, "tthc_dossiers_unsynced", unit="BCVT") == 0
+
+
+def test_status_lag(result: CheckResult) -> None:
+    lag = by_rule(result, "dossier_status_lag")
+    assert set(lag) == {"D5"}
+    assert lag["D5"].facts["status_label"] == "Đã xử lý xong"
+    assert lag["D5"].facts["national_status_label"] == "Đang xử lý"
+    assert lag["D5"].facts["minutes_late"] == 30  # changed 08:30 + 60 min = 09:30; now 10:00
+
+
+def test_dossier_synced_kpi(result: CheckResult) -> None:
+    kpi = next(k for k in result.kpis if k.kpi == "dossier_synced" and k.unit == "ALL" and k.period is Period.YEAR)
+    # received (status >= 2): D1, D2, D4, D5, D6, D7 = 6; synced: D4, D5, D6, D7 = 4
+    assert (kpi.numerator, kpi.denominator) == (4, 6)
+
+
+def test_stale_sources(result: CheckResult) -> None:
+    stale = by_rule(result, "source_stale")
+    assert set(stale) == {"dvcqg_catalog", "feedback_xlsx"}
+    catalog = stale["dvcqg_catalog"]
+    assert catalog.severity == "critical" and catalog.unit == "VP" and catalog.subject_kind == "source"
+    assert catalog.facts["minutes_since_success"] == 11
+    assert catalog.facts["last_success_at"] == "25/11/2026 09:49"
+    assert stale["feedback_xlsx"].facts["never_succeeded"] is True
+
+
+def test_ops_unit_and_grace_are_settings(calendar: WorkingCalendar) -> None:
+    tables = Tables(dossiers=dossiers(), procedures=procedures(), sources=sources())
+    settings = ChecksSettings(units=UNITS, sync={"sync_grace_minutes": 180, "ops_unit": "CDS"})
+    result = SyncCheck().run(tables, calendar, NOW, settings)
+    assert by_rule(result, "dossier_unsynced") == {}  # D1: 120 minutes < 180
+    assert {f.unit for f in result.findings if f.rule == "source_stale"} == {"CDS"}
+
+
+def test_units_from_data_when_not_configured(calendar: WorkingCalendar) -> None:
+    tables = Tables(dossiers=dossiers(), procedures=procedures())
+    result = SyncCheck().run(tables, calendar, NOW, ChecksSettings())
+    units = {s.labels["unit"] for s in result.samples if s.spec.name == "tthc_dossiers_unsynced"}
+    assert units == {"QLKH", "TDC", "BCVT"}
+
+
+def test_empty_tables_export_zero_series(calendar: WorkingCalendar) -> None:
+    result = SyncCheck().run(Tables(), calendar, NOW, ChecksSettings(units=UNITS))
+    assert result.findings == []
+    assert sample(result, "tthc_catalog_procedures", unit="TDC", state="content_differs") == 0
+    assert sample(result, "tthc_dossiers_unsynced", unit="BCVT") == 0
+    assert len(result.samples) == 3 * 4 + 3
