@@ -1,0 +1,130 @@
+"""Push findings to Alertmanager's ``/api/v2/alerts`` so teams can route and silence there.
+
+Labels: alertname ``TTHC_<rule>``, unit, check, stage, severity, subject_kind and subject.
+``subject`` (a dossier, procedure or task code) is a label on purpose: Alertmanager needs it to
+tell two alerts apart, and Alertmanager labels are not Prometheus series (no cardinality cost).
+An active alert gets ``endsAt = now + resend_window``: the daemon pushes again each cycle, and an
+alert no longer pushed resolves by itself. A resolved finding is pushed with ``endsAt = now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import structlog
+
+from alerts.channels.config import AlertmanagerSettings
+from monitor.contracts import DeliveryError, Finding, Severity, Stage
+from monitor.timeutil import to_vn_aware
+
+log = structlog.get_logger(__name__)
+
+STAGE_VI = {
+    Stage.UPCOMING: "sắp đến hạn",
+    Stage.DUE_TODAY: "đến hạn hôm nay",
+    Stage.OVERDUE: "quá hạn",
+    Stage.BREACH: "vi phạm",
+    Stage.OPEN: "đang mở",
+}
+SEVERITY_VI = {Severity.INFO: "thông tin", Severity.WARNING: "cảnh báo", Severity.CRITICAL: "nghiêm trọng"}
+
+
+def _rfc3339(moment: datetime) -> str:
+    return to_vn_aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def alert_labels(finding: Finding) -> dict[str, str]:
+    return {
+        "alertname": f"TTHC_{finding.rule}",
+        "unit": finding.unit,
+        "check": finding.check,
+        "stage": finding.stage.value,
+        "severity": finding.severity.value,
+        "subject_kind": finding.subject_kind.value,
+        "subject": finding.subject,
+    }
+
+
+def default_annotations(finding: Finding) -> dict[str, str]:
+    """Vietnamese summary and description; no personal data (a Finding never carries any)."""
+    due = f"; hạn xử lý {to_vn_aware(finding.due_at):%H:%M %d/%m/%Y}" if finding.due_at else ""
+    return {
+        "summary": f"[{finding.unit}] {finding.rule}: {finding.subject} ({STAGE_VI[finding.stage]})",
+        "description": (
+            f"Đơn vị {finding.unit}, kiểm tra {finding.check}, đối tượng {finding.subject}"
+            f" ({finding.subject_kind.value}): {STAGE_VI[finding.stage]}, mức độ "
+            f"{SEVERITY_VI[finding.severity]}{due}."
+        ),
+    }
+
+
+def build_alerts(
+    active: Sequence[Finding],
+    resolved: Sequence[Finding],
+    now: datetime,
+    resend_window: timedelta,
+    annotations: Mapping[str, dict[str, str]] | None = None,
+    generator_url: str | None = None,
+) -> list[dict[str, Any]]:
+    """The JSON list for POST /api/v2/alerts (pure). ``annotations`` is keyed by Finding.key."""
+    overrides = annotations or {}
+
+    def alert(finding: Finding, ends_at: datetime) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "labels": alert_labels(finding),
+            "annotations": {**default_annotations(finding), **overrides.get(finding.key, {})},
+            "startsAt": _rfc3339(now),  # Alertmanager keeps the earliest startsAt of a running alert
+            "endsAt": _rfc3339(ends_at),
+        }
+        if generator_url:
+            body["generatorURL"] = generator_url
+        return body
+
+    return [alert(f, now + resend_window) for f in active] + [alert(f, now) for f in resolved]
+
+
+class AlertmanagerPusher:
+    def __init__(self, settings: AlertmanagerSettings, http: requests.Session | None = None) -> None:
+        self._settings = settings
+        self._http = http if http is not None else requests.Session()
+
+    def push(
+        self,
+        active: Sequence[Finding],
+        resolved: Sequence[Finding],
+        now: datetime,
+        annotations: Mapping[str, dict[str, str]] | None = None,
+    ) -> None:
+        alerts = build_alerts(
+            active,
+            resolved,
+            now,
+            timedelta(seconds=self._settings.resend_window_seconds),
+            annotations,
+            self._settings.generator_url,
+        )
+        if not alerts:
+            return
+        auth = None
+        if self._settings.username is not None and self._settings.password is not None:
+            auth = (self._settings.username, self._settings.password.get_secret_value())
+        try:
+            response = self._http.post(
+                f"{self._settings.url}/api/v2/alerts",
+                json=alerts,
+                auth=auth,
+                timeout=self._settings.timeout_seconds,
+            )
+        except requests.RequestException as error:
+            log.warning("alertmanager_unreachable", error=type(error).__name__)
+            raise DeliveryError(f"Alertmanager unreachable: {type(error).__name__}") from error
+        if not 200 <= response.status_code < 300:
+            log.warning("alertmanager_refused", http_status=response.status_code, reply=response.text[:300])
+            permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
+            raise DeliveryError(
+                f"Alertmanager HTTP {response.status_code}: {response.text[:300]}", permanent=permanent
+            )
+        log.info("alertmanager_pushed", active=len(active), resolved=len(resolved))
