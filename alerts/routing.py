@@ -1,0 +1,66 @@
+"""Routing: which routes match a finding, and which units a route receiver points at."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from alerts.settings import Receiver, Route
+from monitor.contracts import Finding, Unit
+
+
+def route_matches(route: Route, finding: Finding) -> bool:
+    """Every non-empty matcher list must contain the finding's value."""
+    return (
+        (not route.checks or finding.check in route.checks)
+        and (not route.rules or finding.rule in route.rules)
+        and (not route.stages or finding.stage in route.stages)
+        and (not route.severities or finding.severity in route.severities)
+        and (not route.units or finding.unit in route.units)
+    )
+
+
+def match_routes(finding: Finding, routes: Sequence[Route]) -> list[Route]:
+    """Routes in order; the first match stops the walk unless it has ``continue: true``."""
+    matched: list[Route] = []
+    for route in routes:
+        if route_matches(route, finding):
+            matched.append(route)
+            if not route.continue_matching:
+                break
+    return matched
+
+
+def escalation_chain(unit_code: str, units: Mapping[str, Unit]) -> list[str]:
+    """The units above ``unit_code`` along ``escalate_to``, nearest first (cycles are cut)."""
+    chain: list[str] = []
+    seen = {unit_code}
+    current = units.get(unit_code)
+    while current is not None and current.escalate_to and current.escalate_to not in seen:
+        chain.append(current.escalate_to)
+        seen.add(current.escalate_to)
+        current = units.get(current.escalate_to)
+    return chain
+
+
+def target_units(
+    finding: Finding, receiver: Receiver, units: Mapping[str, Unit], escalation_level: int
+) -> list[str]:
+    """Unit codes a receiver resolves to. ``escalation_level`` = how many chain steps are due (0 = none)."""
+    if receiver.to == "unit":
+        return [finding.unit]
+    if receiver.to == "escalation":
+        return escalation_chain(finding.unit, units)[:escalation_level]
+    return list(receiver.to)
+
+
+def addresses_for(unit: Unit | None, channel: str, unit_code: str) -> list[str]:
+    """Where a channel delivers for one unit: its e-mails, its Zalo ids/phones, or one logical target."""
+    if channel == "email":
+        return list(unit.emails) if unit else []
+    if channel == "zalo":
+        if unit is None:
+            return []
+        return [*(f"user:{uid}" for uid in unit.zalo_user_ids), *(f"phone:{phone}" for phone in unit.zalo_phones)]
+    if channel.startswith("webhook:"):
+        return [channel.removeprefix("webhook:")]
+    return [unit_code]  # file: one file per unit

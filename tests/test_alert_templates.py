@@ -1,0 +1,131 @@
+"""Rendered messages: Vietnamese with diacritics, English on request, HTML escaped, no personal data,
+dates dd/MM/yyyy HH:mm in Vietnam time, Zalo within 2000 characters, form-04 apology draft."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from alerts.policy import Notification, NotificationItem
+from alerts.render import ZALO_MAX_CHARS, OutboxEntry, format_days, format_vn_datetime, render_notification
+from alerts.settings import AlertsSettings
+from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
+
+UNITS = [Unit(code="TDC", name="Chi cục Tiêu chuẩn Đo lường Chất lượng", emails=["tdc@so.gov.vn"],
+              zalo_phones=["84901111222"])]
+NOW = datetime(2026, 4, 23, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam
+PERSONAL = {"applicant_name": "Nguyễn Văn Bình", "applicant_phone": "0912345678",
+            "applicant_email": "binh@example.com", "applicant_id": "001099012345"}
+
+
+def item(code: str, stage: Stage, due: datetime | None, kind: str = "new", left: float | None = 1.5,
+         procedure: str = "Đăng ký công bố hợp chuẩn", apology: datetime | None = None) -> NotificationItem:
+    finding = Finding(check="deadlines", rule="dossier_deadline", subject_kind=SubjectKind.DOSSIER, subject=code,
+                      unit="TDC", stage=stage, severity=Severity.WARNING, due_at=due,
+                      facts={"procedure_name": procedure, **PERSONAL})
+    return NotificationItem(finding=finding, kind=kind, ordinal=1, episode_started_at=NOW,
+                            working_days_left=left, apology_deadline=apology)
+
+
+def notification(channel: str, items: list[NotificationItem], addresses: list[str] | None = None) -> Notification:
+    return Notification(unit="TDC", channel=channel, addresses=addresses or ["tdc@so.gov.vn"], items=items,
+                        created_at=NOW)
+
+
+DUE = datetime(2026, 4, 29, 3, 0, tzinfo=UTC)  # 29/04/2026 10:00 Vietnam time
+APOLOGY = datetime(2026, 4, 28, 3, 0, tzinfo=UTC)
+
+
+def all_text(entry: OutboxEntry) -> str:
+    return json.dumps(entry.model_dump(mode="json"), ensure_ascii=False)
+
+
+def test_email_in_vietnamese_with_table_and_apology_draft() -> None:
+    n = notification("email", [item("000.00.53.H48-260420-0007", Stage.UPCOMING, DUE, apology=APOLOGY)])
+    (entry,) = render_notification(n, UNITS, AlertsSettings())
+    assert entry.subject == "[TTHC] Sắp đến hạn: 1 hồ sơ/việc cần xử lý – Chi cục Tiêu chuẩn Đo lường Chất lượng"
+    assert "Kính gửi: Chi cục Tiêu chuẩn Đo lường Chất lượng" in entry.text
+    assert ("- 000.00.53.H48-260420-0007 | Thủ tục: Đăng ký công bố hợp chuẩn | Hạn trả: 29/04/2026 10:00 | "
+            "còn 1,5 ngày làm việc | Hạn gửi văn bản xin lỗi: 28/04/2026 10:00 | Sắp đến hạn (mới)") in entry.text
+    assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT (Mẫu 04)" in entry.text
+    assert "hồ sơ mã số 000.00.53.H48-260420-0007 về thủ tục Đăng ký công bố hợp chuẩn" in entry.text
+    assert "[nêu rõ lý do chậm giải quyết]" in entry.text and "[dd/mm/yyyy HH:mm – ngày hẹn mới]" in entry.text
+    assert entry.html is not None
+    for header in ("Mã hồ sơ", "Thủ tục", "Hạn trả", "Còn lại / Quá hạn (ngày làm việc)", "Hạn gửi văn bản xin lỗi"):
+        assert f"<th>{header}</th>" in entry.html
+    assert "<td>29/04/2026 10:00</td>" in entry.html and '<html lang="vi">' in entry.html
+    assert entry.idempotency_key == n.idempotency_key("tdc@so.gov.vn")
+
+
+def test_no_personal_data_in_any_channel() -> None:
+    items = [item("H48-1", Stage.UPCOMING, DUE, apology=APOLOGY), item("H48-2", Stage.OVERDUE, DUE, left=-2)]
+    for channel, addresses in (("email", None), ("zalo", ["phone:84901111222"]), ("file", ["TDC"]),
+                               ("webhook:ops", ["ops"])):
+        for entry in render_notification(notification(channel, items, addresses), UNITS, AlertsSettings()):
+            text = all_text(entry)
+            for value in PERSONAL.values():
+                assert value not in text, (channel, value)
+            assert "H48-1" in text
+
+
+def test_html_is_escaped_but_text_is_not() -> None:
+    n = notification("email", [item("H48-1", Stage.OVERDUE, DUE, left=-1, procedure="Cấp phép <b>X</b> & Y")])
+    (entry,) = render_notification(n, UNITS, AlertsSettings())
+    assert entry.html is not None
+    assert "Cấp phép &lt;b&gt;X&lt;/b&gt; &amp; Y" in entry.html and "<b>X</b>" not in entry.html
+    assert "Cấp phép <b>X</b> & Y" in entry.text
+    assert "quá hạn 1 ngày làm việc" in entry.text and "[TTHC] Quá hạn" in entry.subject
+    assert "Mẫu 04" not in entry.text  # the draft is for upcoming dossiers only
+
+
+def test_english_on_request() -> None:
+    n = notification("email", [item("H48-1", Stage.DUE_TODAY, DUE, left=0.25)])
+    (entry,) = render_notification(n, UNITS, AlertsSettings(language="en"))
+    assert entry.subject == "[TTHC] Due today: 1 item(s) need action – Chi cục Tiêu chuẩn Đo lường Chất lượng"
+    assert "Due: 29/04/2026 10:00 | left 0.25 working days" in entry.text
+    assert entry.html is not None and "<th>Dossier</th>" in entry.html
+
+
+def test_zalo_text_is_short_and_carries_zns_template_data() -> None:
+    items = [item(f"000.00.53.H48-260420-{n:04d}", Stage.UPCOMING, DUE) for n in range(200)]
+    (entry,) = render_notification(notification("zalo", items, ["phone:84901111222"]), UNITS, AlertsSettings())
+    assert len(entry.text) <= ZALO_MAX_CHARS
+    assert entry.text.startswith("[TTHC] Chi cục Tiêu chuẩn Đo lường Chất lượng: 200 hồ sơ/việc – Sắp đến hạn")
+    assert "• 000.00.53.H48-260420-0000 – hạn 29/04/2026 10:00 (còn 1,5 ngày LV)" in entry.text
+    assert "hồ sơ khác: tthc-monitor findings --unit TDC" in entry.text
+    assert entry.html is None and entry.receiver == "phone:84901111222"
+    assert entry.payload["template_data"]["count"] == "200"
+    assert entry.payload["template_data"]["first_due"] == "29/04/2026 10:00"
+
+
+def test_webhook_body_is_json_with_every_item() -> None:
+    items = [item(f"H48-{n}", Stage.OVERDUE, DUE, left=-1) for n in range(25)]
+    (entry,) = render_notification(notification("webhook:ops", items, ["ops"]), UNITS, AlertsSettings())
+    body = json.loads(entry.text)
+    assert body["unit"] == "TDC" and body["stage"] == "overdue" and len(body["items"]) == 25
+    assert body["items"][0] == {"code": "H48-0", "kind": "dossier", "check": "deadlines", "rule": "dossier_deadline",
+                                "unit": "TDC", "stage": "overdue", "change": "new",
+                                "procedure": "Đăng ký công bố hợp chuẩn", "due": "29/04/2026 10:00", "left_days": -1}
+
+
+def test_resolution_only_digest_says_so() -> None:
+    n = notification("email", [item("H48-1", Stage.OVERDUE, DUE, kind="resolved", left=None)])
+    (entry,) = render_notification(n, UNITS, AlertsSettings())
+    assert entry.subject == "[TTHC] Đã xử lý xong 1 hồ sơ/việc – Chi cục Tiêu chuẩn Đo lường Chất lượng"
+    assert "(đã xử lý xong)" in entry.text
+
+
+def test_formatters() -> None:
+    assert format_vn_datetime(datetime(2026, 1, 5, 17, 5, tzinfo=UTC)) == "06/01/2026 00:05"
+    assert format_vn_datetime(datetime(2026, 1, 5, 17, 5)) == "05/01/2026 17:05"  # naive = Vietnam time
+    assert format_days(2.0, "vi") == "còn 2" and format_days(-0.5, "vi") == "quá hạn 0,5"
+    assert format_days(1.25, "en") == "left 1.25" and format_days(-3, "en") == "overdue 3"
+
+
+def test_non_dossier_subjects_are_labelled() -> None:
+    feedback = item("PAKN-00091", Stage.OVERDUE, DUE, left=-3).finding.model_copy(
+        update={"subject_kind": SubjectKind.FEEDBACK, "facts": {}})
+    task_item = NotificationItem(finding=feedback, kind="new", ordinal=1, episode_started_at=NOW, working_days_left=-3)
+    (entry,) = render_notification(notification("email", [task_item]), UNITS, AlertsSettings())
+    assert "- PAKN-00091 (phản ánh, kiến nghị) | Thủ tục: — | Hạn trả: 29/04/2026 10:00 | quá hạn 3 ngày" in entry.text
+    assert entry.html is not None and "<td>PAKN-00091 (phản ánh, kiến nghị)</td>" in entry.html
