@@ -1,0 +1,129 @@
+"""`tthc-monitor report`: the inspection report (KPIs, late dossiers, who was told, sources, silences)
+for a window of days, as XLSX, Markdown or a folder of CSV files.
+
+The main CLI sets ``args.settings`` (monitor.settings.Settings) and ``args.engine`` (a migrated
+Engine) before calling ``func``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from monitor.reports.inspection import build_inspection_report
+from monitor.reports.model import Language, ReportWindow
+from monitor.reports.render_csv import write_csv_folder
+from monitor.reports.render_markdown import render_markdown
+from monitor.reports.render_xlsx import write_xlsx
+from monitor.timeutil import parse_cli_time
+
+FORMATS = ("xlsx", "md", "csv")
+_TEXT = {
+    "vi": {
+        "bad_date": "Ngày không hợp lệ: {value} (dùng YYYY-MM-DD, ví dụ 2026-10-01)",
+        "bad_now": "Thời điểm không hợp lệ: {value} (dùng ISO 8601, ví dụ 2026-12-31T17:00)",
+        "bad_window": "Khoảng thời gian không hợp lệ: ngày kết thúc {end} trước ngày bắt đầu {start}",
+        "unknown_unit": "Không có đơn vị {unit} trong cấu hình (có: {known})",
+        "written": "Đã ghi báo cáo: {path}",
+    },
+    "en": {
+        "bad_date": "Invalid date: {value} (use YYYY-MM-DD, e.g. 2026-10-01)",
+        "bad_now": "Invalid time: {value} (use ISO 8601, e.g. 2026-12-31T17:00)",
+        "bad_window": "Invalid window: end {end} is before start {start}",
+        "unknown_unit": "Unit {unit} is not configured (known: {known})",
+        "written": "Report written: {path}",
+    },
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `report` command to the main CLI."""
+    report = subparsers.add_parser(
+        "report", help="báo cáo phục vụ kiểm tra: chỉ tiêu, hồ sơ trễ hạn, cảnh báo đã gửi, nguồn, tạm tắt"
+    )
+    report.add_argument(
+        "--config", type=Path, help="tệp cấu hình YAML (không có: kho trạng thái của bản demo)"
+    )
+    report.add_argument("--from", dest="start", required=True, help="ngày bắt đầu, YYYY-MM-DD (giờ Việt Nam)")
+    report.add_argument("--to", dest="end", required=True, help="ngày kết thúc (tính cả ngày này), YYYY-MM-DD")
+    report.add_argument("--unit", help="chỉ một đơn vị (mã, ví dụ QLKH)")
+    report.add_argument("--format", choices=FORMATS, default="xlsx", help="xlsx (mặc định), md hoặc csv")
+    report.add_argument(
+        "--output", required=True, type=Path,
+        help="tệp .xlsx / .md (md: '-' để in ra màn hình); csv: thư mục, mỗi mục một tệp",
+    )
+    report.add_argument("--now", help="lập báo cáo như tại thời điểm này (ISO 8601; mặc định: bây giờ)")
+    report.set_defaults(func=run_report, needs_engine=True)
+
+
+def _language(args: argparse.Namespace) -> Language:
+    return "en" if getattr(args.settings, "language", "vi") == "en" else "vi"
+
+
+def _fail(language: Language, key: str, **values: object) -> int:
+    print(_TEXT[language][key].format(**values), file=sys.stderr)
+    return 2
+
+
+def _now(args: argparse.Namespace) -> datetime | None:
+    """The edge of the program: the real clock unless ``--now`` (or a test) fixes it; None if invalid."""
+    given = getattr(args, "now", None)
+    if isinstance(given, datetime):
+        return given
+    if isinstance(given, str):
+        try:
+            return parse_cli_time(given)
+        except ValueError:
+            return None
+    return datetime.now(UTC)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    language = _language(args)
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        bad = args.start if not _is_date(args.start) else args.end
+        return _fail(language, "bad_date", value=bad)
+    if end < start:
+        return _fail(language, "bad_window", start=args.start, end=args.end)
+    now = _now(args)
+    if now is None:
+        return _fail(language, "bad_now", value=args.now)
+    settings = args.settings
+    known_units = [unit.code for unit in settings.units]
+    if args.unit is not None and known_units and args.unit not in known_units:
+        return _fail(language, "unknown_unit", unit=args.unit, known=", ".join(known_units))
+    report = build_inspection_report(
+        args.engine,
+        ReportWindow(start=start, end=end, unit=args.unit),
+        now,
+        targets=settings.checks.targets,
+        unit_names={unit.code: unit.name for unit in settings.units},
+        department=settings.department,
+        language=language,
+    )
+    output: Path = args.output
+    if args.format == "xlsx":
+        write_xlsx(report, output, language)
+    elif args.format == "csv":
+        write_csv_folder(report, output, language)
+    else:
+        text = render_markdown(report, language)
+        if str(output) == "-":
+            sys.stdout.write(text)
+            return 0
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    print(_TEXT[language]["written"].format(path=output))
+    return 0
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,63 @@
+"""How a report value is written as text (Markdown, CSV): Vietnamese dates and percentages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+
+from monitor.reports.model import ColumnKind, InspectionReport, Language
+from monitor.timeutil import to_vn_naive
+
+DATETIME_FORMAT = "%d/%m/%Y %H:%M"
+DATE_FORMAT = "%d/%m/%Y"
+
+
+def format_number(value: float, language: Language, decimals: int = 2) -> str:
+    """1234.5 -> "1234,5" (vi) / "1234.5" (en); whole numbers without decimals."""
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return text.replace(".", ",") if language == "vi" else text
+
+
+def format_cell(value: object, kind: ColumnKind, language: Language) -> str:
+    if value is None:
+        return ""
+    if kind is ColumnKind.DATETIME and isinstance(value, datetime):
+        return value.strftime(DATETIME_FORMAT)
+    if kind in (ColumnKind.DATE, ColumnKind.DATETIME) and isinstance(value, date):
+        return value.strftime(DATE_FORMAT)
+    if kind is ColumnKind.RATIO and isinstance(value, int | float):
+        return format_number(100.0 * value, language) + "%"
+    if kind in (ColumnKind.NUMBER, ColumnKind.INTEGER) and isinstance(value, int | float):
+        return format_number(float(value), language)
+    return str(value)
+
+
+def text_expr(name: str, kind: ColumnKind) -> pl.Expr:
+    """The column as CSV writes it: times as dd/MM/yyyy HH:mm, ratios as numbers 0–1 (4 decimals)."""
+    column = pl.col(name)
+    if kind is ColumnKind.DATETIME:
+        return column.dt.strftime(DATETIME_FORMAT)
+    if kind is ColumnKind.DATE:
+        return column.dt.strftime(DATE_FORMAT)
+    if kind is ColumnKind.RATIO:
+        return column.round(4)
+    return column
+
+
+def window_text(report: InspectionReport, language: Language) -> list[tuple[str, str]]:
+    """The report's heading facts as (label, value) pairs."""
+    window = report.window
+    generated = report.generated_at
+    vi = language == "vi"
+    return [
+        ("Cơ quan" if vi else "Department", report.department),
+        ("Từ ngày" if vi else "From", window.start.strftime(DATE_FORMAT)),
+        ("Đến ngày" if vi else "To", window.end.strftime(DATE_FORMAT)),
+        ("Đơn vị" if vi else "Unit", window.unit or ("Tất cả đơn vị" if vi else "all units")),
+        ("Lập lúc" if vi else "Generated at", to_vn_naive(generated).strftime(DATETIME_FORMAT)),
+    ]
+
+
+def report_title(language: Language) -> str:
+    return "Báo cáo phục vụ kiểm tra, tổng hợp" if language == "vi" else "Inspection report"

@@ -1,0 +1,588 @@
+"""Assemble the inspection report from the state store: pure reads, ``now`` injected, no rendering.
+
+Each section is a few bulk SELECTs turned into a Polars frame and shaped column-wise. Times in
+the store are aware UTC; the report shows naive Vietnam wall-clock time. Nothing here reads
+applicant data: the store holds none (findings carry dossier and procedure codes only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+from alerts.tables import delivery_log, outbox, silences
+from checks.common import ALL_UNITS
+from checks.settings import KPI_NAMES
+from monitor.reports import labels
+from monitor.reports.model import (
+    ColumnKind,
+    InspectionReport,
+    Language,
+    ReportColumn,
+    ReportSection,
+    ReportWindow,
+)
+from monitor.store.tables import (
+    check_runs,
+    finding_events,
+    findings,
+    kpi_history,
+    source_polls,
+    source_rejects,
+)
+
+log = structlog.get_logger(__name__)
+
+DEADLINES_CHECK = "deadlines"
+UTC_TIME = pl.Datetime("us", "UTC")
+_VN_ZONE = "Asia/Ho_Chi_Minh"
+_PERIOD_ORDER = {"year": 0, "quarter": 1, "month": 2}
+# Facts of a deadlines finding that the report shows (formatted by the check as dd/mm/yyyy HH:MM).
+_DEADLINE_FACTS = ("procedure_code", "procedure_name", "apology_at", "extended_due_at", "closed_at")
+
+TXT, INT, NUM, PCT, DT, DAY = (
+    ColumnKind.TEXT,
+    ColumnKind.INTEGER,
+    ColumnKind.NUMBER,
+    ColumnKind.RATIO,
+    ColumnKind.DATETIME,
+    ColumnKind.DATE,
+)
+
+
+def _col(name: str, vi: str, en: str, kind: ColumnKind = ColumnKind.TEXT, width: int = 16) -> ReportColumn:
+    return ReportColumn(name=name, header_vi=vi, header_en=en, kind=kind, width=width)
+
+
+KPI_COLUMNS = (
+    _col("unit", "Mã đơn vị", "Unit", TXT, 10),
+    _col("unit_name", "Đơn vị", "Unit name", TXT, 36),
+    _col("kpi", "Mã chỉ tiêu", "KPI", TXT, 24),
+    _col("kpi_label", "Chỉ tiêu", "KPI name", TXT, 50),
+    _col("period", "Kỳ", "Period", TXT, 8),
+    _col("period_start", "Từ ngày", "Period start", DAY, 12),
+    _col("numerator", "Tử số", "Numerator", NUM, 10),
+    _col("denominator", "Mẫu số", "Denominator", NUM, 10),
+    _col("ratio", "Tỷ lệ", "Ratio", PCT, 10),
+    _col("target", "Chỉ tiêu kế hoạch", "Target", PCT, 12),
+    _col("result", "Kết quả", "Result", TXT, 16),
+    _col("recorded_at", "Cập nhật lúc", "Recorded at", DT, 17),
+)
+
+DEADLINE_COLUMNS = (
+    _col("unit", "Mã đơn vị", "Unit", TXT, 10),
+    _col("unit_name", "Đơn vị", "Unit name", TXT, 36),
+    _col("dossier", "Mã hồ sơ", "Dossier", TXT, 26),
+    _col("procedure_code", "Mã TTHC", "Procedure code", TXT, 14),
+    _col("procedure_name", "Tên thủ tục", "Procedure", TXT, 40),
+    _col("rule", "Mã vi phạm", "Rule", TXT, 18),
+    _col("rule_label", "Nội dung", "Problem", TXT, 32),
+    _col("severity", "Mức độ", "Severity", TXT, 12),
+    _col("stage", "Mức hiện tại", "Stage", TXT, 14),
+    _col("due_at", "Hạn giải quyết", "Due", DT, 17),
+    _col("extended_due_at", "Hạn mới (sau xin lỗi)", "Extended due", TXT, 17),
+    _col("apology_at", "Văn bản xin lỗi lúc", "Apology at", TXT, 17),
+    _col("closed_at", "Hoàn thành xử lý lúc", "Finished at", TXT, 17),
+    _col("first_seen_at", "Phát hiện lúc", "First seen", DT, 17),
+    _col("resolved_at", "Khắc phục lúc", "Resolved at", DT, 17),
+    _col("status", "Tình trạng", "Status", TXT, 14),
+    _col("notifications", "Số thông báo", "Notifications", INT, 10),
+    _col("first_notified_at", "Thông báo đầu tiên lúc", "First notified", DT, 17),
+    _col("stage_history", "Diễn biến", "History", TXT, 60),
+)
+
+NOTIFICATION_COLUMNS = (
+    _col("unit", "Mã đơn vị", "Unit", TXT, 10),
+    _col("subject", "Đối tượng (mã hồ sơ…)", "Subject", TXT, 26),
+    _col("check", "Nhóm kiểm tra", "Check", TXT, 14),
+    _col("rule_label", "Nội dung", "Problem", TXT, 32),
+    _col("channel", "Kênh", "Channel", TXT, 14),
+    _col("receiver", "Người nhận", "Receiver", TXT, 28),
+    _col("receiver_unit", "Đơn vị nhận", "Receiver unit", TXT, 10),
+    _col("message_subject", "Tiêu đề thông báo", "Message subject", TXT, 50),
+    _col("created_at", "Tạo lúc", "Created at", DT, 17),
+    _col("sent_at", "Gửi lúc", "Sent at", DT, 17),
+    _col("status", "Trạng thái", "Status", TXT, 12),
+    _col("attempts", "Số lần gửi", "Attempts", INT, 8),
+    _col("delivery_history", "Nhật ký gửi", "Delivery log", TXT, 40),
+    _col("last_error", "Lỗi gần nhất", "Last error", TXT, 40),
+    _col("outbox_id", "Mã thông báo", "Outbox id", INT, 10),
+)
+
+SOURCE_COLUMNS = (
+    _col("source", "Nguồn", "Source", TXT, 24),
+    _col("polls_ok", "Lần lấy thành công", "Polls ok", INT, 12),
+    _col("polls_failed", "Lần lấy lỗi", "Polls failed", INT, 12),
+    _col("last_poll_at", "Lần lấy gần nhất", "Last poll", DT, 17),
+    _col("last_success_at", "Thành công gần nhất", "Last success", DT, 17),
+    _col("last_error_at", "Lỗi gần nhất lúc", "Last error at", DT, 17),
+    _col("last_error", "Lỗi gần nhất", "Last error", TXT, 50),
+    _col("rejected_rows", "Số dòng bị loại", "Rejected rows", INT, 12),
+)
+
+REJECT_COLUMNS = (
+    _col("source", "Nguồn", "Source", TXT, 24),
+    _col("column", "Cột", "Column", TXT, 20),
+    _col("reason", "Lý do", "Reason", TXT, 50),
+    _col("rows", "Số dòng", "Rows", INT, 10),
+    _col("first_at", "Lần đầu", "First seen", DT, 17),
+    _col("last_at", "Lần cuối", "Last seen", DT, 17),
+)
+
+CHECK_RUN_COLUMNS = (
+    _col("check", "Nhóm kiểm tra", "Check", TXT, 18),
+    _col("runs_ok", "Lần chạy thành công", "Runs ok", INT, 12),
+    _col("runs_failed", "Lần chạy lỗi", "Runs failed", INT, 12),
+    _col("last_run_at", "Lần chạy gần nhất", "Last run", DT, 17),
+    _col("last_error_at", "Lỗi gần nhất lúc", "Last error at", DT, 17),
+    _col("last_error", "Lỗi gần nhất", "Last error", TXT, 50),
+)
+
+SILENCE_COLUMNS = (
+    _col("silence_id", "Mã", "Id", INT, 6),
+    _col("matchers", "Phạm vi", "Matchers", TXT, 36),
+    _col("starts_at", "Từ lúc", "Starts at", DT, 17),
+    _col("ends_at", "Đến lúc", "Ends at", DT, 17),
+    _col("expired_at", "Kết thúc sớm lúc", "Expired at", DT, 17),
+    _col("author", "Người tạo", "Author", TXT, 18),
+    _col("reason", "Lý do", "Reason", TXT, 50),
+    _col("created_at", "Tạo lúc", "Created at", DT, 17),
+)
+
+
+def build_inspection_report(
+    engine: Engine,
+    window: ReportWindow,
+    now: datetime,
+    *,
+    targets: Mapping[str, float],
+    unit_names: Mapping[str, str] | None = None,
+    department: str = "Sở Khoa học và Công nghệ",
+    language: Language = "vi",
+) -> InspectionReport:
+    """Every section of the report for ``window`` as of ``now`` (aware)."""
+    begin, until = window.bounds(now)
+    names = {ALL_UNITS: labels.DEPARTMENT_UNIT_LABEL[language], **(unit_names or {})}
+    with engine.connect() as conn:
+        finding_frame = _findings_in_window(conn, begin, until)
+        notifications = _notifications(conn, begin, until, finding_frame, window.unit, language)
+        sections = (
+            _kpi_section(conn, begin, until, window.unit, targets, names, language),
+            _deadline_section(conn, begin, until, finding_frame, notifications, window.unit, names, language),
+            _section(
+                "notifications", "Cảnh báo đã gửi", "Notifications",
+                "3. Cảnh báo đã gửi", "3. Notifications sent",
+                NOTIFICATION_COLUMNS, notifications,
+            ),
+            _source_section(conn, begin, until),
+            _reject_section(conn, begin, until),
+            _check_run_section(conn, begin, until),
+            _silence_section(conn, begin, until, window.unit),
+        )
+    log.info(
+        "inspection_report_built",
+        start=window.start.isoformat(),
+        end=window.end.isoformat(),
+        unit=window.unit,
+        rows={s.key: s.frame.height for s in sections},
+    )
+    return InspectionReport(department=department, window=window, generated_at=now, sections=sections)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _section(
+    key: str, sheet_vi: str, sheet_en: str, title_vi: str, title_en: str,
+    columns: Sequence[ReportColumn], frame: pl.DataFrame,
+) -> ReportSection:
+    return ReportSection(
+        key=key, sheet_vi=sheet_vi, sheet_en=sheet_en, title_vi=title_vi, title_en=title_en,
+        columns=tuple(columns), frame=frame.select([c.name for c in columns]),
+    )
+
+
+def _frame(rows: Sequence[Sequence[Any]], schema: Mapping[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+    return pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row")
+
+
+def _vn(column: str) -> pl.Expr:
+    """Aware UTC column -> naive Vietnam wall-clock time."""
+    return pl.col(column).dt.convert_time_zone(_VN_ZONE).dt.replace_time_zone(None).alias(column)
+
+
+def _label(column: str, mapping: Mapping[str, str], language: Language) -> pl.Expr:
+    if language != "vi":
+        return pl.col(column)
+    return pl.col(column).replace(dict(mapping))
+
+
+def _overlaps(start_col: sa.ColumnElement[Any], end_col: sa.ColumnElement[Any], begin: datetime, until: datetime) -> sa.ColumnElement[bool]:
+    """[start, end) meets [begin, until); a NULL end means still going on."""
+    return sa.and_(start_col < until, sa.or_(end_col.is_(None), end_col >= begin))
+
+
+# --- section 1: KPIs -------------------------------------------------------------------------
+
+
+def _kpi_section(
+    conn: Connection, begin: datetime, until: datetime, unit: str | None,
+    targets: Mapping[str, float], names: Mapping[str, str], language: Language,
+) -> ReportSection:
+    k = kpi_history.c
+    in_window = sa.and_(k.recorded_at >= begin, k.recorded_at < until)
+    if unit is not None:
+        in_window = sa.and_(in_window, k.unit == unit)
+    latest = sa.select(sa.func.max(k.id)).where(in_window).group_by(k.kpi, k.unit, k.period)
+    query = sa.select(
+        k.unit, k.kpi, k.period, k.period_start, k.numerator, k.denominator, k.recorded_at
+    ).where(k.id.in_(latest.scalar_subquery()))
+    frame = _frame(
+        conn.execute(query).all(),
+        {
+            "unit": pl.Utf8, "kpi": pl.Utf8, "period": pl.Utf8, "period_start": pl.Date,
+            "numerator": pl.Float64, "denominator": pl.Float64, "recorded_at": UTC_TIME,
+        },
+    )
+    ratio = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
+    kpi_order = {name: index for index, name in enumerate(KPI_NAMES)}
+    shaped = (
+        frame.with_columns(
+            _vn("recorded_at"),
+            ratio.alias("ratio"),
+            pl.col("kpi").replace_strict(dict(targets), default=None, return_dtype=pl.Float64).alias("target"),
+            pl.col("unit").replace_strict(dict(names), default=pl.col("unit")).alias("unit_name"),
+            pl.col("kpi").replace_strict(dict(labels.KPI_LABELS), default=pl.col("kpi")).alias("kpi_label"),
+            (pl.col("unit") == ALL_UNITS).alias("_is_all"),
+            pl.col("kpi").replace_strict(kpi_order, default=len(kpi_order), return_dtype=pl.Int64).alias("_kpi_order"),
+            pl.col("period").replace_strict(_PERIOD_ORDER, default=9, return_dtype=pl.Int64).alias("_period_order"),
+        )
+        .with_columns(
+            pl.when(pl.col("ratio").is_null()).then(pl.lit(labels.NO_DATA))
+            .when(pl.col("target").is_null()).then(pl.lit(labels.NO_TARGET))
+            .when(pl.col("ratio") >= pl.col("target")).then(pl.lit(labels.TARGET_MET))
+            .otherwise(pl.lit(labels.TARGET_MISSED))
+            .alias("result"),
+            _label("period", labels.PERIOD_LABELS, language),
+        )
+        .sort("_is_all", "unit", "_kpi_order", "kpi", "_period_order")
+    )
+    if language != "vi":
+        shaped = shaped.with_columns(pl.col("kpi").alias("kpi_label"), _result_in_english())
+    return _section(
+        "kpis", "Tổng hợp chỉ tiêu", "KPIs", "1. Tổng hợp chỉ tiêu", "1. KPI summary", KPI_COLUMNS, shaped
+    )
+
+
+def _result_in_english() -> pl.Expr:
+    english = {
+        labels.NO_DATA: "no data", labels.NO_TARGET: "no target",
+        labels.TARGET_MET: "met", labels.TARGET_MISSED: "missed",
+    }
+    return pl.col("result").replace(english)
+
+
+# --- findings (sections 2 and 3) -------------------------------------------------------------
+
+
+def _findings_in_window(conn: Connection, begin: datetime, until: datetime) -> pl.DataFrame:
+    """Every finding (any check) open at some time in the window, with the facts the report shows."""
+    f = findings.c
+    query = sa.select(
+        f.key, f.check_name, f.rule, f.subject, f.unit, f.stage, f.severity, f.due_at,
+        f.first_seen_at, f.resolved_at, f.facts,
+    ).where(_overlaps(f.first_seen_at, f.resolved_at, begin, until))
+    rows = [
+        (*row[:-1], *(_fact_text(row.facts, name) for name in _DEADLINE_FACTS))
+        for row in conn.execute(query)
+    ]
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "key": pl.Utf8, "check": pl.Utf8, "rule": pl.Utf8, "subject": pl.Utf8, "unit": pl.Utf8,
+        "stage": pl.Utf8, "severity": pl.Utf8, "due_at": UTC_TIME, "first_seen_at": UTC_TIME,
+        "resolved_at": UTC_TIME,
+    }
+    schema |= {name: pl.Utf8 for name in _DEADLINE_FACTS}
+    return _frame(rows, schema).with_columns(_vn("due_at"), _vn("first_seen_at"), _vn("resolved_at"))
+
+
+def _fact_text(facts: Any, name: str) -> str | None:
+    value = facts.get(name) if isinstance(facts, dict) else None
+    return None if value is None or value == "" else str(value)
+
+
+def _notifications(
+    conn: Connection, begin: datetime, until: datetime, finding_frame: pl.DataFrame,
+    unit: str | None, language: Language,
+) -> pl.DataFrame:
+    """One row per (notification, finding it mentions) created in the window: who was told, when."""
+    o = outbox.c
+    in_window = sa.and_(o.created_at >= begin, o.created_at < until)
+    rows = conn.execute(
+        sa.select(
+            o.id, o.created_at, o.channel, o.receiver, o.unit, o.subject, o.finding_keys, o.status,
+            o.attempts, o.sent_at, o.last_error,
+        ).where(in_window)
+    ).all()
+    messages = _frame(
+        [(*r[:6], [str(k) for k in (r.finding_keys or [])], *r[7:]) for r in rows],
+        {
+            "outbox_id": pl.Int64, "created_at": UTC_TIME, "channel": pl.Utf8, "receiver": pl.Utf8,
+            "receiver_unit": pl.Utf8, "message_subject": pl.Utf8, "finding_key": pl.List(pl.Utf8),
+            "status": pl.Utf8, "attempts": pl.Int64, "sent_at": UTC_TIME, "last_error": pl.Utf8,
+        },
+    )
+    d = delivery_log.c
+    log_rows = conn.execute(
+        sa.select(d.outbox_id, d.id, d.at, d.outcome)
+        .select_from(delivery_log.join(outbox, outbox.c.id == d.outbox_id))
+        .where(in_window, d.at < until)
+    ).all()
+    deliveries = (
+        _frame(log_rows, {"outbox_id": pl.Int64, "id": pl.Int64, "at": UTC_TIME, "outcome": pl.Utf8})
+        .with_columns(_vn("at"))
+        .sort("id")
+        .group_by("outbox_id", maintain_order=True)
+        .agg(
+            pl.concat_str(
+                pl.col("at").dt.strftime("%d/%m/%Y %H:%M"), pl.lit(" "),
+                _label("outcome", labels.DELIVERY_OUTCOME_LABELS, language),
+            )
+            .str.join("; ")
+            .alias("delivery_history")
+        )
+    )
+    parts = pl.col("finding_key").str.splitn("/", 4)
+    known = finding_frame.select(
+        pl.col("key").alias("finding_key"),
+        pl.col("unit").alias("_finding_unit"),
+        pl.col("check").alias("_finding_check"),
+        pl.col("rule").alias("_finding_rule"),
+        pl.col("subject").alias("_finding_subject"),
+    )
+    exploded = (
+        messages.explode("finding_key")
+        .join(known, on="finding_key", how="left")
+        .join(deliveries, on="outbox_id", how="left")
+        .with_columns(
+            _vn("created_at"),
+            _vn("sent_at"),
+            pl.coalesce("_finding_unit", "receiver_unit").alias("unit"),
+            pl.coalesce("_finding_check", parts.struct.field("field_0")).alias("check"),
+            pl.coalesce("_finding_rule", parts.struct.field("field_1")).alias("rule"),
+            pl.coalesce("_finding_subject", parts.struct.field("field_3")).alias("subject"),
+        )
+        .with_columns(
+            pl.col("rule").replace(dict(labels.RULE_LABELS) if language == "vi" else {}).alias("rule_label"),
+            _label("channel", labels.CHANNEL_LABELS, language),
+            _label("check", labels.CHECK_LABELS, language),
+            _label("status", labels.OUTBOX_STATUS_LABELS, language),
+            pl.col("status").alias("_status_code"),
+        )
+    )
+    if unit is not None:
+        exploded = exploded.filter((pl.col("unit") == unit) | (pl.col("receiver_unit") == unit))
+    return exploded.sort("unit", "subject", "created_at", "outbox_id", "rule", nulls_last=True)
+
+
+def _deadline_section(
+    conn: Connection, begin: datetime, until: datetime, finding_frame: pl.DataFrame,
+    notifications: pl.DataFrame, unit: str | None, names: Mapping[str, str], language: Language,
+) -> ReportSection:
+    late = finding_frame.filter(
+        (pl.col("check") == DEADLINES_CHECK) & pl.col("rule").is_in(list(labels.LATE_DOSSIER_RULES))
+    )
+    if unit is not None:
+        late = late.filter(pl.col("unit") == unit)
+    history = _stage_history(conn, begin, until, language)
+    told = (
+        notifications.filter(pl.col("finding_key").is_not_null())
+        .group_by("finding_key")
+        .agg(
+            pl.len().cast(pl.Int64).alias("notifications"),
+            pl.col("sent_at").filter(pl.col("_status_code") == "sent").min().alias("first_notified_at"),
+        )
+        .rename({"finding_key": "key"})
+    )
+    shaped = (
+        late.join(history, on="key", how="left")
+        .join(told, on="key", how="left")
+        .with_columns(
+            pl.col("subject").alias("dossier"),
+            pl.col("unit").replace_strict(dict(names), default=pl.col("unit")).alias("unit_name"),
+            pl.col("rule").replace(dict(labels.RULE_LABELS) if language == "vi" else {}).alias("rule_label"),
+            _label("severity", labels.SEVERITY_LABELS, language),
+            _label("stage", labels.STAGE_LABELS, language),
+            pl.when(pl.col("resolved_at").is_null())
+            .then(pl.lit(labels.FINDING_OPEN if language == "vi" else "open"))
+            .otherwise(pl.lit(labels.FINDING_RESOLVED if language == "vi" else "resolved"))
+            .alias("status"),
+            pl.col("notifications").fill_null(0),
+        )
+        .sort("unit", "first_seen_at", "dossier", "rule")
+    )
+    return _section(
+        "deadlines", "Hồ sơ trễ hạn", "Late dossiers",
+        "2. Hồ sơ trễ hạn và văn bản xin lỗi", "2. Late dossiers and apologies",
+        DEADLINE_COLUMNS, shaped,
+    )
+
+
+def _stage_history(conn: Connection, begin: datetime, until: datetime, language: Language) -> pl.DataFrame:
+    """key -> "dd/mm/yyyy HH:MM Phát hiện (Quá hạn); …" for deadlines findings, events up to ``until``."""
+    f, e = findings.c, finding_events.c
+    query = (
+        sa.select(e.key, e.id, e.at, e.event, e.stage)
+        .select_from(finding_events.join(findings, f.key == e.key))
+        .where(
+            f.check_name == DEADLINES_CHECK,
+            f.rule.in_(labels.LATE_DOSSIER_RULES),
+            _overlaps(f.first_seen_at, f.resolved_at, begin, until),
+            e.at < until,
+        )
+    )
+    events = _frame(
+        conn.execute(query).all(),
+        {"key": pl.Utf8, "id": pl.Int64, "at": UTC_TIME, "event": pl.Utf8, "stage": pl.Utf8},
+    )
+    return (
+        events.with_columns(_vn("at"))
+        .sort("id")
+        .group_by("key", maintain_order=True)
+        .agg(
+            pl.concat_str(
+                pl.col("at").dt.strftime("%d/%m/%Y %H:%M"), pl.lit(" "),
+                _label("event", labels.EVENT_LABELS, language), pl.lit(" ("),
+                _label("stage", labels.STAGE_LABELS, language), pl.lit(")"),
+            )
+            .str.join("; ")
+            .alias("stage_history")
+        )
+    )
+
+
+# --- section 4: sources and checks ----------------------------------------------------------
+
+
+def _source_section(conn: Connection, begin: datetime, until: datetime) -> ReportSection:
+    p = source_polls.c
+    query = sa.select(p.id, p.source, p.finished_at, p.ok, p.rejected_rows, p.error).where(
+        p.finished_at >= begin, p.finished_at < until
+    )
+    polls = _frame(
+        conn.execute(query).all(),
+        {"id": pl.Int64, "source": pl.Utf8, "finished_at": UTC_TIME, "ok": pl.Boolean,
+         "rejected_rows": pl.Int64, "error": pl.Utf8},
+    ).with_columns(_vn("finished_at"))
+    failed = ~pl.col("ok")
+    summary = (
+        polls.sort("finished_at", "id")
+        .group_by("source")
+        .agg(
+            pl.col("ok").sum().cast(pl.Int64).alias("polls_ok"),
+            failed.sum().cast(pl.Int64).alias("polls_failed"),
+            pl.col("finished_at").max().alias("last_poll_at"),
+            pl.col("finished_at").filter(pl.col("ok")).max().alias("last_success_at"),
+            pl.col("finished_at").filter(failed).last().alias("last_error_at"),
+            pl.col("error").filter(failed).last().alias("last_error"),
+            pl.col("rejected_rows").sum().cast(pl.Int64).alias("rejected_rows"),
+        )
+        .sort("source")
+    )
+    return _section(
+        "sources", "Nguồn dữ liệu", "Sources",
+        "4. Tình trạng nguồn dữ liệu", "4. Data sources", SOURCE_COLUMNS, summary,
+    )
+
+
+def _reject_section(conn: Connection, begin: datetime, until: datetime) -> ReportSection:
+    """Stored rejected rows grouped by source, column and reason (values are left out)."""
+    r, p = source_rejects.c, source_polls.c
+    query = (
+        sa.select(r.source, r.column_name, r.reason, p.finished_at)
+        .select_from(source_rejects.join(source_polls, p.id == r.poll_id))
+        .where(p.finished_at >= begin, p.finished_at < until)
+    )
+    rejects = _frame(
+        conn.execute(query).all(),
+        {"source": pl.Utf8, "column": pl.Utf8, "reason": pl.Utf8, "at": UTC_TIME},
+    ).with_columns(_vn("at"))
+    grouped = (
+        rejects.group_by("source", "column", "reason")
+        .agg(
+            pl.len().cast(pl.Int64).alias("rows"),
+            pl.col("at").min().alias("first_at"),
+            pl.col("at").max().alias("last_at"),
+        )
+        .sort("source", "rows", "column", descending=[False, True, False])
+    )
+    return _section(
+        "source_rejects", "Dòng bị loại", "Rejected rows",
+        "4b. Dòng dữ liệu bị loại", "4b. Rejected rows", REJECT_COLUMNS, grouped,
+    )
+
+
+def _check_run_section(conn: Connection, begin: datetime, until: datetime) -> ReportSection:
+    c = check_runs.c
+    query = sa.select(c.id, c.check_name, c.cycle_at, c.ok, c.error).where(
+        c.cycle_at >= begin, c.cycle_at < until
+    )
+    runs = _frame(
+        conn.execute(query).all(),
+        {"id": pl.Int64, "check": pl.Utf8, "cycle_at": UTC_TIME, "ok": pl.Boolean, "error": pl.Utf8},
+    ).with_columns(_vn("cycle_at"))
+    failed = ~pl.col("ok")
+    summary = (
+        runs.sort("cycle_at", "id")
+        .group_by("check")
+        .agg(
+            pl.col("ok").sum().cast(pl.Int64).alias("runs_ok"),
+            failed.sum().cast(pl.Int64).alias("runs_failed"),
+            pl.col("cycle_at").max().alias("last_run_at"),
+            pl.col("cycle_at").filter(failed).last().alias("last_error_at"),
+            pl.col("error").filter(failed).last().alias("last_error"),
+        )
+        .sort("check")
+    )
+    return _section(
+        "check_runs", "Lượt chạy kiểm tra", "Check runs",
+        "4c. Lượt chạy kiểm tra", "4c. Check runs", CHECK_RUN_COLUMNS, summary,
+    )
+
+
+# --- section 5: silences ---------------------------------------------------------------------
+
+
+def _silence_section(conn: Connection, begin: datetime, until: datetime, unit: str | None) -> ReportSection:
+    s = silences.c
+    effective_end = sa.case((s.expired_at.is_not(None) & (s.expired_at < s.ends_at), s.expired_at), else_=s.ends_at)
+    query = (
+        sa.select(s.id, s.matchers, s.starts_at, s.ends_at, s.expired_at, s.author, s.reason, s.created_at)
+        .where(s.starts_at < until, effective_end >= begin)
+        .order_by(s.starts_at, s.id)
+    )
+    rows = [
+        (row.id, _matchers_text(row.matchers), *row[2:])
+        for row in conn.execute(query)
+        if unit is None or (row.matchers or {}).get("unit") in (None, unit)
+    ]
+    frame = _frame(
+        rows,
+        {"silence_id": pl.Int64, "matchers": pl.Utf8, "starts_at": UTC_TIME, "ends_at": UTC_TIME,
+         "expired_at": UTC_TIME, "author": pl.Utf8, "reason": pl.Utf8, "created_at": UTC_TIME},
+    ).with_columns(_vn("starts_at"), _vn("ends_at"), _vn("expired_at"), _vn("created_at"))
+    return _section(
+        "silences", "Tạm tắt cảnh báo", "Silences",
+        "5. Tạm tắt cảnh báo", "5. Silences", SILENCE_COLUMNS, frame,
+    )
+
+
+def _matchers_text(matchers: Any) -> str:
+    if not isinstance(matchers, dict):
+        return ""
+    return ", ".join(f"{name}={value}" for name, value in sorted(matchers.items()))
