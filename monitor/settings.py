@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from alerts.settings import AlertsSettings
 from checks.settings import ChecksSettings
@@ -55,6 +60,14 @@ class MetricsSettings(BaseModel):
     port: int = Field(default=9708, ge=0, le=65535)
 
 
+class ScheduleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cycle_interval_seconds: float = Field(default=60.0, gt=0)  # run every check over the current tables
+    dispatch_interval_seconds: float = Field(default=15.0, gt=0)  # deliver due notifications from the outbox
+    demo_tick_seconds: float = Field(default=30.0, gt=0)  # demo only: how often the simulated portal moves
+
+
 class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -74,11 +87,16 @@ class Settings(BaseSettings):
     state: StateSettings = Field(default_factory=StateSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     units: list[Unit] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
     checks: ChecksSettings = Field(default_factory=ChecksSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+
+    def unit_codes(self) -> list[str]:
+        """Units whose dossiers and procedures the checks report on."""
+        return [unit.code for unit in self.units if unit.handles_dossiers]
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:

@@ -1,0 +1,119 @@
+"""The daemon's edge to alerting: findings -> policy -> outbox; outbox -> channels; Alertmanager push."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import structlog
+from sqlalchemy import Engine
+
+from alerts.channels import build_alertmanager, build_channels
+from alerts.channels.zalo import ZaloChannel
+from alerts.dispatcher import Dispatcher
+from alerts.metrics import outbox_samples
+from alerts.outbox import process_findings
+from monitor.calendar import WorkingCalendar
+from monitor.contracts import DeliveryError, Finding, MetricSample, MetricSpec
+from monitor.metrics import MetricsState
+from monitor.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+ZALO_TOKEN_EXPIRY = MetricSpec(
+    name="tthc_zalo_token_expiry_timestamp_seconds",
+    help="Unix time when the Zalo OA access token expires (0: no token).",
+)
+ZALO_NEEDS_HUMAN = MetricSpec(
+    name="tthc_zalo_needs_reauthorisation",
+    help="1 when the Zalo refresh token is lost or invalid and a person must re-authorise the OA.",
+)
+ALERTMANAGER_UP = MetricSpec(
+    name="tthc_alertmanager_push_up", help="1 if the last push of open findings to Alertmanager succeeded."
+)
+
+
+class AlertPipeline:
+    """Everything alerting needs from the daemon, behind three calls."""
+
+    def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._clock = clock
+        self.channels = build_channels(settings.alerts.channels, engine, clock)
+        self.dispatcher = Dispatcher(engine, self.channels, clock, settings.alerts)
+        self._alertmanager = build_alertmanager(settings.alerts.channels)
+        self._alertmanager_ok: bool | None = None
+        self._active: dict[str, Finding] = {}
+        self._calendar: WorkingCalendar | None = None
+        self._metrics: MetricsState | None = None
+
+    def attach(self, calendar: WorkingCalendar, metrics: MetricsState) -> None:
+        self._calendar = calendar
+        self._metrics = metrics
+        self.publish_metrics(self._clock())
+
+    def on_findings(self, findings: Sequence[Finding], now: datetime) -> None:
+        """Called by the cycle with this cycle's findings: plan and enqueue (durably) before any send."""
+        if not self._settings.alerts.enabled or self._calendar is None:
+            return
+        decision = process_findings(
+            self._engine,
+            findings,
+            self._settings.units,
+            self._settings.alerts,
+            self._calendar,
+            now,
+            channels=list(self.channels),
+            department=self._settings.department,
+        )
+        log.info("alerts_planned", notifications=len(decision.notifications), findings=len(findings))
+        self._push_alertmanager(findings, now)
+
+    def dispatch(self, now: datetime) -> None:
+        report = self.dispatcher.run_once()
+        if report.claimed or report.reclaimed:
+            log.info("alerts_dispatched", **report.model_dump())
+        self.publish_metrics(now)
+
+    def publish_metrics(self, now: datetime) -> None:
+        if self._metrics is None:
+            return
+        samples: list[MetricSample] = outbox_samples(self._engine, now, self.channels)
+        zalo = self._zalo()
+        if zalo is not None:
+            samples.append(ZALO_TOKEN_EXPIRY.sample(zalo.tokens.expiry_timestamp() or 0.0))
+            samples.append(ZALO_NEEDS_HUMAN.sample(1 if zalo.needs_human() else 0))
+        if self._alertmanager_ok is not None:
+            samples.append(ALERTMANAGER_UP.sample(1 if self._alertmanager_ok else 0))
+        self._metrics.publish("alerts", samples)
+
+    def keep_zalo_token_fresh(self, now: datetime) -> None:
+        """Refresh the OA access token proactively, so the single-use refresh token never lapses
+        on a quiet channel; a failure is logged and shown by tthc_zalo_needs_reauthorisation."""
+        zalo = self._zalo()
+        if zalo is None:
+            return
+        try:
+            zalo.tokens.access_token()
+        except DeliveryError as error:
+            log.error("zalo_token_refresh_failed", error=str(error))
+        self.publish_metrics(now)
+
+    def _zalo(self) -> ZaloChannel | None:
+        channel = self.channels.get("zalo")
+        return channel if isinstance(channel, ZaloChannel) else None
+
+    def _push_alertmanager(self, findings: Sequence[Finding], now: datetime) -> None:
+        if self._alertmanager is None:
+            return
+        current = {f.key: f for f in findings}
+        resolved = [f for key, f in self._active.items() if key not in current]
+        try:
+            self._alertmanager.push(list(current.values()), resolved, now)
+        except DeliveryError as error:
+            self._alertmanager_ok = False
+            log.error("alertmanager_push_failed", error=str(error), alerts=len(current))
+            return
+        self._alertmanager_ok = True
+        self._active = current

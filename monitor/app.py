@@ -1,0 +1,107 @@
+"""Wiring: builds the daemon's parts from settings. ``monitor`` is the one package that knows them all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+from sqlalchemy import Engine
+
+from checks.registry import ALL_CHECKS
+from checks.settings import ChecksSettings
+from monitor.calendar import WorkingCalendar
+from monitor.contracts import Check, Tables
+from monitor.cycle import CycleReport, CycleRunner, FindingsHook, assemble_tables
+from monitor.metrics import MetricsState, source_samples
+from monitor.settings import Settings
+from monitor.source_runner import SourceRunner
+from monitor.sources import build_source
+from monitor.store.db import create_engine_for
+from monitor.store.history import HistoryStore
+from monitor.store.migrations import CORE_MIGRATIONS, Migration, migrate
+from monitor.store.snapshots import SnapshotStore
+
+log = structlog.get_logger(__name__)
+
+
+def all_migrations() -> list[Migration]:
+    from alerts.channels import ZALO_MIGRATIONS
+    from alerts.tables import ALERT_MIGRATIONS
+
+    return [*CORE_MIGRATIONS, *ALERT_MIGRATIONS, *ZALO_MIGRATIONS]
+
+
+def open_store(settings: Settings) -> Engine:
+    """Engine on the configured state store, migrated to the current schema."""
+    engine = create_engine_for(settings.state.url)
+    applied = migrate(engine, all_migrations())
+    if applied:
+        log.info("state_migrated", applied=applied)
+    return engine
+
+
+def checks_settings_for(settings: Settings) -> ChecksSettings:
+    """The checks report on the configured units unless their own list says otherwise."""
+    if settings.checks.units or not settings.units:
+        return settings.checks
+    return settings.checks.model_copy(update={"units": settings.unit_codes()})
+
+
+class Monitor:
+    """Sources, snapshots, history, checks and metrics for one configuration (no scheduling here)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        checks: Sequence[Check] | None = None,
+        on_findings: FindingsHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.calendar = WorkingCalendar(settings.calendar)
+        self.history = HistoryStore(engine)
+        self.snapshots = SnapshotStore(Path(settings.state.data_dir))
+        self.metrics = MetricsState()
+        self.runners = [
+            SourceRunner(build_source(source, settings.units), self.snapshots, self.history)
+            for source in settings.sources
+        ]
+        self.checks_settings = checks_settings_for(settings)
+        self.cycle = CycleRunner(
+            checks if checks is not None else ALL_CHECKS,
+            self.calendar,
+            self.checks_settings,
+            self.metrics,
+            self.history,
+            on_findings,
+        )
+        self.publish_sources()
+
+    def restore(self) -> int:
+        """Reload every source's last good snapshot; returns how many were restored."""
+        restored = sum(1 for runner in self.runners if runner.restore())
+        self.publish_sources()
+        return restored
+
+    def poll(self, runner: SourceRunner, now: datetime) -> None:
+        runner.poll(now)
+        self.publish_sources()
+
+    def poll_all(self, now: datetime) -> None:
+        for runner in self.runners:
+            runner.poll(now)
+        self.publish_sources()
+
+    def publish_sources(self) -> None:
+        self.metrics.publish("sources", source_samples(runner.status() for runner in self.runners))
+
+    def tables(self) -> Tables:
+        statuses = [runner.status() for runner in self.runners]
+        return assemble_tables([(runner.table, runner.frame()) for runner in self.runners], statuses)
+
+    def run_cycle(self, now: datetime) -> CycleReport:
+        return self.cycle.run(self.tables(), now)

@@ -1,0 +1,128 @@
+"""The `tthc-monitor` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor import __version__
+from monitor.settings import Settings, SettingsError, load_settings
+
+DEMO_DIR = Path("tthc-demo")
+
+
+def _add_config(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        required=required,
+        help="YAML configuration file (TTHC_MONITOR_* environment variables override it). "
+        "Without it, run/check use the embedded demo.",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tthc-monitor",
+        description="Compliance monitoring and alerting for administrative procedures (TTHC).",
+    )
+    parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the daemon (without --config: the embedded demo)")
+    _add_config(run)
+    run.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="demo only: folder for data, state, outbox")
+    run.add_argument("--listen", metavar="HOST:PORT", help="metrics endpoint address (overrides metrics.host/port)")
+    run.set_defaults(func=_cmd_run, needs_engine=False)
+
+    check = sub.add_parser("check", help="poll every source once, run every check, print results, send nothing")
+    _add_config(check)
+    check.add_argument("--now", help="fix the clock for the whole run (ISO 8601; naive = Vietnam time)")
+    check.add_argument("--format", choices=["prometheus", "json"], default="prometheus")
+    check.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="demo only: folder for data")
+    check.set_defaults(func=_cmd_check, needs_engine=False)
+
+    validate = sub.add_parser("validate", help="check a configuration and try each source once")
+    _add_config(validate, required=True)
+    validate.set_defaults(func=_cmd_validate, needs_engine=False)
+
+    findings = sub.add_parser("findings", help="list open findings from the state store")
+    _add_config(findings)
+    findings.add_argument("--unit")
+    findings.add_argument("--check")
+    findings.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    findings.set_defaults(func=_cmd_findings, needs_engine=True)
+
+    from monitor.commands import calendar_cmd, report_cmd
+
+    calendar_cmd.register(sub)
+    report_cmd.register(sub)
+    from alerts import commands as alert_commands
+
+    alert_commands.register(sub)
+    for name, child in sub.choices.items():
+        if name in {"calendar", "silence", "outbox"} and not any(a.dest == "config" for a in child._actions):
+            _add_config(child)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from monitor.logging_setup import configure_logging
+
+    configure_logging("console", "WARNING", stream=sys.stderr)  # commands reconfigure as they need
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config: Path | None = getattr(args, "config", None)
+    try:
+        settings = load_settings(config) if config is not None else _default_settings(args)
+    except SettingsError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    args.settings = settings
+    needs_engine = getattr(args, "needs_engine", True)
+    if needs_engine:
+        from monitor.app import open_store
+
+        args.engine = open_store(settings)
+    result: int = args.func(args)
+    return result
+
+
+def _default_settings(args: argparse.Namespace) -> Settings:
+    """Without --config: commands that read state use the demo's state store."""
+    if args.command in {"run", "check", "validate"}:
+        return Settings()  # replaced by the demo settings inside the command
+    from monitor.demo.config import demo_settings
+
+    base = getattr(args, "demo_dir", DEMO_DIR)
+    return demo_settings("http://127.0.0.1:0", base / "data", base / "state")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from monitor.runtime import run_daemon
+
+    return run_daemon(args.config, args.settings, args.demo_dir, args.listen)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from monitor.runtime import run_check
+
+    return run_check(args.config, args.settings, args.now, args.format, args.demo_dir)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from monitor.runtime import run_validate
+
+    return run_validate(args.config, args.settings)
+
+
+def _cmd_findings(args: argparse.Namespace) -> int:
+    from monitor.runtime import list_findings
+
+    return list_findings(args.engine, args.unit, args.check, args.format)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""One cycle: canonical tables -> every check (isolated) -> metrics + history -> alert hook.
+
+A check that raises is marked down (tthc_check_up 0) and logged; the other checks still run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+
+import polars as pl
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+
+from checks.common import period_start
+from checks.settings import ChecksSettings
+from monitor.calendar import WorkingCalendar
+from monitor.contracts import Check, Finding, KpiValue, Period, SourceStatus, Tables
+from monitor.metrics import CheckRun, MetricsState, check_samples, kpi_samples
+from monitor.schema import KEY_COLUMNS, TableName, conform, empty_table
+from monitor.store.history import HistoryStore
+from monitor.timeutil import to_vn_naive
+
+log = structlog.get_logger(__name__)
+
+FindingsHook = Callable[[Sequence[Finding], datetime], None]
+
+
+class CycleReport(BaseModel):
+    """What one cycle produced; also the JSON summary of `tthc-monitor check`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    now: datetime
+    duration_seconds: float
+    sources: list[SourceStatus]
+    checks: list[dict[str, object]] = Field(default_factory=list)
+    kpis: list[KpiValue] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+
+def assemble_tables(frames: Sequence[tuple[TableName, pl.DataFrame | None]], sources: list[SourceStatus]) -> Tables:
+    """Concatenate every source's frame per table; the same key from two sources: the later wins."""
+    parts: dict[TableName, list[pl.DataFrame]] = {table: [] for table in TableName}
+    for table, frame in frames:
+        if frame is not None and frame.height:
+            parts[table].append(conform(frame, table))
+    merged: dict[str, pl.DataFrame] = {}
+    for table, frames_of_table in parts.items():
+        if not frames_of_table:
+            merged[table.value] = empty_table(table)
+        elif len(frames_of_table) == 1:
+            merged[table.value] = frames_of_table[0]
+        else:
+            combined = pl.concat(frames_of_table, how="vertical")
+            merged[table.value] = combined.unique(subset=list(KEY_COLUMNS[table]), keep="last", maintain_order=True)
+    return Tables(
+        dossiers=merged["dossiers"],
+        procedures=merged["procedures"],
+        feedback=merged["feedback"],
+        plan_tasks=merged["plan_tasks"],
+        sources=sources,
+    )
+
+
+class CycleRunner:
+    """Runs the checks over the current tables and publishes the results."""
+
+    def __init__(
+        self,
+        checks: Sequence[Check],
+        calendar: WorkingCalendar,
+        settings: ChecksSettings,
+        metrics: MetricsState,
+        history: HistoryStore | None,
+        on_findings: FindingsHook | None = None,
+    ) -> None:
+        self._checks = list(checks)
+        self._calendar = calendar
+        self._settings = settings
+        self._metrics = metrics
+        self._history = history
+        self._on_findings = on_findings
+        self._last_success: dict[str, datetime] = {}
+        self.last_report: CycleReport | None = None
+
+    def run(self, tables: Tables, now: datetime) -> CycleReport:
+        started = time.perf_counter()
+        runs: list[CheckRun] = []
+        for check in self._checks:
+            runs.append(self._run_one(check, tables, now))
+        kpis = [kpi for run in runs if run.result for kpi in run.result.kpis]
+        findings = [finding for run in runs if run.result for finding in run.result.findings]
+        self._metrics.publish(
+            "checks",
+            [*check_samples(runs, self._last_success, findings), *kpi_samples(kpis, self._settings.targets)],
+        )
+        if self._history is not None:
+            self._record_history(runs, kpis, findings, now)
+        if self._on_findings is not None:
+            try:
+                self._on_findings(findings, now)
+            except Exception:
+                log.exception("alert_hook_failed", findings=len(findings))
+        report = CycleReport(
+            now=now,
+            duration_seconds=time.perf_counter() - started,
+            sources=tables.sources,
+            checks=[
+                {
+                    "check": run.name,
+                    "up": run.ok,
+                    "duration_seconds": round(run.duration_seconds, 4),
+                    "error": run.error,
+                    "findings": len(run.result.findings) if run.result else 0,
+                }
+                for run in runs
+            ],
+            kpis=kpis,
+            findings=findings,
+        )
+        self.last_report = report
+        log.info(
+            "cycle_finished",
+            checks=len(runs),
+            checks_failed=sum(1 for run in runs if not run.ok),
+            findings=len(findings),
+            duration_seconds=round(report.duration_seconds, 3),
+        )
+        return report
+
+    def _run_one(self, check: Check, tables: Tables, now: datetime) -> CheckRun:
+        started = time.perf_counter()
+        try:
+            result = check.run(tables, self._calendar, now, self._settings)
+        except Exception as error:
+            duration = time.perf_counter() - started
+            log.exception("check_failed", check=check.name, error=f"{type(error).__name__}: {error}")
+            return CheckRun(check.name, False, duration, None, f"{type(error).__name__}: {error}")
+        duration = time.perf_counter() - started
+        self._last_success[check.name] = now
+        return CheckRun(check.name, True, duration, result, None)
+
+    def _record_history(
+        self, runs: Sequence[CheckRun], kpis: Sequence[KpiValue], findings: Sequence[Finding], now: datetime
+    ) -> None:
+        assert self._history is not None
+        try:
+            for run in runs:
+                self._history.record_check_run(
+                    cycle_at=now,
+                    check_name=run.name,
+                    ok=run.ok,
+                    duration_seconds=run.duration_seconds,
+                    error=run.error,
+                    findings_count=len(run.result.findings) if run.result else 0,
+                )
+            local = to_vn_naive(now)
+            starts: dict[Period, date] = {p: period_start(local, p).date() for p in Period}
+            self._history.record_kpis(now, kpis, starts)
+            # A failed check says nothing about its findings: keep them open as they were.
+            failed = {run.name for run in runs if not run.ok}
+            kept = [f for f in self._history.open_findings() if f.check in failed] if failed else []
+            self._history.sync_findings(now, [*findings, *kept])
+        except Exception:
+            log.exception("history_write_failed")

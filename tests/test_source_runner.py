@@ -1,0 +1,95 @@
+"""A source that fails keeps its last good snapshot, says why, and recovers it after a restart.
+
+The adapter here is a scripted stand-in for a real source (those are tested against loopback
+servers in their own modules); what is under test is the runner and the real state store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.engine import Engine
+
+from monitor.contracts import FetchResult, RejectedRow, SourceError
+from monitor.schema import TableName, conform
+from monitor.source_runner import SourceRunner
+from monitor.store.history import HistoryStore
+from monitor.store.snapshots import SnapshotStore
+from monitor.timeutil import VN_TZ
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=VN_TZ)
+
+
+def dossiers(*codes: str) -> pl.DataFrame:
+    raw = pl.DataFrame({"dossier_code": list(codes), "unit": ["QLKH"] * len(codes), "status": [4] * len(codes)})
+    return conform(raw, TableName.DOSSIERS)
+
+
+class ScriptedSource:
+    name = "portal"
+    table = TableName.DOSSIERS
+    interval_seconds = 60.0
+
+    def __init__(self, script: list[FetchResult | Exception]) -> None:
+        self.script = script
+        self.cursors: list[str | None] = []
+
+    def fetch(self, cursor: str | None, now: datetime) -> FetchResult:
+        self.cursors.append(cursor)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def test_failure_keeps_last_good_data_and_restart_restores_it(engine: Engine, tmp_path: Path) -> None:
+    history = HistoryStore(engine)
+    snapshots = SnapshotStore(tmp_path / "data")
+    source = ScriptedSource(
+        [
+            FetchResult(
+                table=TableName.DOSSIERS,
+                frame=dossiers("A", "B"),
+                cursor="etag-1",
+                rejected=[RejectedRow(row=3, column="Ngày hẹn trả", value="31/02/2026", reason="not a date")],
+                rejected_count=1,
+            ),
+            SourceError("HTTP 500 from http://portal/api (after 3 retries)"),
+            FetchResult(table=TableName.DOSSIERS, frame=None, cursor="etag-1"),  # 304 not modified
+            FetchResult(table=TableName.DOSSIERS, frame=dossiers("B", "C"), cursor="etag-2", incremental=True),
+        ]
+    )
+    runner = SourceRunner(source, snapshots, history)
+
+    first = runner.poll(NOW)
+    assert first.up and first.rows == 2 and first.rejected_rows == 1
+    assert history.recent_rejects("portal")[0].reason == "not a date"
+
+    failed = runner.poll(NOW + timedelta(minutes=1))
+    assert not failed.up and "HTTP 500" in (failed.error or "")
+    assert failed.last_success_at == NOW and failed.rows == 2
+    frame = runner.frame()
+    assert frame is not None and sorted(frame["dossier_code"].to_list()) == ["A", "B"]
+
+    unchanged = runner.poll(NOW + timedelta(minutes=2))
+    assert unchanged.up and unchanged.rows == 2
+    assert source.cursors == [None, "etag-1", "etag-1"]  # the cursor survives the failure
+
+    merged = runner.poll(NOW + timedelta(minutes=3))
+    assert merged.rows == 3  # incremental: B replaced, C added
+
+    restarted = SourceRunner(ScriptedSource([]), snapshots, history)
+    assert restarted.restore()
+    again = restarted.frame()
+    assert again is not None and sorted(again["dossier_code"].to_list()) == ["A", "B", "C"]
+    status = restarted.status()
+    assert status.rows == 3 and not status.up  # up only after its own successful poll
+
+
+def test_adapter_crash_is_a_failed_poll_not_a_dead_daemon(engine: Engine, tmp_path: Path) -> None:
+    runner = SourceRunner(ScriptedSource([KeyError("TrangThaiHoSo")]), SnapshotStore(tmp_path), HistoryStore(engine))
+    status = runner.poll(NOW)
+    assert not status.up and "KeyError" in (status.error or "")
+    assert runner.frame() is None
