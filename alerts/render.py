@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from alerts.digest import truncate
 from alerts.policy import Notification, NotificationItem
 from alerts.settings import AlertsSettings
-from monitor.contracts import Message, Unit
+from monitor.contracts import Finding, Message, Unit
 from monitor.timeutil import to_vn_naive
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -77,6 +77,92 @@ def _environment() -> Environment:
     return env
 
 
+RULE_LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        "dossier_upcoming": "Sắp đến hạn trả",
+        "dossier_due_today": "Đến hạn trả hôm nay",
+        "dossier_overdue": "Quá hạn trả",
+        "apology_missing": "Trễ hạn, chưa có văn bản xin lỗi",
+        "apology_late": "Văn bản xin lỗi gửi muộn",
+        "due_moved_twice": "Gia hạn quá một lần",
+        "supplement_repeated": "Yêu cầu bổ sung nhiều lần",
+        "dossier_unsynced": "Chưa đồng bộ lên Cổng DVCQG",
+        "dossier_status_lag": "Trạng thái trên Cổng DVCQG chưa cập nhật",
+        "catalog_missing_national": "Thiếu trên CSDL quốc gia",
+        "catalog_missing_provincial": "Thiếu trên hệ thống tỉnh",
+        "catalog_content_differs": "Nội dung khác giữa tỉnh và quốc gia",
+        "not_published": "Chưa công khai",
+        "components_missing": "Thiếu bộ phận cấu thành",
+        "publication_late": "Quyết định công bố muộn",
+        "public_late": "Công khai trên CSDL quốc gia muộn",
+        "online_service_missing": "Chưa cung cấp DVC trực tuyến",
+        "full_online_missing": "Chưa cung cấp DVC trực tuyến toàn trình",
+        "online_payment_missing": "Chưa thanh toán trực tuyến",
+        "postal_missing": "Chưa tiếp nhận/trả kết quả qua BCCI",
+        "kpi_below_target": "Chỉ tiêu dưới mục tiêu",
+        "index_below_threshold": "Điểm Bộ chỉ số 766 thấp",
+        "feedback_upcoming": "PAKN sắp đến hạn",
+        "feedback_overdue": "PAKN quá hạn xử lý",
+        "feedback_unpublished": "Chưa công khai kết quả trả lời PAKN",
+        "task_upcoming": "Nhiệm vụ sắp đến hạn",
+        "task_due_today": "Nhiệm vụ đến hạn hôm nay",
+        "task_overdue": "Nhiệm vụ quá hạn",
+        "source_stale": "Nguồn dữ liệu không cập nhật",
+    },
+    "en": {
+        "dossier_upcoming": "Due soon",
+        "dossier_due_today": "Due today",
+        "dossier_overdue": "Overdue",
+        "apology_missing": "Late, no apology letter",
+        "apology_late": "Apology letter sent late",
+        "due_moved_twice": "Due date moved more than once",
+        "supplement_repeated": "Several supplement requests",
+        "dossier_unsynced": "Not synced to the national portal",
+        "dossier_status_lag": "Status on the national portal lags",
+        "catalog_missing_national": "Missing in the national database",
+        "catalog_missing_provincial": "Missing in the provincial system",
+        "catalog_content_differs": "Content differs between catalogs",
+        "not_published": "Not published",
+        "components_missing": "Components missing",
+        "publication_late": "Publication decision late",
+        "public_late": "Made public late",
+        "online_service_missing": "No online service",
+        "full_online_missing": "No full-process online service",
+        "online_payment_missing": "No online payment",
+        "postal_missing": "No postal service",
+        "kpi_below_target": "KPI below target",
+        "index_below_threshold": "Index 766 score low",
+        "feedback_upcoming": "Feedback due soon",
+        "feedback_overdue": "Feedback overdue",
+        "feedback_unpublished": "Feedback answer not published",
+        "task_upcoming": "Task due soon",
+        "task_due_today": "Task due today",
+        "task_overdue": "Task overdue",
+        "source_stale": "Data source stale",
+    },
+}
+_DETAIL_FACTS = ("missing_components", "differing_fields", "missing_on", "national_status_label")
+
+
+def problem_text(finding: Finding, language: str) -> str:
+    """What is wrong, in words: the rule's label plus the one fact that makes it actionable."""
+    label = RULE_LABELS.get(language, RULE_LABELS["vi"]).get(finding.rule, finding.rule)
+    facts = finding.facts
+    if finding.rule == "kpi_below_target" and isinstance(facts.get("ratio"), int | float):
+        name = facts.get("kpi_label") or facts.get("kpi")
+        word = "mục tiêu" if language == "vi" else "target"
+        ratio = _percent(float(facts["ratio"] or 0), language)
+        target = _percent(float(facts.get("target") or 0), language)
+        return f"{label}: {name} {ratio} ({word} {target})"
+    detail = next((str(facts[k]) for k in _DETAIL_FACTS if facts.get(k)), "")
+    return f"{label}: {detail}" if detail else label
+
+
+def _percent(value: float, language: str) -> str:
+    text = f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    return text.replace(".", ",") if language == "vi" else text
+
+
 def _row(item: NotificationItem, language: str) -> dict[str, Any]:
     finding = item.finding
     procedure = next((str(finding.facts[k]) for k in _PROCEDURE_FACTS if finding.facts.get(k)), "")
@@ -84,6 +170,7 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
         "code": finding.subject,
         "kind": finding.subject_kind.value,
         "rule": finding.rule,
+        "problem": problem_text(finding, language),
         "check": finding.check,
         "unit": finding.unit,
         "stage": finding.stage.value,

@@ -20,7 +20,7 @@ PERSONAL = {"applicant_name": "Nguyễn Văn Bình", "applicant_phone": "0912345
 
 def item(code: str, stage: Stage, due: datetime | None, kind: str = "new", left: float | None = 1.5,
          procedure: str = "Đăng ký công bố hợp chuẩn", apology: datetime | None = None) -> NotificationItem:
-    finding = Finding(check="deadlines", rule="dossier_deadline", subject_kind=SubjectKind.DOSSIER, subject=code,
+    finding = Finding(check="deadlines", rule="dossier_upcoming", subject_kind=SubjectKind.DOSSIER, subject=code,
                       unit="TDC", stage=stage, severity=Severity.WARNING, due_at=due,
                       facts={"procedure_name": procedure, **PERSONAL})
     return NotificationItem(finding=finding, kind=kind, ordinal=1, episode_started_at=NOW,
@@ -45,7 +45,7 @@ def test_email_in_vietnamese_with_table_and_apology_draft() -> None:
     (entry,) = render_notification(n, UNITS, AlertsSettings())
     assert entry.subject == "[TTHC] Sắp đến hạn: 1 hồ sơ/việc cần xử lý – Chi cục Tiêu chuẩn Đo lường Chất lượng"
     assert "Kính gửi: Chi cục Tiêu chuẩn Đo lường Chất lượng" in entry.text
-    assert ("- 000.00.53.H48-260420-0007 | Thủ tục: Đăng ký công bố hợp chuẩn | Hạn trả: 29/04/2026 10:00 | "
+    assert ("- 000.00.53.H48-260420-0007 | Sắp đến hạn trả | Thủ tục: Đăng ký công bố hợp chuẩn | Hạn trả: 29/04/2026 10:00 | "
             "còn 1,5 ngày làm việc | Hạn gửi văn bản xin lỗi: 28/04/2026 10:00 | Sắp đến hạn (mới)") in entry.text
     assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT (Mẫu 04)" in entry.text
     assert "hồ sơ mã số 000.00.53.H48-260420-0007 về thủ tục Đăng ký công bố hợp chuẩn" in entry.text
@@ -91,7 +91,7 @@ def test_zalo_text_is_short_and_carries_zns_template_data() -> None:
     (entry,) = render_notification(notification("zalo", items, ["phone:84901111222"]), UNITS, AlertsSettings())
     assert len(entry.text) <= ZALO_MAX_CHARS
     assert entry.text.startswith("[TTHC] Chi cục Tiêu chuẩn Đo lường Chất lượng: 200 hồ sơ/việc – Sắp đến hạn")
-    assert "• 000.00.53.H48-260420-0000 – hạn 29/04/2026 10:00 (còn 1,5 ngày LV)" in entry.text
+    assert "• 000.00.53.H48-260420-0000 – Sắp đến hạn trả – hạn 29/04/2026 10:00 (còn 1,5 ngày LV)" in entry.text
     assert "hồ sơ khác: tthc-monitor findings --unit TDC" in entry.text
     assert entry.html is None and entry.receiver == "phone:84901111222"
     assert entry.payload["template_data"]["count"] == "200"
@@ -103,7 +103,7 @@ def test_webhook_body_is_json_with_every_item() -> None:
     (entry,) = render_notification(notification("webhook:ops", items, ["ops"]), UNITS, AlertsSettings())
     body = json.loads(entry.text)
     assert body["unit"] == "TDC" and body["stage"] == "overdue" and len(body["items"]) == 25
-    assert body["items"][0] == {"code": "H48-0", "kind": "dossier", "check": "deadlines", "rule": "dossier_deadline",
+    assert body["items"][0] == {"code": "H48-0", "kind": "dossier", "check": "deadlines", "rule": "dossier_upcoming",
                                 "unit": "TDC", "stage": "overdue", "change": "new",
                                 "procedure": "Đăng ký công bố hợp chuẩn", "due": "29/04/2026 10:00", "left_days": -1}
 
@@ -124,8 +124,29 @@ def test_formatters() -> None:
 
 def test_non_dossier_subjects_are_labelled() -> None:
     feedback = item("PAKN-00091", Stage.OVERDUE, DUE, left=-3).finding.model_copy(
-        update={"subject_kind": SubjectKind.FEEDBACK, "facts": {}})
+        update={"subject_kind": SubjectKind.FEEDBACK, "rule": "feedback_overdue", "facts": {}})
     task_item = NotificationItem(finding=feedback, kind="new", ordinal=1, episode_started_at=NOW, working_days_left=-3)
     (entry,) = render_notification(notification("email", [task_item]), UNITS, AlertsSettings())
-    assert "- PAKN-00091 (phản ánh, kiến nghị) | Thủ tục: — | Hạn trả: 29/04/2026 10:00 | quá hạn 3 ngày" in entry.text
+    assert "- PAKN-00091 (phản ánh, kiến nghị) | PAKN quá hạn xử lý | Thủ tục: — | Hạn trả: 29/04/2026 10:00 | quá hạn 3 ngày" in entry.text
     assert entry.html is not None and "<td>PAKN-00091 (phản ánh, kiến nghị)</td>" in entry.html
+
+
+def test_each_row_says_what_is_wrong_in_words() -> None:
+    from alerts.render import problem_text
+    from monitor.contracts import Finding, Severity, Stage, SubjectKind
+
+    unsynced = Finding(
+        check="sync", rule="dossier_unsynced", subject_kind=SubjectKind.DOSSIER, subject="000.00.53.H48-260106-0005",
+        unit="QLCN", stage=Stage.OVERDUE, severity=Severity.WARNING,
+    )
+    assert problem_text(unsynced, "vi") == "Chưa đồng bộ lên Cổng DVCQG"
+    assert problem_text(unsynced, "en") == "Not synced to the national portal"
+    missing = unsynced.model_copy(
+        update={"check": "publication", "rule": "components_missing", "subject_kind": SubjectKind.PROCEDURE,
+                "facts": {"missing_components": "Trình tự thực hiện; Thời hạn giải quyết"}}
+    )
+    assert problem_text(missing, "vi") == "Thiếu bộ phận cấu thành: Trình tự thực hiện; Thời hạn giải quyết"
+    kpi = unsynced.model_copy(
+        update={"rule": "kpi_below_target", "facts": {"kpi_label": "Tỷ lệ hồ sơ được số hóa", "ratio": 0.9678, "target": 1.0}}
+    )
+    assert problem_text(kpi, "vi") == "Chỉ tiêu dưới mục tiêu: Tỷ lệ hồ sơ được số hóa 96,8% (mục tiêu 100%)"
