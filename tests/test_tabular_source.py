@@ -207,3 +207,61 @@ def test_xlsx_header_below_title_rows(tmp_path: Path) -> None:
     assert result.frame.select("dossier_code", "status", "unit", "due_at").rows() == [
         ("HS-7", 9, "CDS", datetime(2026, 1, 22, 17, 0))
     ]
+
+
+def test_a_csv_that_breaks_mid_file_is_a_clear_source_error(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    import pytest
+
+    from monitor.contracts import SourceError
+    from monitor.schema import TableName
+    from monitor.sources.config import MappingSettings, TabularSourceSettings
+    from monitor.sources.tabular import TabularSource
+
+    path = tmp_path / "ho_so.csv"
+    good = "".join(f"H48-{i:04d},4,QLKH\n" for i in range(2000))
+    path.write_bytes(("Mã hồ sơ,Trạng thái,Đơn vị\n" + good).encode() + b"H48-9999,4,\xff\xfe\n")
+    source = TabularSource(
+        TabularSourceSettings(
+            name="ho_so", table=TableName.DOSSIERS, path=str(path),
+            mapping=MappingSettings(columns={"Mã hồ sơ": "dossier_code", "Trạng thái": "status", "Đơn vị": "unit"}),
+        ),
+        [],
+    )
+    with pytest.raises(SourceError, match=r"cannot read .*ho_so\.csv"):
+        source.fetch(None, datetime(2026, 11, 20, 9, 0))
+
+
+def test_mixed_date_formats_beyond_the_sample_still_load(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from monitor.schema import TableName
+    from monitor.sources.config import MappingSettings, TabularSourceSettings
+    from monitor.sources.mapping import SAMPLE_ROWS
+    from monitor.sources.tabular import TabularSource
+
+    rows = SAMPLE_ROWS + 500
+    lines = [f"H48-{i:06d},12/02/2026 09:00:00" for i in range(rows)]
+    lines[-7] = f"H48-{rows - 7:06d},20260213080000"  # a shape the head sample never saw
+    lines[-3] = f"H48-{rows - 3:06d},31/02/2026 09:00:00"  # not a date in any format
+    path = tmp_path / "ho_so.csv"
+    path.write_text("Mã hồ sơ,Ngày tiếp nhận\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    source = TabularSource(
+        TabularSourceSettings(
+            name="ho_so", table=TableName.DOSSIERS, path=str(path),
+            mapping=MappingSettings(
+                columns={"Mã hồ sơ": "dossier_code", "Ngày tiếp nhận": "received_at"},
+                constants={"unit": "QLKH", "status": 4},
+            ),
+        ),
+        [],
+    )
+    result = source.fetch(None, datetime(2026, 11, 20, 9, 0))
+    assert result.frame is not None and result.frame.height == rows - 1
+    assert result.rejected_count == 1 and result.rejected[0].row == rows - 2  # 1-based data row
+    assert result.rejected[0].value == "31/02/2026 09:00:00"
+    received = dict(zip(result.frame["dossier_code"], result.frame["received_at"], strict=True))
+    assert received[f"H48-{rows - 7:06d}"] == datetime(2026, 2, 13, 8, 0)
+    assert received["H48-000000"] == datetime(2026, 2, 12, 9, 0)
+    assert result.frame["dossier_code"].to_list()[:3] == ["H48-000000", "H48-000001", "H48-000002"]

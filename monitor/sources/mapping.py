@@ -27,6 +27,7 @@ from monitor.sources.dvcqg import DVCQG_COLUMNS
 from monitor.sources.parsing import (
     apply_value_map,
     as_text,
+    detect_date_formats,
     normalise_word,
     parse_boolean,
     parse_datetime,
@@ -37,6 +38,7 @@ from monitor.sources.parsing import (
 )
 
 MAX_REJECTED_LISTED = 1000
+SAMPLE_ROWS = 50_000  # rows read from the head of a lazy export to learn its date formats
 UNIT_FIELDS = frozenset({"unit", "lead_unit"})
 INTEGER_RANGES: dict[str, tuple[int, int]] = {"status": (1, 10), "national_status": (1, 10), "channel": (1, 3)}
 
@@ -105,7 +107,7 @@ def match_headers(headers: Sequence[str], table: TableName, mapping: MappingSett
 
 
 def map_frame(
-    raw: pl.DataFrame,
+    raw: pl.DataFrame | pl.LazyFrame,
     table: TableName,
     mapping: MappingSettings,
     units: Sequence[Unit],
@@ -115,10 +117,73 @@ def map_frame(
     """Map and validate ``raw`` into the canonical ``table``; bad rows are rejected, others load.
 
     ``row_offset`` turns the 0-based data-row index into the row number reported in rejections
-    (1: first data row is row 1).
+    (1: first data row is row 1). Date columns are parsed with the formats their values use
+    (learned from a sample, see ``detect_date_formats``); rows that fail with those are mapped
+    again with every configured format, so a rare format is never rejected by mistake.
+    """
+    lazy = raw.lazy()
+    columns = lazy.collect_schema()
+    indexed = lazy.with_row_index("__row")
+    sources = match_headers(columns.names(), table, mapping)
+    # A lazy export (a CSV on disk) is sampled from its head; a frame in memory is sampled across.
+    sample = raw if isinstance(raw, pl.DataFrame) else lazy.head(SAMPLE_ROWS).collect()
+    narrowed = _learned_date_formats(sample, table, mapping, sources)
+    work_df, checks, retry_checks = _map_rows(indexed, table, mapping, units, sources, narrowed)
+    if retry_checks:
+        retry_rows = work_df.filter(pl.col("__error").is_in(list(retry_checks))).get_column("__row")
+        if retry_rows.len():
+            again, _, _ = _map_rows(
+                indexed.filter(pl.col("__row").is_in(retry_rows.implode())), table, mapping, units, sources, {}
+            )
+            kept = work_df.filter(~pl.col("__row").is_in(retry_rows.implode()))
+            work_df = pl.concat([kept, again], how="vertical").sort("__row")
+
+    failed = work_df.get_column("__error").is_not_null()
+    if failed.any():
+        good = _conform(work_df.filter(~failed), table)
+        bad = work_df.filter(failed)
+    else:  # the common case: no copy of a million rows just to keep all of them
+        good, bad = _conform(work_df, table), work_df.clear()
+    rejected = _rejections(bad.head(MAX_REJECTED_LISTED), checks, row_offset)
+    return MappedFrame(frame=good, rejected=rejected, rejected_count=bad.height)
+
+
+def _learned_date_formats(
+    sample: pl.DataFrame, table: TableName, mapping: MappingSettings, sources: Mapping[str, str]
+) -> dict[str, tuple[list[str], bool]]:
+    """Per text date field, the narrower format list its values use (only where it is narrower)."""
+    learned: dict[str, tuple[list[str], bool]] = {}
+    for field, target in SCHEMAS[table].items():
+        header = sources.get(field)
+        if header is None or field in mapping.constants or not isinstance(target, pl.Datetime):
+            continue
+        if sample.schema[header] != pl.Utf8():
+            continue
+        formats, serial = detect_date_formats(
+            sample.get_column(header), mapping.date_formats, mapping.excel_serial_dates
+        )
+        if len(formats) < len(mapping.date_formats) or serial != mapping.excel_serial_dates:
+            learned[field] = (formats, serial)
+    return learned
+
+
+def _map_rows(
+    indexed: pl.LazyFrame,
+    table: TableName,
+    mapping: MappingSettings,
+    units: Sequence[Unit],
+    sources: Mapping[str, str],
+    date_formats: Mapping[str, tuple[list[str], bool]],
+) -> tuple[pl.DataFrame, list[_Check], set[int]]:
+    """Parse and validate every row of ``indexed`` (which carries ``__row``).
+
+    Returns the work frame (``__row``, ``__error``, ``__value``: the offending raw text, and the
+    parsed fields), the checks, and the indices of the date checks that used a learned (narrower)
+    format list. The query is row-wise, so it runs on Polars' streaming engine: a large export is
+    parsed in batches and only typed columns are kept, never a text copy of the whole file.
     """
     schema = SCHEMAS[table]
-    sources = match_headers(raw.columns, table, mapping)
+    input_schema = indexed.collect_schema()
     values = _value_maps(table, mapping)
     lookup = unit_lookup(units)
     expected_headers = _expected_headers(table, mapping)
@@ -127,6 +192,7 @@ def map_frame(
     parsed_exprs: list[pl.Expr] = []
     error_exprs: list[pl.Expr] = []
     checks: list[_Check] = []
+    learned_checks: set[int] = set()
 
     def add_check(mask: pl.Expr, column: str, reason: str, value_col: str | None) -> None:
         error_exprs.append(pl.when(mask).then(pl.lit(len(checks), dtype=pl.Int32)))
@@ -140,7 +206,7 @@ def map_frame(
             text_exprs.append(pl.lit(_constant_text(mapping.constants[field]), dtype=pl.Utf8).alias(tcol))
         elif field in sources:
             header = sources[field]
-            dtype = raw.schema[header]
+            dtype = input_schema[header]
             source = pl.col(header)
             if field in values or dtype == pl.Utf8() or target == pl.Utf8():
                 source, dtype = apply_value_map(as_text(source, dtype), values.get(field, {})), pl.Utf8()
@@ -150,7 +216,12 @@ def map_frame(
                 add_check(pl.lit(True), expected_headers.get(field, field), "required column is missing", None)
             continue
         given = pl.col(tcol).is_not_null()
-        parsed = _parse(field, target, pl.col(tcol), dtype, mapping, lookup)
+        if field in date_formats:
+            formats, serial = date_formats[field]
+            parsed = parse_datetime(pl.col(tcol), dtype, formats, serial)
+            learned_checks.add(len(checks))
+        else:
+            parsed = _parse(field, target, pl.col(tcol), dtype, mapping, lookup)
         parsed_exprs.append(parsed.alias(field))
         add_check(given & pl.col(field).is_null(), header, _parse_reason(field, target), tcol)
         if field in INTEGER_RANGES and target.is_integer():  # plan_tasks.status is the tracker's word
@@ -159,14 +230,24 @@ def map_frame(
         if field in REQUIRED_COLUMNS[table]:
             add_check(~given, header, "required value is empty", tcol)
 
-    work = raw.lazy().with_row_index("__row").select("__row", *text_exprs).with_columns(parsed_exprs)
     first_error = pl.min_horizontal(error_exprs) if error_exprs else pl.lit(None, dtype=pl.Int32)
-    work_df = work.with_columns(first_error.alias("__error")).collect()
-
-    good = _conform(work_df.filter(pl.col("__error").is_null()), table)
-    bad = work_df.filter(pl.col("__error").is_not_null())
-    rejected = _rejections(bad.head(MAX_REJECTED_LISTED), checks, row_offset)
-    return MappedFrame(frame=good, rejected=rejected, rejected_count=bad.height)
+    value_exprs = [
+        pl.when(pl.col("__error") == i).then(pl.col(check.value_col).cast(pl.Utf8))
+        for i, check in enumerate(checks)
+        if check.value_col is not None
+    ]
+    offending = pl.coalesce(value_exprs) if value_exprs else pl.lit(None, dtype=pl.Utf8)
+    parsed_fields = [field for field in schema if field in sources or field in mapping.constants]
+    work = (
+        indexed.select("__row", *text_exprs)
+        .with_columns(parsed_exprs)
+        .with_columns(first_error.alias("__error"))
+        .select("__row", "__error", offending.alias("__value"), *parsed_fields)
+    )
+    frame = work.collect(engine="streaming")
+    if not frame.get_column("__row").is_sorted():
+        frame = frame.sort("__row")
+    return frame, checks, learned_checks
 
 
 def _conform(frame: pl.DataFrame, table: TableName) -> pl.DataFrame:
@@ -239,21 +320,9 @@ def _constant_text(value: str | int | float | bool) -> str:
 
 def _rejections(bad: pl.DataFrame, checks: Sequence[_Check], row_offset: int) -> list[RejectedRow]:
     """RejectedRow objects for the (already capped) failing rows only."""
-    if bad.height == 0:
-        return []
-    value_exprs = [
-        pl.when(pl.col("__error") == i).then(pl.col(check.value_col).cast(pl.Utf8))
-        for i, check in enumerate(checks)
-        if check.value_col is not None and check.value_col in bad.columns
-    ]
-    value = pl.coalesce(value_exprs) if value_exprs else pl.lit(None, dtype=pl.Utf8)
-    small = bad.select(pl.col("__row"), pl.col("__error"), value.alias("__value"))
     return [
-        RejectedRow(
-            row=int(row) + row_offset,
-            column=checks[error].column,
-            value=val,
-            reason=checks[error].reason,
-        )
-        for row, error, val in small.iter_rows()
+        RejectedRow(row=int(row) + row_offset, column=checks[error].column, value=value, reason=checks[error].reason)
+        for row, error, value in bad.select("__row", "__error", "__value").iter_rows()
     ]
+
+

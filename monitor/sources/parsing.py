@@ -159,3 +159,45 @@ def resolve_unit(text: pl.Expr, lookup: Mapping[str, str]) -> pl.Expr:
     return normalised_text(text).replace_strict(
         list(lookup), list(lookup.values()), default=None, return_dtype=pl.Utf8
     )
+
+
+SHAPE_SAMPLE_ROWS = 20_000  # values looked at to learn a column's date formats
+
+
+def detect_date_formats(
+    values: pl.Series, formats: Sequence[str], excel_serial: bool
+) -> tuple[list[str], bool]:
+    """The formats (and whether Excel serials) that a text column actually uses.
+
+    A spread sample of the column is reduced to its distinct shapes (every digit becomes ``9``:
+    "dd/MM/yyyy HH:mm" values all share one shape); one value of each shape is tried against
+    every configured format, and only the formats that parse some shape are kept, in the
+    configured order. Parsing a million values with two formats instead of nine plus Excel
+    serials is several times faster. Values of a shape the sample missed are not lost: the
+    mapper re-parses rows that fail with the full list. Falls back to the full list when no
+    format parses the sample.
+    """
+    text = values.drop_nulls()
+    if text.dtype != pl.Utf8:
+        return list(formats), excel_serial
+    if text.len() > SHAPE_SAMPLE_ROWS:
+        step = text.len() // SHAPE_SAMPLE_ROWS
+        text = pl.concat([text.head(1_000), text.gather_every(step)])
+    frame = pl.DataFrame({"v": text.str.strip_chars()}).filter(pl.col("v") != "")
+    if frame.height == 0:
+        return list(formats), excel_serial
+    representatives = (
+        frame.with_columns(pl.col("v").str.replace_all(r"\d", "9").alias("shape"))
+        .unique(subset="shape", keep="first")
+        .get_column("v")
+    )
+    probe = pl.DataFrame({"v": representatives})
+    kept = [
+        fmt
+        for fmt in formats
+        if probe.select(parse_datetime(pl.col("v"), pl.Utf8(), [fmt], False).is_not_null().any()).item()
+    ]
+    serial = excel_serial and bool(probe.select(pl.col("v").str.contains(_SERIAL_PATTERN).any()).item())
+    if not kept and not serial:
+        return list(formats), excel_serial
+    return kept, serial

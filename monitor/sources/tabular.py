@@ -9,6 +9,7 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import requests
@@ -24,6 +25,7 @@ from monitor.sources.mapping import map_frame, match_headers, preset_columns
 log = structlog.get_logger(__name__)
 
 _XLSX_MAGIC = b"PK\x03\x04"
+Content = bytes | Path  # a download's bytes, or a local file read in place
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -72,9 +74,17 @@ class TabularSource:
             log.info("source_not_modified", source=self.name)
             return FetchResult(table=self.table, frame=None, cursor=cursor)
         frames = [self._read(data, origin) for origin, data in blobs]
-        raw = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-        self._require_known_headers(raw.columns, ", ".join(origin for origin, _ in blobs))
-        mapped = map_frame(raw, self.table, self.settings.mapping, self.units)
+        origins = ", ".join(origin for origin, _ in blobs)
+        file_count = len(blobs)
+        del blobs  # a downloaded export's bytes are not needed once parsed
+        raw = pl.concat([f.lazy() for f in frames], how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+        del frames
+        self._require_known_headers(raw.lazy().collect_schema().names(), origins)
+        try:
+            mapped = map_frame(raw, self.table, self.settings.mapping, self.units)
+        except pl.exceptions.PolarsError as error:  # a lazily read CSV fails here, not at open time
+            detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise SourceError(f"cannot read {origins}: {detail}") from None
         if mapped.rejected_count:
             reasons = sorted({r.reason for r in mapped.rejected})
             log.warning("source_rows_rejected", source=self.name, count=mapped.rejected_count, reasons=reasons)
@@ -83,7 +93,7 @@ class TabularSource:
             source=self.name,
             rows=mapped.frame.height,
             rejected=mapped.rejected_count,
-            files=len(blobs),
+            files=file_count,
         )
         return FetchResult(
             table=self.table,
@@ -95,7 +105,7 @@ class TabularSource:
 
     # -- locations -------------------------------------------------------------------------
 
-    def _fetch_files(self, pattern: str, previous: TabularCursor) -> tuple[list[tuple[str, bytes]] | None, TabularCursor]:
+    def _fetch_files(self, pattern: str, previous: TabularCursor) -> tuple[list[tuple[str, Content]] | None, TabularCursor]:
         paths = self._select_paths(pattern)
         stamps: list[FileStamp] = []
         for path in paths:
@@ -107,13 +117,10 @@ class TabularSource:
         state = TabularCursor(files=stamps)
         if previous.files and previous.files == stamps:
             return None, state
-        blobs: list[tuple[str, bytes]] = []
-        for path in paths:
-            try:
-                blobs.append((path, Path(path).read_bytes()))
-            except OSError as error:
-                raise SourceError(f"cannot read {path}: {error.strerror}") from None
-        return blobs, state
+        for path in paths:  # read by the parser straight from disk; fail early and clearly if unreadable
+            if not os.access(path, os.R_OK):
+                raise SourceError(f"cannot read {path}: permission denied")
+        return [(path, Path(path)) for path in paths], state
 
     def _select_paths(self, pattern: str) -> list[str]:
         if not _GLOB_CHARS.intersection(pattern):
@@ -127,7 +134,7 @@ class TabularSource:
             return sorted(matches)
         return [max(matches, key=lambda p: (os.stat(p).st_mtime_ns, p))]
 
-    def _fetch_url(self, url: str, previous: TabularCursor) -> tuple[list[tuple[str, bytes]] | None, TabularCursor]:
+    def _fetch_url(self, url: str, previous: TabularCursor) -> tuple[list[tuple[str, Content]] | None, TabularCursor]:
         headers = {name: value.get_secret_value() for name, value in self.settings.headers.items()}
         if previous.etag:
             headers["If-None-Match"] = previous.etag
@@ -146,10 +153,11 @@ class TabularSource:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _read(self, data: bytes, origin: str) -> pl.DataFrame:
+    def _read(self, data: Content, origin: str) -> pl.DataFrame | pl.LazyFrame:
         kind = self.settings.format
         if kind == "auto":
-            kind = "xlsx" if data.startswith(_XLSX_MAGIC) else "csv"
+            head = data[:4] if isinstance(data, bytes) else _first_bytes(data, 4)
+            kind = "xlsx" if head.startswith(_XLSX_MAGIC) else "csv"
         try:
             return self._read_xlsx(data, origin) if kind == "xlsx" else self._read_csv(data)
         except SourceError:
@@ -158,22 +166,28 @@ class TabularSource:
             detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             raise SourceError(f"cannot read {origin} as {kind}: {detail}") from None
 
-    def _read_csv(self, data: bytes) -> pl.DataFrame:
-        encoding = self.settings.encoding.lower().replace("_", "-")
-        if encoding in ("utf-8", "utf8", "utf-8-sig"):
-            if data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-        else:
-            data = data.decode(encoding).encode("utf-8")
-        return pl.read_csv(
-            io.BytesIO(data),
-            infer_schema=False,
-            separator=self.settings.delimiter,
-            skip_rows=self.settings.header_row,
-            truncate_ragged_lines=True,
-        )
+    def _read_csv(self, data: Content) -> pl.DataFrame | pl.LazyFrame:
+        """A lazy scan, all columns as text, of only the columns the mapping uses (never personal data).
 
-    def _read_xlsx(self, data: bytes, origin: str) -> pl.DataFrame:
+        The mapper streams it in batches, so a million-row export is never held as text at once.
+        """
+        encoding = self.settings.encoding.lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf8", "utf-8-sig"):
+            raw_bytes = data if isinstance(data, bytes) else data.read_bytes()
+            data = raw_bytes.decode(encoding).encode("utf-8")
+        options: dict[str, Any] = {
+            "infer_schema": False,
+            "separator": self.settings.delimiter,
+            "skip_rows": self.settings.header_row,
+            "truncate_ragged_lines": True,
+        }
+        header = pl.read_csv(_csv_input(data), n_rows=0, **options)
+        wanted = list(match_headers(header.columns, self.table, self.settings.mapping).values())
+        if not wanted:
+            return header  # no known column: the caller explains which headers were expected
+        return pl.scan_csv(_csv_input(data), **options).select(wanted)
+
+    def _read_xlsx(self, data: Content, origin: str) -> pl.DataFrame:
         sheet = self.settings.sheet
         options = {"header_row": self.settings.header_row}
         try:
@@ -198,10 +212,20 @@ class TabularSource:
         )
 
 
-def _sheet_names(data: bytes) -> list[str]:
+def _sheet_names(data: Content) -> list[str]:
     import fastexcel
 
     try:
         return list(fastexcel.read_excel(data).sheet_names)
     except Exception:  # noqa: BLE001 - only used to word an error message
         return []
+
+
+def _csv_input(data: Content) -> io.BytesIO | str:
+    """Polars reads a path directly (memory-mapped) and bytes through a buffer; UTF-8 BOMs are skipped."""
+    return io.BytesIO(data) if isinstance(data, bytes) else str(data)
+
+
+def _first_bytes(path: Path, count: int) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(count)
