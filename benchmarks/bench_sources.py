@@ -132,7 +132,7 @@ def page_bytes(records: pl.DataFrame, page: int, page_size: int, total_pages: in
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from datetime import datetime
 sys.path.insert(0, {root!r})
 from benchmarks.bench_sources import UNITS, VI_COLUMNS
@@ -150,7 +150,9 @@ source = build_source(settings, UNITS)
 started = time.perf_counter()
 result = source.fetch(None, datetime(2026, 11, 25, 9, 0))
 elapsed = time.perf_counter() - started
-peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process image's own peak; ru_maxrss would carry the parent's peak across fork/exec
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+peak_mib = int(status["VmHWM"].split()[0]) / 1024
 print(json.dumps({{"seconds": elapsed, "peak_mib": peak_mib, "rows": result.frame.height,
                   "rejected": result.rejected_count}}))
 """

@@ -239,3 +239,22 @@ def test_redact_url_hides_credentials_and_secret_parameters() -> None:
     shown = redact_url(url)
     assert shown == "https://api.example.vn:8443/hoso?page=2&access_token=***&apiKey=***&donVi=QLKH"
     assert "pa55" not in shown and "abc" not in shown and "def" not in shown
+
+
+def test_pages_are_mapped_one_by_one_with_running_row_numbers_and_cursor() -> None:
+    bad = record(4) | {"TrangThaiHoSo": "42"}
+    pages = {
+        1: [record(1, updated="20260115080000"), record(2, updated="20260116090000")],
+        2: [record(3, updated="20260114070000"), bad],
+    }
+
+    def handler(request: SeenRequest) -> Reply:
+        return Reply(body=page_body(pages[int(request.query["page"])], total_pages=2))
+
+    with PortalServer(handler) as server:
+        source = HttpJsonSource(settings(server.url, page_size=2, updated_since_param="updatedSince"), UNITS)
+        result = source.fetch(None, NOW)
+    assert result.frame is not None and result.frame.height == 3
+    assert [r.row for r in result.rejected] == [4]  # second record of page 2 = data row 4
+    assert result.rejected[0].column == "TrangThaiHoSo" and result.rejected[0].value == "42"
+    assert json.loads(result.cursor or "{}")["updated_since"] == "20260116090000"  # latest across pages

@@ -12,12 +12,12 @@ import requests
 import structlog
 from pydantic import BaseModel
 
-from monitor.contracts import FetchResult, SourceError, Unit
-from monitor.schema import TableName
+from monitor.contracts import FetchResult, RejectedRow, SourceError, Unit
+from monitor.schema import TableName, empty_table
 from monitor.sources.config import HttpJsonSourceSettings, MappingSettings
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
-from monitor.sources.mapping import map_frame
+from monitor.sources.mapping import MAX_REJECTED_LISTED, MappedFrame, map_frame
 from monitor.sources.parsing import parse_datetime
 
 log = structlog.get_logger(__name__)
@@ -163,7 +163,7 @@ class HttpJsonSource:
         incremental = bool(s.updated_since_param and previous.updated_since)
         if s.updated_since_param and previous.updated_since:
             params[s.updated_since_param] = previous.updated_since
-        frames: list[pl.DataFrame] = []
+        pages = _MappedPages(self.table, self.mapping, self.units)
         state = HttpJsonCursor(updated_since=previous.updated_since)
         page, pages_read, total_pages = s.first_page, 0, None
         while pages_read < s.max_pages:
@@ -182,8 +182,8 @@ class HttpJsonSource:
                 state.last_modified = response.headers.get("Last-Modified")
             frame, page_total = self._page(response, page)
             total_pages = page_total if page_total is not None else total_pages
-            if frame.height:
-                frames.append(frame)
+            if frame.height:  # map each page as it arrives: raw records never pile up
+                pages.add(frame, self._latest_update(frame))
             pages_read += 1
             if total_pages is not None:
                 if pages_read >= total_pages:
@@ -194,9 +194,8 @@ class HttpJsonSource:
         else:
             log.warning("source_max_pages_reached", source=self.name, max_pages=s.max_pages)
 
-        raw = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-        mapped = map_frame(raw, self.table, self.mapping, self.units)
-        state.updated_since = self._latest_update(raw) or previous.updated_since
+        mapped = pages.result()
+        state.updated_since = pages.latest_update or previous.updated_since
         if mapped.rejected_count:
             reasons = sorted({r.reason for r in mapped.rejected})
             log.warning("source_rows_rejected", source=self.name, count=mapped.rejected_count, reasons=reasons)
@@ -259,8 +258,8 @@ class HttpJsonSource:
                 total = None
         return items, total
 
-    def _latest_update(self, raw: pl.DataFrame) -> str | None:
-        """The raw value of ``updated_at_field`` with the latest time, as the server wrote it."""
+    def _latest_update(self, raw: pl.DataFrame) -> tuple[datetime, str] | None:
+        """The latest ``updated_at_field`` of a page: its time, and its raw value as the server wrote it."""
         field = self.settings.updated_at_field
         if raw.height == 0 or field not in raw.columns:
             return None
@@ -268,5 +267,35 @@ class HttpJsonSource:
         latest = raw.select(pl.col(field).cast(pl.Utf8).str.strip_chars(), parsed.alias("__t")).drop_nulls("__t")
         if latest.height == 0:
             return None
-        value = latest.row(int(latest["__t"].arg_max() or 0))[0]
-        return str(value) if value is not None else None
+        value, moment = latest.row(int(latest["__t"].arg_max() or 0))
+        return (moment, str(value)) if value is not None else None
+
+
+class _MappedPages:
+    """Accumulates mapped pages: typed frames, rejections with running row numbers, latest update."""
+
+    def __init__(self, table: TableName, mapping: MappingSettings, units: Sequence[Unit]) -> None:
+        self._table, self._mapping, self._units = table, mapping, units
+        self._frames: list[pl.DataFrame] = []
+        self._rejected: list[RejectedRow] = []
+        self._rejected_count = 0
+        self._rows = 0
+        self._latest: tuple[datetime, str] | None = None
+
+    @property
+    def latest_update(self) -> str | None:
+        return self._latest[1] if self._latest else None
+
+    def add(self, raw: pl.DataFrame, latest: tuple[datetime, str] | None) -> None:
+        part = map_frame(raw, self._table, self._mapping, self._units, row_offset=self._rows + 1)
+        self._frames.append(part.frame)
+        room = MAX_REJECTED_LISTED - len(self._rejected)
+        self._rejected.extend(part.rejected[: max(room, 0)])
+        self._rejected_count += part.rejected_count
+        self._rows += raw.height
+        if latest is not None and (self._latest is None or latest[0] > self._latest[0]):
+            self._latest = latest
+
+    def result(self) -> MappedFrame:
+        frame = pl.concat(self._frames, how="vertical") if self._frames else empty_table(self._table)
+        return MappedFrame(frame=frame, rejected=self._rejected, rejected_count=self._rejected_count)
