@@ -46,24 +46,26 @@ def ratio_kpis(
     state (e.g. a catalog) and is reported identically for every period. Every unit in ``units``
     is reported, with 0/0 where it has no rows.
     """
-    base = frame.select(
-        pl.col(unit_col).alias("_unit"),
-        denominator.fill_null(False).alias("_den"),
-        (numerator.fill_null(False) & denominator.fill_null(False)).alias("_num"),
-        *([pl.col(time_col).alias("_t")] if time_col else []),
-    )
+    # One pass, no filtered copies: a numerator and a denominator flag per period, computed per row
+    # (a literal broadcasts to every row), then plain sums per unit.
+    den = denominator.fill_null(False)
+    num = numerator.fill_null(False) & den
+    flags: list[pl.Expr] = []
+    for index, period in enumerate(periods):
+        scope = in_period(time_col, now_naive, period) if time_col else pl.lit(True)
+        flags += [(num & scope).alias(f"num{index}"), (den & scope).alias(f"den{index}")]
+    grouped = frame.select(pl.col(unit_col).alias("_unit"), *flags).group_by("_unit").agg(pl.all().sum())
     out: list[KpiValue] = []
-    for period in periods:
-        scoped = base.filter(in_period("_t", now_naive, period)) if time_col else base
-        grouped = scoped.group_by("_unit").agg(
-            pl.col("_num").sum().alias("num"), pl.col("_den").sum().alias("den")
-        )
-        counts = {row[0]: (float(row[1]), float(row[2])) for row in grouped.iter_rows()}
+    for index, period in enumerate(periods):
+        counts = {
+            row[0]: (float(row[1]), float(row[2]))
+            for row in grouped.select("_unit", f"num{index}", f"den{index}").iter_rows()
+        }
         total_num = sum(v[0] for v in counts.values())
         total_den = sum(v[1] for v in counts.values())
         for unit in units:
-            num, den = counts.get(unit, (0.0, 0.0))
-            out.append(KpiValue(kpi=kpi, unit=unit, period=period, numerator=num, denominator=den))
+            num_value, den_value = counts.get(unit, (0.0, 0.0))
+            out.append(KpiValue(kpi=kpi, unit=unit, period=period, numerator=num_value, denominator=den_value))
         out.append(KpiValue(kpi=kpi, unit=ALL_UNITS, period=period, numerator=total_num, denominator=total_den))
     return out
 

@@ -3,14 +3,23 @@
 ``classify_dossiers`` is the one public entry point; the deadlines check and the national index
 estimate both build on it. Everything is a Polars expression or a vectorised calendar call on the
 rows that need it: no per-row Python.
+
+Memory: the rules run on a narrow frame (the dossier columns they read, plus a row index into the
+procedure limits), compute calendar results only for the rows that need them and scatter them back
+by position, so a 1,000,000-row table is never copied whole; the result is the input frame with the computed columns appended (the input columns are
+shared, not copied). The last result is memoised (see ``_ClassifyMemo``): the deadlines check and
+the national index estimate classify the same ``Tables`` in one cycle and compute it once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +35,19 @@ OUTCOMES: tuple[str, ...] = ("early", "on_time", "late")
 APOLOGY_STATES: tuple[str, ...] = ("not_needed", "ok", "missing", "late", "moved_twice")
 STOPPED_STATUSES: tuple[int, ...] = (3, 8)  # refused / stopped: judged at refused_at
 SUPPLEMENT_WAITING_STATUS = 5  # supplement requested, waiting for the applicant: clock stopped
+
+# The dossier columns the rules read; nothing else is copied while classifying.
+INPUT_COLUMNS: tuple[str, ...] = (
+    "procedure_code", "status", "submitted_at", "received_at", "due_at", "finished_at", "returned_at",
+    "refused_at", "supplement_count", "supplement_requested_at", "supplement_received_at",
+    "due_before_supplement_at", "apology_at", "extended_due_at", "due_extension_count",
+)
+BATCH_ROWS = 131_072  # calendar arithmetic runs on at most this many rows at a time (bounded temporaries)
+# The columns classify_dossiers appends to the dossiers, in this order.
+COMPUTED_COLUMNS: tuple[str, ...] = (
+    "effective_due_at", "closed_at", "is_open", "working_days_left", "stage", "outcome",
+    "apology_deadline_at", "apology_state", "late_by_index", "is_late",
+)
 
 
 class DeadlineSettings(BaseModel):
@@ -49,11 +71,17 @@ class DeadlineSettings(BaseModel):
 
 
 def _limits(procedures: pl.DataFrame) -> pl.DataFrame:
-    """One row per procedure code with its limit; the provincial catalog wins over the national one."""
+    """One row per procedure code with a complete limit; the provincial catalog wins over the national one.
+
+    A code whose winning row has no limit value or unit is left out (no limit: the rules leave its
+    due time as the source gives it), as is a code without a row.
+    """
     return (
-        procedures.filter(pl.col("procedure_code").is_not_null())
+        procedures.select("catalog", "procedure_code", "time_limit_value", "time_limit_unit", "cutoff_time")
+        .filter(pl.col("procedure_code").is_not_null())
         .sort(pl.col("catalog") != "provincial")
         .unique("procedure_code", keep="first", maintain_order=True)
+        .filter(pl.col("time_limit_value").is_not_null() & pl.col("time_limit_unit").is_not_null())
         .select(
             "procedure_code",
             pl.col("time_limit_value").alias("_limit_value"),
@@ -63,21 +91,88 @@ def _limits(procedures: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _aligned(column: pl.Series, frame: pl.DataFrame) -> pl.Series:
+    """``column`` cut (zero-copy slices) into the chunks of ``frame``'s columns.
+
+    A frame whose columns are chunked differently is rechunked — every column copied — by the
+    next operation on it; a single-chunk column added to a chunked table would cost a full copy.
+    """
+    lengths = frame.get_column(frame.columns[0]).chunk_lengths() if frame.width else []
+    if len(lengths) <= 1 or column.chunk_lengths() == lengths:
+        return column
+    whole = column.rechunk()
+    pieces: pl.Series | None = None
+    offset = 0
+    for length in lengths:
+        piece = whole.slice(offset, length)
+        pieces = piece if pieces is None else pieces.append(piece)
+        offset += length
+    return pieces if pieces is not None else whole
+
+
+def _patch(frame: pl.DataFrame, rows: pl.Series, name: str, values: pl.Series, dtype: pl.DataType) -> pl.DataFrame:
+    """``frame`` plus column ``name``: ``values`` at the positions ``rows``, null elsewhere."""
+    column = pl.select(pl.repeat(pl.lit(None, dtype=dtype), frame.height)).to_series().alias(name)
+    if rows.len():
+        column = column.scatter(rows, values.cast(dtype))
+    return frame.with_columns(_aligned(column, frame))
+
+
+def _with_limit_row(frame: pl.DataFrame, limits: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` plus ``_limit_row``: the row of its procedure in ``limits`` (null: no known limit).
+
+    Only this 4-byte index is added to the whole table; the limit values themselves are gathered
+    for the rows that need a due time computed.
+    """
+    if limits.height == 0:
+        return frame.with_columns(pl.lit(None, dtype=pl.UInt32).alias("_limit_row"))
+    row = pl.col("procedure_code").replace_strict(
+        limits["procedure_code"], pl.Series(range(limits.height), dtype=pl.UInt32), default=None, return_dtype=pl.UInt32
+    )
+    return frame.with_columns(_aligned(frame.select(row.alias("_limit_row")).to_series(), frame))
+
+
+def _row_positions(frame: pl.DataFrame, mask: pl.Expr) -> pl.Series:
+    """Positions of the rows where ``mask`` holds (null counts as false)."""
+    return frame.select(pl.arg_where(mask.fill_null(False))).to_series()
+
+
+def _compute_on_rows(
+    frame: pl.DataFrame, rows: pl.Series, columns: Sequence[str], compute: Callable[[pl.DataFrame], pl.Series]
+) -> pl.Series:
+    """``compute`` over ``columns`` of the rows at positions ``rows``, ``BATCH_ROWS`` rows at a time.
+
+    The calendar arithmetic is element-wise, so batching changes no value; it bounds the rows
+    gathered and the NumPy temporaries at any one moment.
+    """
+    narrow = frame.select(columns)
+    pieces = [compute(narrow[rows.slice(offset, BATCH_ROWS)]) for offset in range(0, rows.len(), BATCH_ROWS)]
+    return pieces[0] if len(pieces) == 1 else pl.concat(pieces)
+
+
 def _on_rows(
-    frame: pl.DataFrame, mask: pl.Expr, name: str, compute: Callable[[pl.DataFrame], pl.Series]
+    frame: pl.DataFrame,
+    mask: pl.Expr,
+    name: str,
+    compute: Callable[[pl.DataFrame], pl.Series],
+    columns: Sequence[str],
 ) -> pl.DataFrame:
-    """``frame`` plus column ``name``: ``compute`` applied to the rows where ``mask`` holds, null elsewhere."""
-    part = frame.filter(mask)
-    values = compute(part) if part.height else pl.Series(name, [], dtype=VN_DATETIME)
-    patch = part.select("_row").with_columns(values.cast(VN_DATETIME).alias(name))
-    return frame.join(patch, on="_row", how="left")
+    """``frame`` plus column ``name``: ``compute`` applied to the rows where ``mask`` holds, null elsewhere.
+
+    Only ``columns`` (what ``compute`` reads) of those rows are gathered.
+    """
+    rows = _row_positions(frame, mask)
+    values = _compute_on_rows(frame, rows, columns, compute) if rows.len() else pl.Series(name, [], dtype=VN_DATETIME)
+    return _patch(frame, rows, name, values, VN_DATETIME)
 
 
 def _now_series(now_naive: datetime, length: int) -> pl.Series:
     return pl.select(pl.repeat(pl.lit(now_naive, dtype=VN_DATETIME), length)).to_series()
 
 
-def _effective_due(frame: pl.DataFrame, calendar: WorkingCalendar, settings: DeadlineSettings) -> pl.DataFrame:
+def _effective_due(
+    frame: pl.DataFrame, limits: pl.DataFrame, calendar: WorkingCalendar, settings: DeadlineSettings
+) -> pl.DataFrame:
     """Add ``effective_due_at``: the due time the rules judge the dossier against."""
     start = pl.coalesce("received_at", "submitted_at")
     has_supplement = (
@@ -87,7 +182,7 @@ def _effective_due(frame: pl.DataFrame, calendar: WorkingCalendar, settings: Dea
     ).fill_null(False)
     # The system moved NgayHenTra to the apology's promised date: the original due must be recomputed.
     due_is_extension = (pl.col("due_at") == pl.col("extended_due_at")).fill_null(False)
-    has_limit = pl.col("_limit_value").is_not_null() & pl.col("_limit_unit").is_not_null()
+    has_limit = pl.col("_limit_row").is_not_null()
     frame = frame.with_columns(
         start.alias("_start"), has_supplement.alias("_has_supp"), due_is_extension.alias("_due_is_ext")
     )
@@ -95,15 +190,25 @@ def _effective_due(frame: pl.DataFrame, calendar: WorkingCalendar, settings: Dea
 
     def limit_from(col: str) -> Callable[[pl.DataFrame], pl.Series]:
         def compute(part: pl.DataFrame) -> pl.Series:
-            return calendar.add_time_limit(part[col], part["_limit_value"], part["_limit_unit"], part["_cutoff"])
+            rows = part["_limit_row"]
+            return calendar.add_time_limit(
+                part[col], limits["_limit_value"].gather(rows), limits["_limit_unit"].gather(rows),
+                limits["_cutoff"].gather(rows),
+            )
 
         return compute
 
+    limit_columns = ("_limit_row",)
     ok = partial(within_calendar, calendar=calendar)
-    frame = _on_rows(frame, needs_rule & has_limit & ok("_start"), "_due_from_start", limit_from("_start"))
+    frame = _on_rows(
+        frame, needs_rule & has_limit & ok("_start"), "_due_from_start", limit_from("_start"), ("_start", *limit_columns)
+    )
     if settings.supplement_mode == "restart":
         restart_rows = pl.col("_has_supp") & has_limit & ok("supplement_received_at")
-        frame = _on_rows(frame, restart_rows, "_due_supp", limit_from("supplement_received_at"))
+        frame = _on_rows(
+            frame, restart_rows, "_due_supp", limit_from("supplement_received_at"),
+            ("supplement_received_at", *limit_columns),
+        )
     else:
         frame = frame.with_columns(pl.coalesce("due_before_supplement_at", "_due_from_start").alias("_supp_base"))
 
@@ -112,11 +217,12 @@ def _effective_due(frame: pl.DataFrame, calendar: WorkingCalendar, settings: Dea
             return calendar.add_working_hours(part["_supp_base"], pause.cast(pl.Float64) / 3600.0)
 
         pause_rows = pl.col("_has_supp") & ok("_supp_base") & ok("supplement_requested_at") & ok("supplement_received_at")
-        frame = _on_rows(frame, pause_rows, "_due_supp", paused)
+        pause_columns = ("_supp_base", "supplement_requested_at", "supplement_received_at")
+        frame = _on_rows(frame, pause_rows, "_due_supp", paused, pause_columns)
     rule_due = pl.when(pl.col("_has_supp")).then(pl.col("_due_supp")).otherwise(pl.col("_due_from_start"))
     return frame.with_columns(
         pl.when(needs_rule).then(pl.coalesce(rule_due, "due_at")).otherwise(pl.col("due_at")).alias("effective_due_at")
-    )
+    ).drop("_start", "_due_from_start", "_due_supp", "_supp_base", strict=False)  # freed before the next columns
 
 
 def _apology_deadline(frame: pl.DataFrame, calendar: WorkingCalendar, settings: DeadlineSettings) -> pl.DataFrame:
@@ -134,21 +240,22 @@ def _apology_deadline(frame: pl.DataFrame, calendar: WorkingCalendar, settings: 
         moved = calendar.add_working_hours(part["effective_due_at"], back_hours)
         return moved + timedelta(microseconds=1)
 
-    return _on_rows(frame, matters, "apology_deadline_at", compute)
+    return _on_rows(frame, matters, "apology_deadline_at", compute, ("effective_due_at",))
 
 
 def _working_days(
     frame: pl.DataFrame, mask: pl.Expr, name: str, start: str | datetime, end: str, calendar: WorkingCalendar
 ) -> pl.DataFrame:
     """Column ``name`` = working days from ``start`` (a column or a fixed time) to ``end`` where ``mask`` holds."""
-    part = frame.filter(mask)
-    if part.height:
+
+    def compute(part: pl.DataFrame) -> pl.Series:
         first = part[start] if isinstance(start, str) else _now_series(start, part.height)
-        values = calendar.working_days_between(first, part[end]).cast(pl.Float64)
-    else:
-        values = pl.Series(name, [], dtype=pl.Float64)
-    patch = part.select("_row").with_columns(values.alias(name))
-    return frame.join(patch, on="_row", how="left")
+        return calendar.working_days_between(first, part[end]).cast(pl.Float64)
+
+    rows = _row_positions(frame, mask)
+    columns = [c for c in (start, end) if isinstance(c, str)]
+    values = _compute_on_rows(frame, rows, columns, compute) if rows.len() else pl.Series(name, [], dtype=pl.Float64)
+    return _patch(frame, rows, name, values, pl.Float64())
 
 
 def classify_dossiers(
@@ -159,6 +266,10 @@ def classify_dossiers(
     settings: DeadlineSettings,
 ) -> pl.DataFrame:
     """The dossiers with effective due time, closing time, stage, outcome and apology columns added.
+
+    The result is ``dossiers`` (its columns shared, not copied) with ``COMPUTED_COLUMNS`` appended,
+    row for row. The same input frames (by identity; frames are treated as immutable), calendar,
+    ``now`` and settings give back the memoised last result, the very same frame object.
 
     * ``effective_due_at``: ``due_at``; when null, the procedure's limit from reception (its cutoff
       applies). After supplements: ``pause`` moves the due time by the working time from the first
@@ -176,9 +287,20 @@ def classify_dossiers(
     * ``apology_state``: not_needed | ok | missing | late | moved_twice (more extensions than allowed).
     * ``late_by_index``: late/overdue, or (index mode) more than one supplement request.
     """
+    return _MEMO.get_or_compute(dossiers, procedures, calendar, now_naive, settings)
+
+
+def _classify(
+    dossiers: pl.DataFrame,
+    procedures: pl.DataFrame,
+    calendar: WorkingCalendar,
+    now_naive: datetime,
+    settings: DeadlineSettings,
+) -> pl.DataFrame:
+    """The computation behind ``classify_dossiers`` (no memo), on the narrow ``INPUT_COLUMNS`` frame."""
     in_range = partial(within_calendar, calendar=calendar)
-    frame = dossiers.with_row_index("_row").join(_limits(procedures), on="procedure_code", how="left")
-    frame = _effective_due(frame, calendar, settings)
+    limits = _limits(procedures)
+    frame = _effective_due(_with_limit_row(dossiers.select(INPUT_COLUMNS), limits), limits, calendar, settings)
     status = pl.col("status")
     due = pl.col("effective_due_at")
     now = pl.lit(now_naive, dtype=VN_DATETIME)
@@ -231,7 +353,7 @@ def classify_dossiers(
         .then(pl.lit("early"))
         .otherwise(pl.lit("on_time"))
     )
-    frame = frame.with_columns(stage.alias("stage"), outcome.alias("outcome"))
+    frame = frame.with_columns(stage.alias("stage"), outcome.alias("outcome")).drop("_days_early", "_paused")
     frame = _apology_deadline(frame, calendar, settings)
     late = ((pl.col("stage") == "overdue") | (pl.col("outcome") == "late")).fill_null(False)
     apology = pl.col("apology_at")
@@ -247,9 +369,109 @@ def classify_dossiers(
         .otherwise(pl.lit("ok"))
     )
     repeated = (pl.col("supplement_count").fill_null(0) > 1) & pl.lit(settings.multiple_supplements_late)
-    return frame.with_columns(
+    computed = frame.with_columns(
         apology_state.alias("apology_state"), (late | repeated).alias("late_by_index"), late.alias("is_late")
-    ).drop(
-        "_row", "_limit_value", "_limit_unit", "_cutoff", "_start", "_has_supp", "_due_is_ext",
-        "_due_from_start", "_due_supp", "_days_early", "_paused", strict=False,
-    ).drop("_supp_base", strict=False)
+    ).select(COMPUTED_COLUMNS)
+    return dossiers.with_columns(computed.get_columns())
+
+
+@dataclass(frozen=True)
+class _MemoSlot:
+    """One remembered result and what it was computed from (inputs held weakly)."""
+
+    dossiers: weakref.ref[pl.DataFrame]
+    procedures: weakref.ref[pl.DataFrame]
+    calendar: weakref.ref[WorkingCalendar]
+    now_naive: datetime
+    settings_json: str
+    result: pl.DataFrame
+
+    def matches(
+        self,
+        dossiers: pl.DataFrame,
+        procedures: pl.DataFrame,
+        calendar: WorkingCalendar,
+        now_naive: datetime,
+        settings_json: str,
+    ) -> bool:
+        # A live weak reference that returns the very object cannot be a reused id() of a dead one.
+        return (
+            self.dossiers() is dossiers
+            and self.procedures() is procedures
+            and self.calendar() is calendar
+            and self.now_naive == now_naive
+            and self.settings_json == settings_json
+        )
+
+
+class _ClassifyMemo:
+    """A one-slot memo of ``_classify``: the last result, keyed on the identity of the input frames
+    and calendar, ``now`` and the settings (as JSON).
+
+    One cycle passes the same ``Tables`` to every check, so the deadlines check and the national
+    index estimate share one classification. The inputs are held through weak references: when the
+    dossier or procedure frame (or the calendar) is freed, the slot is cleared, so the memo never
+    keeps a previous cycle's table alive nor mistakes a new frame at a reused address for the old
+    one. Thread-safe: one lock around look-up, computation and store (a second caller with the same
+    key waits and reuses the result instead of computing it again). Polars frames are immutable to
+    the checks (they only derive new frames), so sharing the result object is safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slot: _MemoSlot | None = None
+
+    def get_or_compute(
+        self,
+        dossiers: pl.DataFrame,
+        procedures: pl.DataFrame,
+        calendar: WorkingCalendar,
+        now_naive: datetime,
+        settings: DeadlineSettings,
+    ) -> pl.DataFrame:
+        settings_json = settings.model_dump_json()
+        with self._lock:
+            slot = self._slot
+            if slot is not None and slot.matches(dossiers, procedures, calendar, now_naive, settings_json):
+                return slot.result
+            result = _classify(dossiers, procedures, calendar, now_naive, settings)
+            forget = self._forget_callback()
+            self._slot = _MemoSlot(
+                dossiers=weakref.ref(dossiers, forget),
+                procedures=weakref.ref(procedures, forget),
+                calendar=weakref.ref(calendar, forget),
+                now_naive=now_naive,
+                settings_json=settings_json,
+                result=result,
+            )
+            return result
+
+    def _forget_callback(self) -> Callable[[Any], None]:
+        memo = weakref.ref(self)
+
+        def forget(dead: Any) -> None:  # the weakref.ref that died
+            # Runs in the garbage collector, possibly while the lock is held: no locking here. A race
+            # with a new store can only clear a fresh slot, which costs a recomputation, never a wrong hit.
+            owner = memo()
+            slot = owner._slot if owner is not None else None
+            if owner is not None and slot is not None and any(dead is ref for ref in (slot.dossiers, slot.procedures, slot.calendar)):
+                owner._slot = None
+
+        return forget
+
+    def clear(self) -> None:
+        """Forget the remembered result (tests, or to release memory at once)."""
+        with self._lock:
+            self._slot = None
+
+    @property
+    def holds_result(self) -> bool:
+        return self._slot is not None
+
+
+_MEMO = _ClassifyMemo()
+
+
+def clear_classification_memo() -> None:
+    """Forget the memoised classification (the next ``classify_dossiers`` call computes afresh)."""
+    _MEMO.clear()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from checks.common import count_by, in_period, ratio_kpis
+from checks.common import in_period, ratio_kpis
 from checks.deadline_rules import OPEN_STAGES, OUTCOMES, DeadlineSettings, classify_dossiers
 from checks.facts import report_units
 from monitor.contracts import (
@@ -133,32 +133,47 @@ def dossier_kpis(
 
 
 def dossier_samples(frame: pl.DataFrame, units: Sequence[str], now_naive: datetime) -> list[MetricSample]:
-    """Every unit × stage / outcome × period is exported, zero when empty, so series never vanish."""
-    open_frame = frame.filter(pl.col("is_open"))
-    open_counts = count_by(open_frame, ("unit", "stage"))
+    """Every unit × stage / outcome × period is exported, zero when empty, so series never vanish.
+
+    Counted in one column-wise pass: a flag column per stage / period × outcome, summed per unit
+    (no filtered copies of the table).
+    """
+    is_open = pl.col("is_open").fill_null(False)
+    now = pl.lit(now_naive, dtype=VN_DATETIME)
+    stage_flags = [(is_open & (pl.col("stage") == stage)).fill_null(False).alias(f"open/{stage}") for stage in OPEN_STAGES]
+    closed_flags = [
+        ((pl.col("outcome") == outcome) & in_period("closed_at", now_naive, period)).fill_null(False).alias(
+            f"closed/{period.value}/{outcome}"
+        )
+        for period in PERIODS
+        for outcome in OUTCOMES
+    ]
+    no_apology = (is_open & (pl.col("stage") == "overdue") & pl.col("apology_at").is_null()).fill_null(False)
+    next_due = pl.when(is_open & (pl.col("effective_due_at") >= now)).then(pl.col("effective_due_at"))
+    per_unit = (
+        frame.select("unit", *stage_flags, *closed_flags, no_apology.alias("no_apology"), next_due.alias("next_due"))
+        .group_by("unit")
+        .agg(pl.exclude("next_due").sum(), pl.col("next_due").min())
+    )
+    rows: dict[str, dict[str, Any]] = {row["unit"]: row for row in per_unit.iter_rows(named=True)}
+    empty: dict[str, Any] = {}
+
+    def count(unit: str, flag: str) -> int:
+        return int(rows.get(unit, empty).get(flag) or 0)
+
     samples = [
-        DOSSIERS_OPEN.sample(open_counts.get((unit, stage), 0), unit=unit, stage=stage)
+        DOSSIERS_OPEN.sample(count(unit, f"open/{stage}"), unit=unit, stage=stage)
         for unit in units
         for stage in OPEN_STAGES
     ]
-    for period in PERIODS:
-        closed = frame.filter(pl.col("outcome").is_not_null() & in_period("closed_at", now_naive, period))
-        counts = count_by(closed, ("unit", "outcome"))
-        samples += [
-            DOSSIERS_FINISHED.sample(counts.get((unit, outcome), 0), unit=unit, outcome=outcome, period=period.value)
-            for unit in units
-            for outcome in OUTCOMES
-        ]
-    missing = count_by(
-        open_frame.filter((pl.col("stage") == "overdue") & pl.col("apology_at").is_null()), ("unit",)
-    )
-    samples += [DOSSIERS_OVERDUE_WITHOUT_APOLOGY.sample(missing.get((unit,), 0), unit=unit) for unit in units]
-    next_due = (
-        open_frame.filter(pl.col("effective_due_at") >= pl.lit(now_naive, dtype=VN_DATETIME))
-        .group_by("unit")
-        .agg(pl.col("effective_due_at").min())
-    )
-    nearest: dict[str, datetime] = dict(next_due.iter_rows())
+    samples += [
+        DOSSIERS_FINISHED.sample(count(unit, f"closed/{period.value}/{outcome}"), unit=unit, outcome=outcome, period=period.value)
+        for period in PERIODS
+        for unit in units
+        for outcome in OUTCOMES
+    ]
+    samples += [DOSSIERS_OVERDUE_WITHOUT_APOLOGY.sample(count(unit, "no_apology"), unit=unit) for unit in units]
+    nearest = {unit: row["next_due"] for unit, row in rows.items() if row["next_due"] is not None}
     samples += [
         DOSSIER_NEXT_DUE.sample(vn_naive_to_epoch(nearest[unit]) if unit in nearest else 0.0, unit=unit)
         for unit in units

@@ -29,7 +29,8 @@ from checks.facts import report_units
 from checks.feedback import classify_feedback
 from checks.online import reference_procedures
 from checks.publication import procedure_overview, publication_timing
-from checks.sync import received_dossiers
+from checks.sync import is_received
+from checks.sync import received_time as sync_received_time
 from monitor.contracts import (
     CheckResult,
     FactValue,
@@ -223,8 +224,11 @@ def _count(frame: pl.DataFrame, indicator: str, numerator: pl.Expr, denominator:
     return (
         frame.select(pl.col("unit"), den.alias("_den"), (numerator.fill_null(False) & den).alias("_num"))
         .group_by("unit")
-        .agg(pl.col("_num").sum().cast(pl.Float64).alias("numerator"), pl.col("_den").sum().cast(pl.Float64).alias("denominator"))
-        .with_columns(pl.lit(indicator).alias("indicator"))
+        # plain sums (the fast path), cast afterwards: a cast inside agg costs a per-group evaluation
+        .agg(pl.col("_num").sum().alias("numerator"), pl.col("_den").sum().alias("denominator"))
+        .with_columns(
+            pl.col("numerator").cast(pl.Float64), pl.col("denominator").cast(pl.Float64), pl.lit(indicator).alias("indicator")
+        )
         .select("unit", "indicator", "numerator", "denominator")
     )
 
@@ -236,12 +240,14 @@ def _transparency(
     overview = procedure_overview(tables.procedures, settings.publication.required_components)
     timing = publication_timing(overview, calendar, now_naive, settings.publication)
     decided_in_period = in_period("decision_at", now_naive, cfg.period)
-    received = received_dossiers(tables.dossiers)
+    dossiers = tables.dossiers.with_columns(sync_received_time().alias("_received"))  # shares the table's columns
     return [
         _count(timing, "publication_on_time", pl.col("decision_on_time"), decided_in_period & pl.col("decision_on_time").is_not_null()),
         _count(timing, "public_on_time", pl.col("public_on_time"), decided_in_period & pl.col("public_on_time").is_not_null()),
         _count(overview, "procedure_complete", pl.col("complete"), pl.col("public_any")),
-        _count(received, "dossier_synced", pl.col("national_synced"), in_period("_received", now_naive, cfg.period)),
+        _count(
+            dossiers, "dossier_synced", pl.col("national_synced"), is_received() & in_period("_received", now_naive, cfg.period)
+        ),
     ]
 
 
@@ -284,9 +290,12 @@ def _payment_procedures(tables: Tables, now_naive: datetime, settings: ChecksSet
     reference = reference_procedures(tables.procedures)
     paid = pl.col("paid_online").fill_null(False) & pl.col("status").is_in(FINISHED_STATUSES)
     paid_codes = (
-        tables.dossiers.with_columns(finished_time().alias("_finished"))
-        .filter(paid & in_period("_finished", now_naive, settings.index766.period))["procedure_code"]
-        .unique()
+        tables.dossiers.lazy()
+        .select("procedure_code", "paid_online", "status", finished_time().alias("_finished"))
+        .filter(paid & in_period("_finished", now_naive, settings.index766.period))
+        .select(pl.col("procedure_code").unique())
+        .collect()
+        .to_series()
     )
     with_payment = reference.with_columns(pl.col("procedure_code").is_in(paid_codes.implode()).alias("_paid"))
     return [

@@ -12,6 +12,7 @@ Three independent parts, each a pure function of the tables and ``now``:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -201,28 +202,68 @@ def _catalog_findings(compared: pl.DataFrame, fallback_unit: str) -> list[Findin
     return findings
 
 
-def received_dossiers(dossiers: pl.DataFrame) -> pl.DataFrame:
-    """Dossiers the unit has received (status 2 or more), with the time of receipt in ``_received``."""
-    return dossiers.filter(pl.col("status") >= 2).with_columns(
-        pl.coalesce("received_at", "submitted_at").alias("_received")
+# Dossier columns the findings of the dossier rules show (plus the computed ``_received``, ``_sync_due``).
+FINDING_COLUMNS: tuple[str, ...] = ("dossier_code", "unit", "procedure_code", "procedure_name", "status")
+_RECEIPT_COLUMNS: tuple[str, ...] = ("status", "received_at", "submitted_at")
+
+
+def _columns(*groups: Sequence[str]) -> list[str]:
+    """The union of column names, first occurrence order."""
+    return list(dict.fromkeys(c for group in groups for c in group))
+
+
+def received_time() -> pl.Expr:
+    """Time a dossier was received (falls back to submission)."""
+    return pl.coalesce("received_at", "submitted_at")
+
+
+def is_received() -> pl.Expr:
+    """True for dossiers the unit has received (status 2 or more); null status is not received."""
+    return (pl.col("status") >= 2).fill_null(False)
+
+
+def _received_lazy(dossiers: pl.DataFrame, columns: Sequence[str]) -> pl.LazyFrame:
+    """Received dossiers (status 2 or more) with ``_received``; only ``columns`` + what the filter reads."""
+    return (
+        dossiers.lazy()
+        .select(_columns(columns, _RECEIPT_COLUMNS))
+        .filter(is_received())
+        .with_columns(received_time().alias("_received"))
     )
 
 
+def received_dossiers(dossiers: pl.DataFrame, columns: Sequence[str] = ("unit", "national_synced")) -> pl.DataFrame:
+    """Dossiers the unit has received (status 2 or more), with the time of receipt in ``_received``.
+
+    Only ``columns`` (plus status, received_at, submitted_at) are kept: the filter copies the rows
+    it keeps, so a narrow selection keeps a large table from being copied whole.
+    """
+    return _received_lazy(dossiers, columns).collect()
+
+
 def unsynced_dossiers(dossiers: pl.DataFrame, now_naive: datetime, settings: SyncSettings) -> pl.DataFrame:
-    """Received dossiers not on the national portal ``sync_grace_minutes`` after receipt (``_sync_due``)."""
+    """Received dossiers not on the national portal ``sync_grace_minutes`` after receipt (``_sync_due``).
+
+    Columns: ``FINDING_COLUMNS``, national_synced, received_at, submitted_at, ``_received``, ``_sync_due``.
+    """
     grace = timedelta(minutes=settings.sync_grace_minutes)
     return (
-        received_dossiers(dossiers)
+        _received_lazy(dossiers, (*FINDING_COLUMNS, "national_synced"))
         .with_columns((pl.col("_received") + grace).alias("_sync_due"))
         .filter(~pl.col("national_synced").fill_null(False) & (pl.col("_sync_due") < now_naive))
+        .collect()
     )
 
 
 def lagging_dossiers(dossiers: pl.DataFrame, now_naive: datetime, settings: SyncSettings) -> pl.DataFrame:
-    """Synced dossiers whose national status still differs ``status_lag_minutes`` after the local change."""
+    """Synced dossiers whose national status still differs ``status_lag_minutes`` after the local change.
+
+    Columns: as ``unsynced_dossiers`` plus national_status, updated_at, national_updated_at.
+    """
     lag = timedelta(minutes=settings.status_lag_minutes)
+    columns = (*FINDING_COLUMNS, "national_synced", "national_status", "updated_at", "national_updated_at")
     return (
-        received_dossiers(dossiers)
+        _received_lazy(dossiers, columns)
         .filter(pl.col("national_synced").fill_null(False))
         .with_columns((pl.coalesce("updated_at", "_received") + lag).alias("_sync_due"))
         .filter(
@@ -234,6 +275,7 @@ def lagging_dossiers(dossiers: pl.DataFrame, now_naive: datetime, settings: Sync
             # the portal has not caught up with the local change
             & (pl.col("national_updated_at").is_null() | (pl.col("national_updated_at") < pl.col("updated_at")).fill_null(True))
         )
+        .collect()
     )
 
 
@@ -325,12 +367,11 @@ class SyncCheck:
             now_naive=now_naive,
             time_col=None,
         )
-        received = received_dossiers(dossiers)
         kpis += ratio_kpis(
-            received,
+            dossiers.with_columns(received_time().alias("_received")),  # no filtered copy: "received" is a mask
             kpi="dossier_synced",
             numerator=pl.col("national_synced"),
-            denominator=pl.lit(True),
+            denominator=is_received(),
             units=units,
             now_naive=now_naive,
             time_col="_received",

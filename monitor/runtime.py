@@ -171,9 +171,11 @@ def list_findings(engine: Engine, unit: str | None, check: str | None, fmt: str)
     if fmt == "json":
         print(json.dumps([{"key": f.key, **f.model_dump(mode="json")} for f in findings], ensure_ascii=False, indent=2))
         return 0
-    header = ("đơn vị", "kiểm tra", "quy tắc", "đối tượng", "giai đoạn", "mức độ", "hạn")
+    from alerts.render import problem_text
+
+    header = ("đơn vị", "kiểm tra", "đối tượng", "vấn đề", "giai đoạn", "mức độ", "hạn")
     rows = [
-        (f.unit, f.check, f.rule, f.subject, f.stage.value, f.severity.value,
+        (f.unit, f.check, f.subject, problem_text(f, "vi"), f.stage.value, f.severity.value,
          f.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if f.due_at else "")
         for f in findings
     ]

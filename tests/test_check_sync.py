@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from checks.settings import ChecksSettings
-from checks.sync import SyncCheck
+from checks.sync import SyncCheck, SyncSettings, lagging_dossiers, received_dossiers, unsynced_dossiers
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import CheckResult, Finding, Period, SourceStatus, Tables
 from monitor.schema import PROCEDURE_COMPONENTS, TableName, conform
@@ -215,3 +215,24 @@ def test_empty_tables_export_zero_series(calendar: WorkingCalendar) -> None:
     assert sample(result, "tthc_catalog_procedures", unit="TDC", state="content_differs") == 0
     assert sample(result, "tthc_dossiers_unsynced", unit="BCVT") == 0
     assert len(result.samples) == 3 * 4 + 3
+
+
+def test_dossier_filters_keep_only_the_columns_they_need() -> None:
+    """The filters copy the rows they keep: only the columns the KPIs and findings read are kept."""
+    frame = dossiers()
+    now = vn(2026, 11, 25, 10, 0)
+    received = received_dossiers(frame)
+    assert received.columns == ["unit", "national_synced", "status", "received_at", "submitted_at", "_received"]
+    assert sorted(received["unit"].to_list()) == ["BCVT", "BCVT", "QLKH", "QLKH", "TDC", "TDC"]  # D3 not received
+    unsynced = unsynced_dossiers(frame, now, SyncSettings())
+    assert unsynced["dossier_code"].to_list() == ["D1"]
+    assert unsynced.columns == [
+        "dossier_code", "unit", "procedure_code", "procedure_name", "status", "national_synced",
+        "received_at", "submitted_at", "_received", "_sync_due",
+    ]
+    assert unsynced["_sync_due"].to_list() == [vn(2026, 11, 25, 9, 0)]  # received 08:00 + 60 minutes
+    lagging = lagging_dossiers(frame, now, SyncSettings())
+    assert lagging["dossier_code"].to_list() == ["D5"]
+    assert {"national_status", "updated_at", "national_updated_at"} <= set(lagging.columns)
+    assert "digitised" not in lagging.columns and "apology_at" not in lagging.columns
+    assert lagging["_sync_due"].to_list() == [vn(2026, 11, 25, 9, 30)]  # changed 08:30 + 60 minutes

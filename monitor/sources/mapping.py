@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +40,7 @@ from monitor.sources.parsing import (
 
 MAX_REJECTED_LISTED = 1000
 SAMPLE_ROWS = 50_000  # rows read from the head of a lazy export to learn its date formats
+MAPPING_ENGINE: Literal["streaming", "in-memory"] = "streaming"  # row-wise query: batches keep memory flat
 UNIT_FIELDS = frozenset({"unit", "lead_unit"})
 INTEGER_RANGES: dict[str, tuple[int, int]] = {"status": (1, 10), "national_status": (1, 10), "channel": (1, 3)}
 
@@ -244,7 +246,7 @@ def _map_rows(
         .with_columns(first_error.alias("__error"))
         .select("__row", "__error", offending.alias("__value"), *parsed_fields)
     )
-    frame = work.collect(engine="streaming")
+    frame = work.collect(engine=MAPPING_ENGINE)
     if not frame.get_column("__row").is_sorted():
         frame = frame.sort("__row")
     return frame, checks, learned_checks
