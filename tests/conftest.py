@@ -54,3 +54,16 @@ def engine(db_url: str) -> Iterator[Engine]:
         yield created
     finally:
         created.dispose()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Engine]:
+    """An Engine on a database migrated with the core and alerting migrations."""
+    from alerts.tables import ALERT_MIGRATIONS
+
+    created = create_engine_for(db_url)
+    migrate(created, [*CORE_MIGRATIONS, *ALERT_MIGRATIONS])
+    try:
+        yield created
+    finally:
+        created.dispose()

@@ -9,21 +9,16 @@ A: dossier due Wed 29/4 10:00.  B: dossier due Tue 28/4 16:00.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from alerts.dispatcher import Dispatcher
 from alerts.outbox import load_states, process_findings
 from alerts.settings import AlertsSettings
-from alerts.tables import ALERT_MIGRATIONS
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import Finding, Message, Severity, Stage, SubjectKind, Unit
 from monitor.settings import CalendarSettings
-from monitor.store.db import create_engine_for
-from monitor.store.migrations import CORE_MIGRATIONS, migrate
 from monitor.timeutil import VN_TZ
 
 CALENDAR = WorkingCalendar(CalendarSettings())
@@ -60,16 +55,6 @@ class Recorder:
     def send(self, message: Message) -> None:
         items = [(i["code"], i["stage"], i["change"]) for i in message.payload["items"]]
         self.log.append((self.clock[0], message.channel, message.receiver, items))
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(db_url)
-    migrate(engine, [*CORE_MIGRATIONS, *ALERT_MIGRATIONS])
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def test_timeline(store: Engine) -> None:

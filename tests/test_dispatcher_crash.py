@@ -31,12 +31,10 @@ from alerts.channels.email import IDEMPOTENCY_HEADER, EmailChannel, message_id_f
 from alerts.dispatcher import Dispatcher
 from alerts.outbox import process_findings
 from alerts.settings import AlertsSettings, DispatcherSettings
-from alerts.tables import ALERT_MIGRATIONS, delivery_log, outbox
+from alerts.tables import delivery_log, outbox
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
 from monitor.settings import CalendarSettings
-from monitor.store.db import create_engine_for
-from monitor.store.migrations import CORE_MIGRATIONS, migrate
 
 REPO = Path(__file__).resolve().parents[1]
 LEASE_SECONDS = 2.0
@@ -98,16 +96,6 @@ def smtp() -> Iterator[tuple[SlowSmtpHandler, int]]:
         yield handler, port
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(db_url)
-    migrate(engine, [*CORE_MIGRATIONS, *ALERT_MIGRATIONS])
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def wait_until(condition: Any, what: str, limit: float = 60.0) -> None:

@@ -5,7 +5,7 @@ lease reclaim, metrics, silences and the CLI."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,12 +20,11 @@ from alerts.policy import plan_notifications
 from alerts.render import render_notification
 from alerts.settings import AlertsSettings, DispatcherSettings
 from alerts.silences import add_silence, expire_silence, load_silences
-from alerts.tables import ALERT_MIGRATIONS, alert_state, delivery_log, outbox
+from alerts.tables import alert_state, delivery_log, outbox
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import DeliveryError, Finding, Message, Severity, Stage, SubjectKind, Unit
 from monitor.settings import CalendarSettings
 from monitor.store.db import create_engine_for
-from monitor.store.migrations import CORE_MIGRATIONS, migrate
 from monitor.timeutil import VN_TZ
 
 CALENDAR = WorkingCalendar(CalendarSettings())
@@ -33,16 +32,6 @@ UNITS = [Unit(code="QLKH", name="Phòng Quản lý Khoa học", emails=["a@so.go
 T0 = datetime(2026, 4, 23, 9, 0, tzinfo=VN_TZ)  # Thursday, working hours
 SETTINGS = AlertsSettings(dispatcher=DispatcherSettings(lease_seconds=60, backoff_base_seconds=30,
                                                         backoff_max_seconds=300))
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(db_url)
-    migrate(engine, [*CORE_MIGRATIONS, *ALERT_MIGRATIONS])
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 class Clock:

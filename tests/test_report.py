@@ -5,7 +5,6 @@ APIs (HistoryStore, alerts.outbox.enqueue, the Dispatcher, add_silence), then re
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from alerts.outbox import enqueue
 from alerts.render import OutboxEntry
 from alerts.settings import AlertsSettings
 from alerts.silences import add_silence
-from alerts.tables import ALERT_MIGRATIONS
 from monitor.commands import report_cmd
 from monitor.contracts import (
     DeliveryError,
@@ -42,9 +40,7 @@ from monitor.reports import (
 )
 from monitor.schema import TableName
 from monitor.settings import Settings
-from monitor.store.db import create_engine_for
 from monitor.store.history import HistoryStore
-from monitor.store.migrations import CORE_MIGRATIONS, migrate
 from monitor.timeutil import VN_TZ
 
 Q4 = ReportWindow(start=date(2026, 10, 1), end=date(2026, 12, 31))
@@ -155,16 +151,6 @@ def populate(engine: Engine) -> None:
     add_silence(engine, {"unit": "QLCN"}, vn(12, 1, 8), vn(12, 2, 8), "tran.thi.b", "Đơn vị chuyển trụ sở",
                 vn(12, 1, 7))
     add_silence(engine, {"unit": "QLKH"}, vn(9, 1, 8), vn(9, 30, 8), "le.van.c", "Trước kỳ báo cáo", vn(9, 1, 7))
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(db_url)
-    migrate(engine, [*CORE_MIGRATIONS, *ALERT_MIGRATIONS])
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

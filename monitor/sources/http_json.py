@@ -17,7 +17,7 @@ from monitor.schema import TableName, empty_table
 from monitor.sources.config import HttpJsonSourceSettings, MappingSettings
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
-from monitor.sources.mapping import MAX_REJECTED_LISTED, MappedFrame, map_frame
+from monitor.sources.mapping import MAX_REJECTED_LISTED, MappedFrame, fetched, map_frame
 from monitor.sources.parsing import parse_datetime
 
 log = structlog.get_logger(__name__)
@@ -196,24 +196,8 @@ class HttpJsonSource:
 
         mapped = pages.result()
         state.updated_since = pages.latest_update or previous.updated_since
-        if mapped.rejected_count:
-            reasons = sorted({r.reason for r in mapped.rejected})
-            log.warning("source_rows_rejected", source=self.name, count=mapped.rejected_count, reasons=reasons)
-        log.info(
-            "source_fetched",
-            source=self.name,
-            rows=mapped.frame.height,
-            rejected=mapped.rejected_count,
-            pages=pages_read,
-            incremental=incremental,
-        )
-        return FetchResult(
-            table=self.table,
-            frame=mapped.frame,
-            rejected=mapped.rejected,
-            rejected_count=mapped.rejected_count,
-            cursor=state.model_dump_json(),
-            incremental=incremental,
+        return fetched(
+            self.name, self.table, mapped, state.model_dump_json(), incremental=incremental, pages=pages_read
         )
 
     def _headers(self, conditional_from: HttpJsonCursor | None) -> dict[str, str]:

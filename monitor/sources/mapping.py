@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
+import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.contracts import RejectedRow, Unit
+from monitor.contracts import FetchResult, RejectedRow, Unit
 from monitor.schema import (
     DOSSIER_STATUS_VI,
     REQUIRED_COLUMNS,
@@ -37,6 +38,8 @@ from monitor.sources.parsing import (
     resolve_unit,
     unit_lookup,
 )
+
+log = structlog.get_logger(__name__)
 
 MAX_REJECTED_LISTED = 1000
 SAMPLE_ROWS = 50_000  # rows read from the head of a lazy export to learn its date formats
@@ -92,6 +95,31 @@ def preset_columns(table: TableName, mapping: MappingSettings) -> dict[str, str]
         columns.update(DVCQG_COLUMNS)
     columns.update(mapping.columns)
     return columns
+
+
+def fetched(
+    source: str, table: TableName, mapped: MappedFrame, cursor: str, *, incremental: bool = False, **log_keys: int
+) -> FetchResult:
+    """A poll's result from its mapped frame, with the events every source logs."""
+    if mapped.rejected_count:
+        reasons = sorted({r.reason for r in mapped.rejected})
+        log.warning("source_rows_rejected", source=source, count=mapped.rejected_count, reasons=reasons)
+    log.info(
+        "source_fetched",
+        source=source,
+        rows=mapped.frame.height,
+        rejected=mapped.rejected_count,
+        incremental=incremental,
+        **log_keys,
+    )
+    return FetchResult(
+        table=table,
+        frame=mapped.frame,
+        rejected=mapped.rejected,
+        rejected_count=mapped.rejected_count,
+        cursor=cursor,
+        incremental=incremental,
+    )
 
 
 def match_headers(headers: Sequence[str], table: TableName, mapping: MappingSettings) -> dict[str, str]:

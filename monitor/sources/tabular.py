@@ -20,7 +20,7 @@ from monitor.contracts import FetchResult, SourceError, Unit
 from monitor.schema import TableName
 from monitor.sources.config import TabularSourceSettings
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
-from monitor.sources.mapping import map_frame, match_headers, preset_columns
+from monitor.sources.mapping import fetched, map_frame, match_headers, preset_columns
 
 log = structlog.get_logger(__name__)
 
@@ -85,23 +85,7 @@ class TabularSource:
         except pl.exceptions.PolarsError as error:  # a lazily read CSV fails here, not at open time
             detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             raise SourceError(f"cannot read {origins}: {detail}") from None
-        if mapped.rejected_count:
-            reasons = sorted({r.reason for r in mapped.rejected})
-            log.warning("source_rows_rejected", source=self.name, count=mapped.rejected_count, reasons=reasons)
-        log.info(
-            "source_fetched",
-            source=self.name,
-            rows=mapped.frame.height,
-            rejected=mapped.rejected_count,
-            files=file_count,
-        )
-        return FetchResult(
-            table=self.table,
-            frame=mapped.frame,
-            rejected=mapped.rejected,
-            rejected_count=mapped.rejected_count,
-            cursor=state.model_dump_json(),
-        )
+        return fetched(self.name, self.table, mapped, state.model_dump_json(), files=file_count)
 
     # -- locations -------------------------------------------------------------------------
 
