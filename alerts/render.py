@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from alerts.digest import truncate
 from alerts.policy import Notification, NotificationItem
 from alerts.settings import AlertsSettings
-from monitor.contracts import Finding, Message, Unit
+from monitor.contracts import Finding, Message, Stage, Unit
 from monitor.timeutil import to_vn_naive
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -178,8 +178,9 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
         "escalated": item.escalated,
         "procedure": procedure,
         "due": format_vn_datetime(finding.due_at),
-        "left": format_days(item.working_days_left, language),
-        "left_days": item.working_days_left,
+        # A finding without a deadline (stage "open") has nothing left or overdue to show.
+        "left": "" if finding.stage is Stage.OPEN else format_days(item.working_days_left, language),
+        "left_days": None if finding.stage is Stage.OPEN else item.working_days_left,
         "apology_deadline": format_vn_datetime(item.apology_deadline),
     }
 

@@ -150,3 +150,10 @@ def test_each_row_says_what_is_wrong_in_words() -> None:
         update={"rule": "kpi_below_target", "facts": {"kpi_label": "Tỷ lệ hồ sơ được số hóa", "ratio": 0.9678, "target": 1.0}}
     )
     assert problem_text(kpi, "vi") == "Chỉ tiêu dưới mục tiêu: Tỷ lệ hồ sơ được số hóa 96,8% (mục tiêu 100%)"
+
+
+def test_a_finding_without_deadline_shows_no_days_left_or_overdue() -> None:
+    entry_item = item("000.00.53.H48-261027-0016", Stage.OPEN, DUE, left=-12.96)
+    (entry,) = render_notification(notification("email", [entry_item]), UNITS, AlertsSettings())
+    line = next(line for line in entry.text.splitlines() if line.startswith("- 000.00.53.H48-261027-0016"))
+    assert "quá hạn" not in line and "còn" not in line
