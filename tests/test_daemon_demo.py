@@ -174,9 +174,33 @@ def test_real_prometheus_scrapes_the_daemon(daemon: RunningDaemon, tmp_path: Pat
         targets = requests.get(f"http://127.0.0.1:{port}/api/v1/targets", timeout=5).json()
         health = [t["health"] for t in targets["data"]["activeTargets"]]
         assert health == ["up"]
+        check_dashboard_queries(api, daemon)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+DASHBOARD = Path(__file__).resolve().parents[1] / "deploy" / "grafana" / "tthc-overview.json"
+
+
+def check_dashboard_queries(api: str, daemon: RunningDaemon) -> None:
+    """Every query of the shipped Grafana dashboard runs on real Prometheus and finds data."""
+    import json
+
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert len(exprs) >= 19
+    time.sleep(3)  # increase() needs two scrapes inside its window
+
+    def run(expr: str) -> list[object]:
+        query = expr.replace("$unit", ".*").replace("$period", "year")
+        reply = requests.get(api, params={"query": query}, timeout=10).json()
+        assert reply["status"] == "success", (expr, reply)
+        return list(reply["data"]["result"])
+
+    may_be_empty = {"tthc_kpi_ratio{unit=\"ALL\", period=\"$period\"} - on(kpi) group_left tthc_kpi_target_ratio < 0"}
+    empty = [expr for expr in exprs if not run(expr) and expr not in may_be_empty]
+    assert not empty, f"dashboard queries without data: {empty}"
 
 
 def test_sigterm_stops_cleanly(daemon: RunningDaemon) -> None:
