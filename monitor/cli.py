@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(run)
     run.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="demo only: folder for data, state, outbox")
     run.add_argument("--listen", metavar="HOST:PORT", help="metrics endpoint address (overrides metrics.host/port)")
+    run.add_argument(
+        "--demo-scale", type=float, default=1.0, help="demo only: dossier volume (1 = ~5,000 a year; 190 = ~1,000,000)"
+    )
     run.set_defaults(func=_cmd_run, needs_engine=False)
 
     check = sub.add_parser("check", help="poll every source once, run every check, print results, send nothing")
@@ -103,7 +106,7 @@ def _default_settings(args: argparse.Namespace) -> Settings:
 def _cmd_run(args: argparse.Namespace) -> int:
     from monitor.runtime import run_daemon
 
-    return run_daemon(args.config, args.settings, args.demo_dir, args.listen)
+    return run_daemon(args.config, args.settings, args.demo_dir, args.listen, args.demo_scale)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

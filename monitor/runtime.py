@@ -52,14 +52,16 @@ def with_listen(settings: Settings, listen: str | None) -> Settings:
     return settings.model_copy(update={"metrics": metrics})
 
 
-def run_daemon(config: Path | None, settings: Settings, demo_dir: Path, listen: str | None = None) -> int:
+def run_daemon(
+    config: Path | None, settings: Settings, demo_dir: Path, listen: str | None = None, demo_scale: float = 1.0
+) -> int:
     from monitor.daemon import Daemon
 
     demo = None
     if config is None:
         from monitor.demo.runner import DemoPortal
 
-        demo = DemoPortal(demo_dir / "data")
+        demo = DemoPortal(demo_dir / "data", scale=demo_scale)
         url = demo.start(datetime.now(VN_TZ))
         settings = demo_runtime_settings(url, demo_dir)
     settings = with_listen(settings, listen)

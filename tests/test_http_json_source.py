@@ -241,7 +241,13 @@ def test_redact_url_hides_credentials_and_secret_parameters() -> None:
     assert "pa55" not in shown and "abc" not in shown and "def" not in shown
 
 
-def test_pages_are_mapped_one_by_one_with_running_row_numbers_and_cursor() -> None:
+@pytest.mark.parametrize("batch_rows", [2, 50_000])  # a batch per page, or every page in one batch
+def test_pages_are_mapped_in_batches_with_running_row_numbers_and_cursor(
+    batch_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.sources import http_json
+
+    monkeypatch.setattr(http_json._MappedPages, "BATCH_ROWS", batch_rows)
     bad = record(4) | {"TrangThaiHoSo": "42"}
     pages = {
         1: [record(1, updated="20260115080000"), record(2, updated="20260116090000")],

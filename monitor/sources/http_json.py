@@ -256,10 +256,16 @@ class HttpJsonSource:
 
 
 class _MappedPages:
-    """Accumulates mapped pages: typed frames, rejections with running row numbers, latest update."""
+    """Maps pages in batches as they arrive: raw records never pile up, and small pages do not pay
+    the mapper's per-call cost one by one. Keeps typed frames, rejections with running row
+    numbers, and the latest update."""
+
+    BATCH_ROWS = 50_000
 
     def __init__(self, table: TableName, mapping: MappingSettings, units: Sequence[Unit]) -> None:
         self._table, self._mapping, self._units = table, mapping, units
+        self._pending: list[pl.DataFrame] = []
+        self._pending_rows = 0
         self._frames: list[pl.DataFrame] = []
         self._rejected: list[RejectedRow] = []
         self._rejected_count = 0
@@ -271,15 +277,26 @@ class _MappedPages:
         return self._latest[1] if self._latest else None
 
     def add(self, raw: pl.DataFrame, latest: tuple[datetime, str] | None) -> None:
-        part = map_frame(raw, self._table, self._mapping, self._units, row_offset=self._rows + 1)
+        self._pending.append(raw)
+        self._pending_rows += raw.height
+        if latest is not None and (self._latest is None or latest[0] > self._latest[0]):
+            self._latest = latest
+        if self._pending_rows >= self.BATCH_ROWS:
+            self._flush()
+
+    def result(self) -> MappedFrame:
+        self._flush()
+        frame = pl.concat(self._frames, how="vertical") if self._frames else empty_table(self._table)
+        return MappedFrame(frame=frame, rejected=self._rejected, rejected_count=self._rejected_count)
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        batch = pl.concat(self._pending, how="diagonal_relaxed") if len(self._pending) > 1 else self._pending[0]
+        self._pending, self._pending_rows = [], 0
+        part = map_frame(batch, self._table, self._mapping, self._units, row_offset=self._rows + 1)
         self._frames.append(part.frame)
         room = MAX_REJECTED_LISTED - len(self._rejected)
         self._rejected.extend(part.rejected[: max(room, 0)])
         self._rejected_count += part.rejected_count
-        self._rows += raw.height
-        if latest is not None and (self._latest is None or latest[0] > self._latest[0]):
-            self._latest = latest
-
-    def result(self) -> MappedFrame:
-        frame = pl.concat(self._frames, how="vertical") if self._frames else empty_table(self._table)
-        return MappedFrame(frame=frame, rejected=self._rejected, rejected_count=self._rejected_count)
+        self._rows += batch.height
