@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from monitor import __version__
 from monitor.settings import Settings, SettingsError, load_settings
+from monitor.timeutil import parse_cli_time
 
 DEMO_DIR = Path("tthc-demo")
 
@@ -31,12 +33,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the daemon (without --config: the embedded demo)")
+    run = sub.add_parser(
+        "run",
+        help="run the daemon (without --config: the embedded demo)",
+        description="Run the daemon until SIGTERM/SIGINT. Without --config: the embedded demo\n"
+        "(a simulated portal, SQLite state, alerts written as files to DEMO_DIR/outbox).",
+        epilog="examples:\n"
+        "  tthc-monitor run --config /etc/tthc-monitor/config.yaml\n"
+        "  tthc-monitor run                      # the demo, in real time\n"
+        "  tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 300\n"
+        "      # a time-lapse: 5 simulated minutes per second, from 20/08/2026 07:00 (Vietnam time)\n"
+        "  tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 0 --demo-until 2026-08-27T07:00\n"
+        "      # a simulated week as fast as possible, then exit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_config(run)
     run.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="demo only: folder for data, state, outbox")
     run.add_argument("--listen", metavar="HOST:PORT", help="metrics endpoint address (overrides metrics.host/port)")
     run.add_argument(
         "--demo-scale", type=float, default=1.0, help="demo only: dossier volume (1 = ~5,000 a year; 190 = ~1,000,000)"
+    )
+    run.add_argument(
+        "--demo-start",
+        type=_cli_time,
+        metavar="ISO",
+        help="demo only: run on a simulated clock from this time (ISO 8601; naive = Vietnam time), "
+        "as a time-lapse: cycles and polls every 15 simulated minutes, dispatch every 5",
+    )
+    run.add_argument(
+        "--demo-speed",
+        type=float,
+        metavar="FLOAT",
+        help="demo only, with --demo-start: simulated seconds per real second "
+        "(default 1 = real time; 300 = 5 minutes a second; 0 = as fast as possible)",
+    )
+    run.add_argument(
+        "--demo-until",
+        type=_cli_time,
+        metavar="ISO",
+        help="demo only: stop (exit 0) when the clock reaches this time (ISO 8601; naive = Vietnam time)",
     )
     run.set_defaults(func=_cmd_run, needs_engine=False)
 
@@ -103,10 +138,32 @@ def _default_settings(args: argparse.Namespace) -> Settings:
     return demo_settings("http://127.0.0.1:0", base / "data", base / "state")
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from monitor.runtime import run_daemon
+def _cli_time(text: str) -> datetime:
+    try:
+        return parse_cli_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2026-08-20T07:00, Vietnam time)"
+        ) from None
 
-    return run_daemon(args.config, args.settings, args.demo_dir, args.listen, args.demo_scale)
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from monitor.runtime import demo_clock_problem, run_daemon
+
+    problem = demo_clock_problem(args.config, args.demo_start, args.demo_speed, args.demo_until)
+    if problem is not None:
+        print(f"tthc-monitor run: {problem}", file=sys.stderr)
+        return 2
+    return run_daemon(
+        args.config,
+        args.settings,
+        args.demo_dir,
+        args.listen,
+        args.demo_scale,
+        demo_start=args.demo_start,
+        demo_speed=args.demo_speed,
+        demo_until=args.demo_until,
+    )
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

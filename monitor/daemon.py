@@ -1,56 +1,55 @@
-"""The long-running daemon: APScheduler jobs for every source, the cycle, the dispatcher (and the demo)."""
+"""The long-running daemon: one job loop on one clock for every source, the cycle, the dispatcher (and the demo)."""
 
 from __future__ import annotations
 
 import signal
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from types import FrameType
 from typing import Any
 
 import structlog
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.app import Monitor, open_store
+from monitor.clock import SYSTEM_CLOCK, Clock
 from monitor.http_endpoint import MetricsServer
 from monitor.metrics import new_registry
+from monitor.scheduler import JobLoop
 from monitor.settings import Settings
-from monitor.timeutil import VN_TZ
 
 log = structlog.get_logger(__name__)
 
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(VN_TZ)
+ZALO_TOKEN_INTERVAL_SECONDS = 3600.0
 
 
 class Daemon:
-    """Owns the scheduler and the metrics endpoint around one :class:`Monitor`."""
+    """Owns the job loop and the metrics endpoint around one :class:`Monitor`.
 
-    def __init__(self, settings: Settings, clock: Clock = system_clock, demo: Any = None) -> None:
+    Every time it stamps or schedules comes from ``clock``: the system clock, or a
+    :class:`~monitor.clock.SimulatedClock` for a demo time-lapse. With ``until`` the loop ends by
+    itself there and :meth:`run_forever` returns 0.
+    """
+
+    def __init__(
+        self, settings: Settings, clock: Clock = SYSTEM_CLOCK, demo: Any = None, until: datetime | None = None
+    ) -> None:
         from monitor.alerting import AlertPipeline  # alerts wiring lives at the edge
 
         self.settings = settings
         self.clock = clock
         self.demo = demo
+        self.until = until
         self.engine = open_store(settings)
-        self.alerts = AlertPipeline(settings, self.engine, clock)
+        self.alerts = AlertPipeline(settings, self.engine, clock.now)
         self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings)
         self.alerts.attach(self.monitor.calendar, self.monitor.metrics)
         self.registry = new_registry(self.monitor.metrics)
         self.server = MetricsServer(self.registry, self.health, settings.metrics.host, settings.metrics.port)
-        self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=4)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
-            timezone=VN_TZ,
-        )
         self._stop = threading.Event()
-        self._started_at = clock()
+        self.loop = JobLoop(clock, until=until, stop=self._stop)
+        self._started_at = clock.now()
         self._last_cycle_at: datetime | None = None
 
     @property
@@ -58,7 +57,7 @@ class Daemon:
         return self.server.url
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        now = self.clock()
+        now = self.clock.now()
         limit = timedelta(seconds=3 * self.settings.schedule.cycle_interval_seconds + 60)
         last = self._last_cycle_at
         ok = last is not None and now - last <= limit or (last is None and now - self._started_at <= limit)
@@ -69,69 +68,62 @@ class Daemon:
         }
 
     def start(self) -> None:
+        """Restore snapshots, open the metrics endpoint and start the job loop (in a thread); returns."""
         restored = self.monitor.restore()
         self.server.start()
         log.info("metrics_endpoint", url=self.metrics_url, restored_sources=restored)
-        start = datetime.now(VN_TZ)
-        for index, runner in enumerate(self.monitor.runners):
-            self.scheduler.add_job(
-                self._poll_job,
-                "interval",
-                seconds=runner.source.interval_seconds,
-                args=[index],
-                id=f"source:{runner.name}",
-                next_run_time=start,
-            )
+        start = self.clock.now()
+        self._started_at = start
         schedule = self.settings.schedule
-        self.scheduler.add_job(
-            self._cycle_job,
-            "interval",
-            seconds=schedule.cycle_interval_seconds,
-            id="cycle",
-            next_run_time=start + timedelta(seconds=5),
-        )
-        self.scheduler.add_job(
-            self._dispatch_job,
-            "interval",
-            seconds=schedule.dispatch_interval_seconds,
-            id="dispatch",
-            next_run_time=start + timedelta(seconds=10),
-        )
-        self.scheduler.add_job(
-            self._zalo_job, "interval", hours=1, id="zalo-token", next_run_time=start + timedelta(seconds=20)
-        )
-        if self.demo is not None:
-            self.scheduler.add_job(
-                self._demo_job, "interval", seconds=schedule.demo_tick_seconds, id="demo",
+        if self.demo is not None:  # first, so that at a shared instant the world moves before the polls
+            self.loop.add_job(
+                "demo", self._demo_job, schedule.demo_tick_seconds, start + timedelta(seconds=schedule.demo_tick_seconds)
             )
-        self.scheduler.start()
+        for index, runner in enumerate(self.monitor.runners):
+            self.loop.add_job(
+                f"source:{runner.name}", partial(self._poll_job, index), runner.source.interval_seconds, start
+            )
+        self.loop.add_job("cycle", self._cycle_job, schedule.cycle_interval_seconds, start + timedelta(seconds=5))
+        self.loop.add_job(
+            "dispatch", self._dispatch_job, schedule.dispatch_interval_seconds, start + timedelta(seconds=10)
+        )
+        self.loop.add_job("zalo-token", self._zalo_job, ZALO_TOKEN_INTERVAL_SECONDS, start + timedelta(seconds=20))
+        log.info("job_loop_started", clock=repr(self.clock), until=self.until.isoformat() if self.until else None)
+        self.loop.start()
 
     def run_forever(self) -> int:
+        """Start, then block until SIGTERM/SIGINT or (with ``until``) the end of the time-lapse."""
+
         def stop(signum: int, frame: FrameType | None) -> None:
             log.info("stopping", signal=signum)
             self._stop.set()
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        self.start()
-        while not self._stop.wait(1.0):
-            pass
-        self.shutdown()
+        previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            try:
+                while not self.loop.finished.wait(1.0):
+                    pass
+            finally:
+                self.shutdown()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         return 0
 
     def shutdown(self) -> None:
-        self.scheduler.shutdown(wait=True)
+        self.loop.shutdown()
         self.server.stop()
         if self.demo is not None:
             self.demo.stop()
         self.engine.dispose()
 
     def _poll_job(self, index: int) -> None:
-        self.monitor.poll(self.monitor.runners[index], self.clock())
+        self.monitor.poll(self.monitor.runners[index], self.clock.now())
 
     def _cycle_job(self) -> None:
         started = time.perf_counter()
-        now = self.clock()
+        now = self.clock.now()
         try:
             self.monitor.run_cycle(now)
             self._last_cycle_at = now
@@ -140,18 +132,18 @@ class Daemon:
 
     def _dispatch_job(self) -> None:
         try:
-            self.alerts.dispatch(self.clock())
+            self.alerts.dispatch(self.clock.now())
         except Exception:
             log.exception("dispatch_crashed")
 
     def _zalo_job(self) -> None:
         try:
-            self.alerts.keep_zalo_token_fresh(self.clock())
+            self.alerts.keep_zalo_token_fresh(self.clock.now())
         except Exception:
             log.exception("zalo_token_job_failed")
 
     def _demo_job(self) -> None:
         try:
-            self.demo.tick(self.clock())
+            self.demo.tick(self.clock.now())
         except Exception:
             log.exception("demo_tick_failed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 import tempfile
 import time
@@ -16,6 +17,7 @@ import structlog
 from sqlalchemy import Engine
 
 from monitor.app import Monitor, open_store
+from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock
 from monitor.cycle import CycleReport
 from monitor.logging_setup import configure_logging
 from monitor.metrics import new_registry, render
@@ -52,23 +54,113 @@ def with_listen(settings: Settings, listen: str | None) -> Settings:
     return settings.model_copy(update={"metrics": metrics})
 
 
+TIMELAPSE_CYCLE_SECONDS = 900.0
+TIMELAPSE_POLL_SECONDS = 900.0
+TIMELAPSE_DISPATCH_SECONDS = 300.0
+TIMELAPSE_DEMO_TICK_SECONDS = 300.0
+
+
+def timelapse_schedule(settings: Settings) -> Settings:
+    """The demo's schedule for a time-lapse (``run --demo-start``), in simulated seconds.
+
+    The default schedule suits real time (a cycle a minute, dispatch every 15 s); on a simulated
+    clock a week of it is 10,000+ cycles. Compliance deadlines are counted in working hours and
+    days, so a cycle and a poll every 15 simulated minutes, with the outbox and the simulated
+    portal moving every 5, show the same story at a fraction of the work: ~700 cycles a week.
+    """
+    schedule = settings.schedule.model_copy(
+        update={
+            "cycle_interval_seconds": TIMELAPSE_CYCLE_SECONDS,
+            "dispatch_interval_seconds": TIMELAPSE_DISPATCH_SECONDS,
+            "demo_tick_seconds": TIMELAPSE_DEMO_TICK_SECONDS,
+        }
+    )
+    sources = [source.model_copy(update={"interval_seconds": TIMELAPSE_POLL_SECONDS}) for source in settings.sources]
+    return settings.model_copy(update={"schedule": schedule, "sources": sources})
+
+
+def demo_files_any_time(settings: Settings) -> Settings:
+    """The real-time demo writes its alert files at any hour, so someone trying it at night sees
+    them within seconds. (Zalo keeps its windows; the time-lapse keeps the files' windows too, to
+    show when a unit would really read its e-mail.)"""
+    quiet = settings.alerts.quiet_hours.model_copy(
+        update={"quiet_channels": [c for c in settings.alerts.quiet_hours.quiet_channels if c != "file"]})
+    alerts = settings.alerts.model_copy(update={"quiet_hours": quiet})
+    return settings.model_copy(update={"alerts": alerts})
+
+
+def demo_clock_problem(
+    config: Path | None,
+    demo_start: datetime | None,
+    demo_speed: float | None,
+    demo_until: datetime | None,
+) -> str | None:
+    """Why --demo-start/--demo-speed/--demo-until cannot be used as given, or None."""
+    given = [
+        flag
+        for flag, value in (("--demo-start", demo_start), ("--demo-speed", demo_speed), ("--demo-until", demo_until))
+        if value is not None
+    ]
+    if config is not None and given:
+        return (
+            f"{', '.join(given)}: demo only, not with --config (a simulated clock would stamp "
+            "real data and real alerts with simulated times)"
+        )
+    if demo_speed is not None and demo_start is None:
+        return "--demo-speed needs --demo-start (without it the demo runs on the real clock)"
+    if demo_speed is not None and (math.isnan(demo_speed) or demo_speed < 0):
+        return f"--demo-speed must be 0 (as fast as possible) or more, got {demo_speed}"
+    if demo_until is not None and demo_until <= (demo_start or SYSTEM_CLOCK.now()):
+        start = "--demo-start" if demo_start is not None else "now"
+        return f"--demo-until {demo_until.isoformat()} must be later than {start}"
+    return None
+
+
 def run_daemon(
-    config: Path | None, settings: Settings, demo_dir: Path, listen: str | None = None, demo_scale: float = 1.0
+    config: Path | None,
+    settings: Settings,
+    demo_dir: Path,
+    listen: str | None = None,
+    demo_scale: float = 1.0,
+    *,
+    demo_start: datetime | None = None,
+    demo_speed: float | None = None,
+    demo_until: datetime | None = None,
 ) -> int:
+    """Run the daemon until a signal (or ``demo_until``). Without ``config``: the embedded demo.
+
+    ``demo_start`` runs the demo as a time-lapse: the simulated portal starts there and the daemon
+    runs on a :class:`~monitor.clock.SimulatedClock` at ``demo_speed`` simulated seconds per real
+    second (default 1; 0: as fast as possible) on :func:`timelapse_schedule`.
+    """
     from monitor.daemon import Daemon
 
+    problem = demo_clock_problem(config, demo_start, demo_speed, demo_until)
+    if problem is not None:
+        raise ValueError(problem)
+    clock: Clock = SYSTEM_CLOCK
+    if demo_start is not None:
+        clock = SimulatedClock(demo_start, 1.0 if demo_speed is None else demo_speed)
     demo = None
     if config is None:
         from monitor.demo.runner import DemoPortal
 
         demo = DemoPortal(demo_dir / "data", scale=demo_scale)
-        url = demo.start(datetime.now(VN_TZ))
+        url = demo.start(clock.now())
         settings = demo_runtime_settings(url, demo_dir)
+        settings = timelapse_schedule(settings) if demo_start is not None else demo_files_any_time(settings)
     settings = with_listen(settings, listen)
     configure_logging(settings.log.format, settings.log.level)
     if demo is not None:
-        log.info("demo_started", portal=url, data_dir=str(demo_dir / "data"), outbox=str(demo_dir / "outbox"))
-    daemon = Daemon(settings, demo=demo)
+        log.info(
+            "demo_started",
+            portal=url,
+            data_dir=str(demo_dir / "data"),
+            outbox=str(demo_dir / "outbox"),
+            clock=repr(clock),
+            until=demo_until.isoformat() if demo_until else None,
+        )
+    daemon = Daemon(settings, clock=clock, demo=demo, until=demo_until)
     return daemon.run_forever()
 
 

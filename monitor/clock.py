@@ -1,0 +1,89 @@
+"""The daemon's one clock: real time, or a simulated clock for a demo time-lapse.
+
+Everything the daemon stamps or schedules reads :meth:`Clock.now`; the job loop waits with
+:meth:`Clock.sleep_until`. A :class:`SimulatedClock` moves only when the loop sleeps, so jobs run
+in zero simulated time and a time-lapse is deterministic whatever the machine's speed.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import datetime
+from typing import Protocol
+
+from monitor.timeutil import VN_TZ, to_vn_aware
+
+# Longest single real wait of the system clock: a wall-clock step (NTP) is noticed within it.
+_MAX_REAL_WAIT_SECONDS = 30.0
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware, in Asia/Ho_Chi_Minh."""
+        ...
+
+    def sleep_until(self, moment: datetime, stop: threading.Event) -> bool:
+        """Wait until ``moment``; False if ``stop`` was set first (or already), True otherwise."""
+        ...
+
+
+class SystemClock:
+    """The machine's wall clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(VN_TZ)
+
+    def sleep_until(self, moment: datetime, stop: threading.Event) -> bool:
+        while not stop.is_set():
+            remaining = (moment - self.now()).total_seconds()
+            if remaining <= 0:
+                return True
+            stop.wait(min(remaining, _MAX_REAL_WAIT_SECONDS))
+        return False
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
+class SimulatedClock:
+    """A virtual clock that starts at ``start`` and moves only in :meth:`sleep_until`.
+
+    ``speed`` is simulated seconds per real second: ``sleep_until(t)`` waits ``(t - now) / speed``
+    real seconds on the stop event, then sets ``now = t``. ``speed <= 0`` or ``math.inf``: no
+    waiting at all (as fast as possible). A naive ``start`` is Vietnam time. Never moves backwards.
+    """
+
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+        if math.isnan(speed):
+            raise ValueError("speed must be a number")
+        self.speed = speed
+        self._now = to_vn_aware(start)
+        self._lock = threading.Lock()
+
+    @property
+    def waits(self) -> bool:
+        """False when the clock runs as fast as possible."""
+        return 0 < self.speed < math.inf
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def sleep_until(self, moment: datetime, stop: threading.Event) -> bool:
+        if stop.is_set():
+            return False
+        target = to_vn_aware(moment)
+        ahead = (target - self.now()).total_seconds()
+        if ahead > 0 and self.waits and stop.wait(ahead / self.speed):
+            return False
+        with self._lock:
+            if target > self._now:
+                self._now = target
+        return True
+
+    def __repr__(self) -> str:
+        return f"SimulatedClock(now={self.now().isoformat()}, speed={self.speed})"
