@@ -13,11 +13,18 @@ from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from alerts.policy import AlertState, PolicyCalendar, PolicyDecision, plan_notifications
+from alerts.policy import (
+    AlertState,
+    DigestState,
+    PolicyCalendar,
+    PolicyDecision,
+    digest_key,
+    plan_notifications,
+)
 from alerts.render import OutboxEntry, render_notification
 from alerts.settings import AlertsSettings
 from alerts.silences import load_silences
-from alerts.tables import alert_state, delivery_log, outbox
+from alerts.tables import alert_state, delivery_log, digest_state, outbox
 from monitor.contracts import Finding, Stage, Unit
 
 log = structlog.get_logger(__name__)
@@ -63,14 +70,18 @@ def _state_row(state: AlertState, now: datetime) -> dict[str, Any]:
         "last_stage": state.last_stage.value if state.last_stage else None,
         "last_sent_at": state.last_sent_at, "notified_count": state.notified_count,
         "episode_started_at": state.episode_started_at, "finding": state.finding.model_dump(mode="json"),
-        "updated_at": now,
+        "updated_at": now, "resolved_at": state.resolved_at, "resolution_sent": state.resolution_sent,
     }
 
 
+def _digest_row(digest: DigestState, now: datetime) -> dict[str, Any]:
+    return {**digest.model_dump(), "updated_at": now}
+
+
 def enqueue(engine: Engine, entries: Sequence[OutboxEntry], changed_states: Iterable[AlertState],
-            cleared: Collection[str], now: datetime) -> int:
-    """Insert the messages and write the alert state in ONE transaction. Returns rows inserted
-    (an entry whose idempotency key is already there is skipped)."""
+            cleared: Collection[str], now: datetime, digests: Iterable[DigestState] = ()) -> int:
+    """Insert the messages and write the alert and digest state in ONE transaction. Returns rows
+    inserted (an entry whose idempotency key is already there is skipped)."""
     rows = [
         {
             "created_at": now, "channel": e.channel, "receiver": e.receiver, "unit": e.unit,
@@ -88,6 +99,12 @@ def enqueue(engine: Engine, entries: Sequence[OutboxEntry], changed_states: Iter
             conn.execute(alert_state.delete().where(alert_state.c.state_key.in_(doomed[start:start + 500])))
         if states:
             conn.execute(alert_state.insert(), states)
+        digest_rows = [_digest_row(digest, now) for digest in digests]
+        for row in digest_rows:
+            conn.execute(digest_state.delete().where(digest_state.c.unit == row["unit"],
+                                                     digest_state.c.channel == row["channel"]))
+        if digest_rows:
+            conn.execute(digest_state.insert(), digest_rows)
     log.info("outbox_enqueued", messages=inserted, duplicates=len(rows) - inserted, states=len(states),
              cleared=len(cleared))
     return inserted
@@ -102,8 +119,20 @@ def load_states(engine: Engine) -> dict[str, AlertState]:
                 unit=row.unit, last_stage=Stage(row.last_stage) if row.last_stage else None,
                 last_sent_at=row.last_sent_at, notified_count=row.notified_count,
                 episode_started_at=row.episode_started_at, finding=Finding.model_validate(row.finding),
+                resolved_at=row.resolved_at, resolution_sent=bool(row.resolution_sent),
             )
             for row in result
+        }
+
+
+def load_digests(engine: Engine) -> dict[str, DigestState]:
+    with engine.connect() as conn:
+        return {
+            digest_key(row.unit, row.channel): DigestState(
+                unit=row.unit, channel=row.channel, last_message_at=row.last_message_at, morning_on=row.morning_on,
+                summary_at=row.summary_at, backlog=dict(row.backlog or {}), fingerprint=row.fingerprint or "",
+            )
+            for row in conn.execute(sa.select(digest_state))
         }
 
 
@@ -120,12 +149,16 @@ def process_findings(
 ) -> PolicyDecision:
     """One alerting cycle: load state and silences, plan (pure), render, enqueue (one transaction)."""
     previous = load_states(engine)
+    digests = load_digests(engine)
     silences = load_silences(engine, active_at=now)
-    decision = plan_notifications(findings, previous, units, settings, calendar, now, silences, channels=channels)
+    decision = plan_notifications(findings, previous, units, settings, calendar, now, silences, channels=channels,
+                                  digests=digests)
     by_code: Mapping[str, Unit] = {unit.code: unit for unit in units}
-    entries = [entry for n in decision.notifications for entry in render_notification(n, by_code, settings, department)]
+    entries = [entry for n in decision.notifications
+               for entry in render_notification(n, by_code, settings, department)]
     changed = [state for key, state in decision.states.items() if previous.get(key) != state]
-    enqueue(engine, entries, changed, decision.cleared, now)
+    changed_digests = [d for key, d in decision.digests.items() if digests.get(key) != d]
+    enqueue(engine, entries, changed, decision.cleared, now, changed_digests)
     return decision
 
 

@@ -1,34 +1,56 @@
 """The alert policy: a pure function from (findings, previous state, settings, calendar, now) to
 the notifications to enqueue and the new alert state. No I/O, no clock.
 
-State is kept per (finding key, route, channel, receiving unit). A finding is announced when it
-appears or changes stage, repeated after its stage's interval in working time, and (per route)
-followed by a resolution note when it disappears. Silenced findings keep their old state, so they
-are announced when the silence ends if still open. Findings for one unit and channel in one cycle
-form one digest notification.
+What a reader can still change comes first. Per receiving unit and channel, one cycle yields at
+most one notification, whose rows fall into sections (``SECTIONS``, in reading order): apology
+letters needed now, due today, due soon, newly overdue, escalated, other news, resolutions. The
+standing backlog (open findings that did not change) is counted per rule, and listed only in the
+periodic backlog summary.
+
+When messages go out (quiet channels: e-mail, Zalo, the demo's files; see ``alerts.quiet_hours``):
+
+* inside the unit's working windows only; nothing is planned outside them (the state is left as
+  it was, so the change is seen and sent when the window opens), except findings whose severity
+  is configured urgent (never on Zalo);
+* on a working day the first message is the morning digest (``digest.morning_at``): everything
+  due today and tomorrow, every apology still to be sent, and what changed overnight;
+* after it, messages carry only what changed: a finding new to the receiver, a stage change,
+  a reopening, a resolution.
+
+A finding is followed per *thread* (``Finding.thread_key``: the stages of one deadline are one
+thread). A resolution is announced only once it has lasted ``resolve_hold_hours``; a thread that
+comes back within ``reopen_window_hours`` of its resolution is "reopened", never "new" again.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.digest import due_order
-from alerts.quiet_hours import release_time
+from alerts.quiet_hours import is_quiet_channel, release_time
 from alerts.routing import addresses_for, match_routes, target_units
-from alerts.settings import AlertsSettings, Receiver, Route
+from alerts.settings import AlertsSettings, Route
 from alerts.silences import Silence, finding_labels, is_silenced
-from monitor.contracts import Finding, Stage, Unit
+from monitor.contracts import Finding, Stage, SubjectKind, Unit
 from monitor.timeutil import to_vn_aware, to_vn_naive
 
-ItemKind = Literal["new", "stage_changed", "repeat", "resolved"]
+ItemKind = Literal["new", "stage_changed", "reopened", "repeat", "resolved"]
+Section = Literal["apology", "due_today", "due_soon", "overdue_new", "escalated", "changed", "resolved"]
+NotificationKind = Literal["morning", "changes", "urgent"]
+SECTIONS: tuple[Section, ...] = ("apology", "due_today", "due_soon", "overdue_new", "escalated", "changed", "resolved")
+ACTIONABLE: frozenset[str] = frozenset(SECTIONS) - {"resolved"}
 _OVERDUE_STAGES = (Stage.OVERDUE, Stage.BREACH)
+_CHANGES: frozenset[str] = frozenset({"new", "stage_changed", "reopened"})
 _STAGE_RANK = {Stage.BREACH: 0, Stage.OVERDUE: 1, Stage.DUE_TODAY: 2, Stage.UPCOMING: 3, Stage.OPEN: 4}
+_FACT_TIME_FORMAT = "%d/%m/%Y %H:%M"  # how checks write times into facts (checks.facts.format_vn_time)
 
 
 class PolicyCalendar(Protocol):
@@ -42,20 +64,36 @@ class PolicyCalendar(Protocol):
 
 
 class AlertState(BaseModel):
-    """What was last told to one receiver about one finding."""
+    """What one receiver was last told about one finding thread."""
 
     model_config = ConfigDict(frozen=True)
 
     state_key: str
-    finding_key: str
+    finding_key: str  # the thread key (Finding.thread_key)
     route: str
     channel: str
     unit: str  # receiving unit
     last_stage: Stage | None
-    last_sent_at: datetime | None  # aware
-    notified_count: int = 0
-    episode_started_at: datetime  # aware: when this finding was first announced to this receiver
+    last_sent_at: datetime | None  # aware: when the receiver was last told (a row or a backlog count)
+    notified_count: int = 0  # how many times it was shown as a row
+    episode_started_at: datetime  # aware: when this thread was first told to this receiver
     finding: Finding
+    resolved_at: datetime | None = None  # aware: first cycle it was gone (None while open)
+    resolution_sent: bool = False  # the resolution was announced
+
+
+class DigestState(BaseModel):
+    """What one receiver (unit, channel) was last sent as a whole."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str
+    channel: str
+    last_message_at: datetime | None = None  # aware
+    morning_on: date | None = None  # the last working day whose morning digest was done
+    summary_at: datetime | None = None  # aware: the last backlog summary
+    backlog: dict[str, int] = Field(default_factory=dict)  # rule -> count, as last told
+    fingerprint: str = ""
 
 
 class NotificationItem(BaseModel):
@@ -63,15 +101,24 @@ class NotificationItem(BaseModel):
 
     finding: Finding
     kind: ItemKind
-    ordinal: int  # n-th notification about this finding for this receiver in this episode
+    ordinal: int  # n-th notification about this thread for this receiver in this episode
     episode_started_at: datetime
+    section: Section = "changed"
     escalated: bool = False  # sent to a unit up the escalation chain
     working_days_left: float | None = None  # > 0 remaining, < 0 overdue (working days)
-    apology_deadline: datetime | None = None  # aware: one working day before the due time
+    apology_deadline: datetime | None = None  # aware: the last moment to send the apology letter
 
     def identity(self) -> str:
         episode = int(self.episode_started_at.timestamp())  # zone-independent
         return f"{self.finding.key}:{self.kind}:{self.finding.stage.value}:{self.ordinal}:{episode}"
+
+
+class BacklogCount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    count: int
+    previous: int | None  # as last told (None: never told)
 
 
 class Notification(BaseModel):
@@ -80,8 +127,13 @@ class Notification(BaseModel):
     unit: str
     channel: str
     addresses: list[str]
-    items: list[NotificationItem]  # sorted by due time
+    items: list[NotificationItem]  # the rows, in section order, each section by due time
     created_at: datetime  # aware, the cycle's now
+    kind: NotificationKind = "changes"
+    since: datetime | None = None  # aware: the previous message to this receiver
+    backlog: list[BacklogCount] = Field(default_factory=list)
+    backlog_items: list[NotificationItem] = Field(default_factory=list)  # listed in a summary only
+    summary: bool = False  # this message lists the backlog
     not_before: datetime | None = None  # aware; quiet hours hold it until then
 
     @property
@@ -91,22 +143,35 @@ class Notification(BaseModel):
     @property
     def worst_stage(self) -> Stage:
         open_items = [item for item in self.items if item.kind != "resolved"] or self.items
+        if not open_items:
+            return Stage.OPEN
         return min((item.finding.stage for item in open_items), key=_STAGE_RANK.__getitem__)
 
-    def idempotency_key(self, address: str) -> str:
-        """Deterministic from the items (keys, stage, ordinal, episode), receiver and channel."""
-        material = "|".join([self.unit, self.channel, address, *sorted(i.identity() for i in self.items)])
+    def section_counts(self) -> dict[str, int]:
+        counts = Counter(item.section for item in self.items)
+        return {section: counts[section] for section in SECTIONS if counts[section]}
+
+    def idempotency_key(self, address: str, part: int = 0) -> str:
+        """Deterministic from the receiver, the moment, the part and the items (keys, stage, ordinal)."""
+        material = "|".join([self.unit, self.channel, address, self.kind, self.created_at.isoformat(), str(part),
+                             *sorted(i.identity() for i in self.items)])
         return hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
 
 
 class PolicyDecision(BaseModel):
     notifications: list[Notification] = Field(default_factory=list)
     states: dict[str, AlertState] = Field(default_factory=dict)  # the full new state, by state key
-    cleared: list[str] = Field(default_factory=list)  # state keys to delete (resolved)
+    cleared: list[str] = Field(default_factory=list)  # state keys to delete
+    digests: dict[str, DigestState] = Field(default_factory=dict)  # by digest_key(unit, channel)
+    held: dict[str, datetime] = Field(default_factory=dict)  # digest key -> when its window opens
 
 
-def state_key(finding_key: str, route: str, channel: str, unit: str) -> str:
-    return f"{finding_key}|{route}|{channel}|{unit}"
+def state_key(thread_key: str, route: str, channel: str, unit: str) -> str:
+    return f"{thread_key}|{route}|{channel}|{unit}"
+
+
+def digest_key(unit: str, channel: str) -> str:
+    return f"{unit}|{channel}"
 
 
 def signed_working_days(calendar: PolicyCalendar, starts: Sequence[datetime | None],
@@ -133,7 +198,7 @@ def escalation_level(finding: Finding, working_days_left: float | None, settings
 
 
 def apology_deadline(due_at: datetime, calendar: PolicyCalendar) -> datetime:
-    """The same time of day on the working day before the due date (form 04 must be sent by then)."""
+    """Fallback when a finding carries none: the same time of day on the working day before."""
     due = to_vn_naive(due_at)
     day = due.date() - timedelta(days=1)
     for _ in range(60):
@@ -143,45 +208,294 @@ def apology_deadline(due_at: datetime, calendar: PolicyCalendar) -> datetime:
     return to_vn_aware(datetime.combine(day, due.time()))
 
 
-def _item_kind(prev: AlertState | None, finding: Finding, elapsed_seconds: float | None,
-               settings: AlertsSettings) -> ItemKind | None:
+def finding_apology_deadline(finding: Finding, calendar: PolicyCalendar) -> datetime | None:
+    """The apology deadline the finding is about: the one its check computed (``facts.apology_deadline``,
+    which honours ``apology_lead_working_days``), else one working day before the due time."""
+    if finding.subject_kind is not SubjectKind.DOSSIER or finding.due_at is None:
+        return None
+    if finding.stage not in (Stage.UPCOMING, Stage.DUE_TODAY):
+        return None
+    fact = finding.facts.get("apology_deadline")
+    if isinstance(fact, str) and fact:
+        try:
+            return to_vn_aware(datetime.strptime(fact, _FACT_TIME_FORMAT))
+        except ValueError:
+            pass
+    return apology_deadline(finding.due_at, calendar)
+
+
+def next_working_day(day: date, calendar: PolicyCalendar) -> date:
+    for offset in range(1, 60):
+        candidate = day + timedelta(days=offset)
+        if calendar.is_working_day(candidate):
+            return candidate
+    return day + timedelta(days=1)
+
+
+@dataclass
+class _Candidate:
+    key: str
+    unit: str  # receiving unit
+    channel: str
+    route: Route
+    finding: Finding
+    left: float | None
+    prev: AlertState | None
+    change: ItemKind | None  # None: unchanged since the receiver was last told
+    escalated: bool
+
+
+@dataclass
+class _Group:
+    unit: str
+    channel: str
+    candidates: list[_Candidate] = field(default_factory=list)
+    gone: list[tuple[AlertState, Route | None]] = field(default_factory=list)
+
+
+def _change(prev: AlertState | None, finding: Finding) -> ItemKind | None:
     if prev is None or prev.last_sent_at is None or prev.last_stage is None:
         return "new"
+    if prev.resolved_at is not None and prev.resolution_sent:
+        return "reopened"
     if prev.last_stage != finding.stage:
         return "stage_changed"
-    elapsed = elapsed_seconds or 0.0
-    return "repeat" if elapsed >= settings.repeat_seconds(finding.stage) - 1e-6 else None
+    return None
+
+
+class _Clock:
+    """The moments one cycle compares against (naive Vietnam time)."""
+
+    def __init__(self, now: datetime, calendar: PolicyCalendar, settings: AlertsSettings) -> None:
+        self.now = now
+        self.naive = to_vn_naive(now)
+        self.today = self.naive.date()
+        self.working_day = calendar.is_working_day(self.today)
+        self.tomorrow_end = datetime.combine(next_working_day(self.today, calendar), time.max)
+        self.morning = datetime.combine(self.today, settings.digest.morning_at)
 
 
 class _Planner:
-    """Accumulates one cycle's decisions; used only inside :func:`plan_notifications`."""
+    """One cycle's decisions; used only inside :func:`plan_notifications`."""
 
     def __init__(self, units: Mapping[str, Unit], channels: Collection[str] | None, calendar: PolicyCalendar,
-                 now: datetime, settings: AlertsSettings, elapsed_seconds: Mapping[str, float | None]) -> None:
+                 now: datetime, settings: AlertsSettings, digests: Mapping[str, DigestState]) -> None:
         self.units = units
         self.channels = channels
         self.calendar = calendar
-        self.now = now
         self.settings = settings
-        self.elapsed_seconds = elapsed_seconds  # working seconds since each previous state's last message
-        self.groups: dict[tuple[str, str], dict[str, NotificationItem]] = {}
-        self.states: dict[str, AlertState] = {}
-        self._apology: dict[datetime, datetime] = {}
+        self.digests = digests
+        self.clock = _Clock(now, calendar, settings)
+        self.decision = PolicyDecision(digests=dict(digests))
+        self._apology: dict[str, datetime | None] = {}
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now
 
     def apology_for(self, finding: Finding) -> datetime | None:
-        if finding.due_at is None or finding.stage not in (Stage.UPCOMING, Stage.DUE_TODAY):
-            return None
-        if finding.due_at not in self._apology:
-            self._apology[finding.due_at] = apology_deadline(finding.due_at, self.calendar)
-        return self._apology[finding.due_at]
+        key = finding.key
+        if key not in self._apology:
+            self._apology[key] = finding_apology_deadline(finding, self.calendar)
+        return self._apology[key]
 
     def addresses(self, unit: str, channel: str) -> list[str]:
         if self.channels is not None and channel not in self.channels:
             return []
         return addresses_for(self.units.get(unit), channel, unit)
 
-    def add(self, unit: str, channel: str, item: NotificationItem) -> None:
-        self.groups.setdefault((unit, channel), {}).setdefault(item.finding.key, item)
+    # ------------------------------------------------------------------ one receiver
+
+    def decide(self, group: _Group) -> None:
+        digest = self.digests.get(digest_key(group.unit, group.channel))
+        held = release_time(group.channel, group.unit, self.clock.naive, self.calendar, self.settings.quiet_hours)
+        quiet = is_quiet_channel(group.channel, self.settings.quiet_hours)
+        morning_setting = self.settings.digest.morning_enabled and quiet
+        morning_done = digest is not None and digest.morning_on == self.clock.today
+        morning_due = (morning_setting and held is None and self.clock.working_day and not morning_done
+                       and self.clock.naive >= self.clock.morning)
+        # Quiet channels wait for the morning digest on a working day: it is the first message.
+        window_open = held is None and (not morning_setting or morning_done or morning_due)
+        if not window_open:
+            self._hold(group, digest, held)
+            return
+        self._send(group, digest, "morning" if morning_due else "changes")
+
+    def _hold(self, group: _Group, digest: DigestState | None, held: datetime | None) -> None:
+        """Outside the window: only urgent news goes; everything else keeps its state for later."""
+        opens = held or datetime.combine(self.clock.today, self.settings.digest.morning_at)
+        self.decision.held[digest_key(group.unit, group.channel)] = to_vn_aware(opens)
+        urgent = set(self.settings.quiet_hours.urgent_severities)
+        sendable = group.channel != "zalo" and bool(urgent)
+        rows: list[tuple[_Candidate, Section]] = []
+        for candidate in group.candidates:
+            if sendable and candidate.change in _CHANGES and candidate.finding.severity in urgent:
+                rows.append((candidate, self._section(candidate, "urgent", first_contact=False) or "changed"))
+            else:
+                self._unchanged(candidate)
+        for prev, _route in group.gone:
+            self._keep(prev.state_key, prev if prev.resolved_at else prev.model_copy(update={"resolved_at": self.now}))
+        if rows:
+            self._emit(group, digest, "urgent", rows, [], [], summary=False, backlog_counts=None)
+
+    def _send(self, group: _Group, digest: DigestState | None, kind: NotificationKind) -> None:
+        first_contact = digest is None or digest.last_message_at is None
+        rows: list[tuple[_Candidate, Section]] = []
+        backlog: list[_Candidate] = []
+        for candidate in group.candidates:
+            section = self._section(candidate, kind, first_contact)
+            if section is None:
+                backlog.append(candidate)
+            else:
+                rows.append((candidate, section))
+        resolved = self._resolutions(group)
+        summary_due = kind == "morning" and (
+            digest is None or digest.summary_at is None
+            or self.now - digest.summary_at >= timedelta(days=self.settings.digest.backlog_summary_every_days))
+        summary = bool(backlog) and (summary_due or first_contact)
+        counts = Counter(c.finding.rule for c in backlog)
+        fingerprint = _fingerprint(rows, counts)
+        unchanged = digest is not None and digest.fingerprint == fingerprint and not resolved
+        if (not rows and not resolved and not summary) or (kind == "morning" and unchanged and not summary):
+            # Nothing to tell: keep states; a morning with nothing new still counts as done.
+            for candidate in group.candidates:
+                self._unchanged(candidate)
+            if kind == "morning":
+                base = digest or DigestState(unit=group.unit, channel=group.channel)
+                self.decision.digests[digest_key(group.unit, group.channel)] = base.model_copy(
+                    update={"morning_on": self.clock.today})
+            return
+        self._emit(group, digest, kind, rows, backlog, resolved, summary=summary, backlog_counts=counts,
+                   fingerprint=fingerprint)
+
+    def _section(self, candidate: _Candidate, kind: NotificationKind, first_contact: bool) -> Section | None:
+        """Where a finding goes in this receiver's message (None: the backlog)."""
+        finding, changed = candidate.finding, candidate.change in _CHANGES
+        if candidate.escalated:
+            return "escalated" if changed and not first_contact else None
+        if finding.stage is Stage.DUE_TODAY:
+            return "due_today" if changed or kind == "morning" else None
+        if finding.stage is Stage.UPCOMING:
+            apology = self.apology_for(finding)
+            section: Section = "apology" if apology is not None and apology > self.now else "due_soon"
+            if changed:
+                return section
+            if kind == "morning" and (section == "apology" or (
+                    finding.due_at is not None and to_vn_naive(finding.due_at) <= self.clock.tomorrow_end)):
+                return section
+            return None
+        if first_contact or not changed:
+            return None  # the standing backlog: counted, listed in the periodic summary
+        return "overdue_new" if finding.stage in _OVERDUE_STAGES else "changed"
+
+    def _resolutions(self, group: _Group) -> list[AlertState]:
+        """Threads gone from the findings: announce after the hold, forget after the reopen window."""
+        hold = timedelta(hours=self.settings.digest.resolve_hold_hours)
+        window = timedelta(hours=self.settings.digest.reopen_window_hours)
+        announce: list[AlertState] = []
+        for prev, route in group.gone:
+            if prev.resolved_at is None:
+                prev = prev.model_copy(update={"resolved_at": self.now})
+            gone_for = self.now - prev.resolved_at if prev.resolved_at else timedelta(0)
+            wanted = route is not None and route.send_resolved and prev.notified_count > 0
+            if wanted and not prev.resolution_sent and gone_for >= hold:
+                announce.append(prev)
+                self._keep(prev.state_key, prev.model_copy(update={"resolution_sent": True, "last_sent_at": self.now}))
+            elif gone_for >= window and (prev.resolution_sent or not wanted):
+                self.decision.cleared.append(prev.state_key)
+            else:
+                self._keep(prev.state_key, prev)
+        return announce
+
+    def _emit(self, group: _Group, digest: DigestState | None, kind: NotificationKind,
+              rows: list[tuple[_Candidate, Section]], backlog: list[_Candidate], resolved: list[AlertState], *,
+              summary: bool, backlog_counts: Counter[str] | None, fingerprint: str = "") -> None:
+        items = [self._shown(candidate, section) for candidate, section in rows]
+        items.sort(key=lambda item: (SECTIONS.index(item.section), due_order(item.finding)))
+        items += [
+            NotificationItem(finding=prev.finding, kind="resolved", ordinal=prev.notified_count + 1,
+                             episode_started_at=prev.episode_started_at, section="resolved",
+                             escalated=prev.unit != prev.finding.unit)
+            for prev in sorted(resolved, key=lambda state: due_order(state.finding))
+        ]
+        listed = [self._counted(candidate) for candidate in backlog]
+        key = digest_key(group.unit, group.channel)
+        before = digest.backlog if digest is not None else None
+        counts = [] if backlog_counts is None else [
+            BacklogCount(rule=rule, count=count, previous=None if before is None else before.get(rule, 0))
+            for rule, count in sorted(backlog_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        self.decision.notifications.append(Notification(
+            unit=group.unit, channel=group.channel, addresses=self.addresses(group.unit, group.channel),
+            items=items, created_at=self.now, kind=kind, since=digest.last_message_at if digest else None,
+            backlog=counts, backlog_items=sorted(listed, key=lambda item: due_order(item.finding)) if summary else [],
+            summary=summary,
+        ))
+        base = digest or DigestState(unit=group.unit, channel=group.channel)
+        update: dict[str, object] = {"last_message_at": self.now}
+        if kind == "morning":
+            update["morning_on"] = self.clock.today
+        if summary:
+            update["summary_at"] = self.now
+        if backlog_counts is not None:
+            update["backlog"] = dict(backlog_counts)
+            update["fingerprint"] = fingerprint
+        self.decision.digests[key] = base.model_copy(update=update)
+
+    def _shown(self, candidate: _Candidate, section: Section) -> NotificationItem:
+        prev, finding = candidate.prev, candidate.finding
+        episode = self.now if prev is None else prev.episode_started_at
+        ordinal = 1 if prev is None else prev.notified_count + 1
+        item = NotificationItem(
+            finding=finding, kind=candidate.change or "repeat", ordinal=ordinal, episode_started_at=episode,
+            section=section, escalated=candidate.escalated,
+            working_days_left=None if candidate.left is None else round(candidate.left, 2),
+            apology_deadline=self.apology_for(finding),
+        )
+        self._keep(candidate.key, AlertState(
+            state_key=candidate.key, finding_key=finding.thread_key, route=candidate.route.name,
+            channel=candidate.channel, unit=candidate.unit, last_stage=finding.stage,
+            last_sent_at=self.now, notified_count=ordinal, episode_started_at=episode, finding=finding,
+        ))
+        return item
+
+    def _counted(self, candidate: _Candidate) -> NotificationItem:
+        """A backlog finding told as a count: its state records the stage the receiver now knows."""
+        prev, finding = candidate.prev, candidate.finding
+        episode = self.now if prev is None else prev.episode_started_at
+        count = 0 if prev is None else prev.notified_count
+        self._keep(candidate.key, AlertState(
+            state_key=candidate.key, finding_key=finding.thread_key, route=candidate.route.name,
+            channel=candidate.channel, unit=candidate.unit, last_stage=finding.stage,
+            last_sent_at=self.now if prev is None or candidate.change else prev.last_sent_at,
+            notified_count=count, episode_started_at=episode, finding=finding,
+        ))
+        return NotificationItem(
+            finding=finding, kind=candidate.change or "repeat", ordinal=count, episode_started_at=episode,
+            section="changed", escalated=candidate.escalated,
+            working_days_left=None if candidate.left is None else round(candidate.left, 2),
+        )
+
+    def _unchanged(self, candidate: _Candidate) -> None:
+        """Not told this cycle: the state stays; a flap (gone, back before its resolution was told) ends."""
+        prev = candidate.prev
+        if prev is None:
+            return
+        if prev.resolved_at is not None and not prev.resolution_sent:
+            prev = prev.model_copy(update={"resolved_at": None})
+        self._keep(candidate.key, prev)
+
+    def _keep(self, key: str, state: AlertState) -> None:
+        self.decision.states[key] = state
+
+
+def _fingerprint(rows: list[tuple[_Candidate, Section]], counts: Counter[str]) -> str:
+    material = sorted(
+        f"{c.finding.key}:{c.finding.stage.value}:{section}:{'' if c.left is None else round(c.left, 1)}"
+        for c, section in rows
+    )
+    material += sorted(f"{rule}={count}" for rule, count in counts.items())
+    return hashlib.sha256("|".join(material).encode("utf-8")).hexdigest()[:32]
 
 
 def plan_notifications(
@@ -194,22 +508,20 @@ def plan_notifications(
     silences: Sequence[Silence] = (),
     *,
     channels: Collection[str] | None = None,
+    digests: Mapping[str, DigestState] | None = None,
 ) -> PolicyDecision:
     """Decide this cycle's notifications. ``now`` is aware; ``channels`` limits to configured ones.
 
-    Working time is computed column-wise up front (one calendar call for every finding's time to
-    its due date, one for every previous state's time since its last message).
+    Working days left are computed column-wise up front (one calendar call for every finding).
     """
+    digests = digests or {}
     if not settings.enabled:
-        return PolicyDecision(states=dict(previous))
+        return PolicyDecision(states=dict(previous), digests=dict(digests))
     by_code = dict(units) if isinstance(units, Mapping) else {unit.code: unit for unit in units}
     active = [silence for silence in silences if silence.is_active(now)]
-    states = list(previous.values())
-    elapsed_days = signed_working_days(calendar, [s.last_sent_at for s in states], [now] * len(states))
-    per_day = calendar.seconds_per_working_day()
-    elapsed = {s.state_key: None if d is None else d * per_day for s, d in zip(states, elapsed_days, strict=True)}
     left_days = signed_working_days(calendar, [now] * len(findings), [f.due_at for f in findings])
-    planner = _Planner(by_code, channels, calendar, now, settings, elapsed)
+    planner = _Planner(by_code, channels, calendar, now, settings, digests)
+    groups: dict[tuple[str, str], _Group] = {}
     seen: set[str] = set()
 
     for finding, left in zip(findings, left_days, strict=True):
@@ -220,65 +532,29 @@ def plan_notifications(
                 for unit in target_units(finding, receiver, by_code, level):
                     if not planner.addresses(unit, receiver.channel):
                         continue
-                    key = state_key(finding.key, route.name, receiver.channel, unit)
+                    key = state_key(finding.thread_key, route.name, receiver.channel, unit)
+                    if key in seen:
+                        continue  # the same thread twice in one cycle (two rules of a track): first wins
                     seen.add(key)
-                    _plan_open(planner, key, previous.get(key), finding, left, route, receiver, unit, silenced)
+                    prev = previous.get(key)
+                    if silenced:
+                        if prev is not None:
+                            planner.decision.states[key] = prev
+                        continue
+                    group = groups.setdefault((unit, receiver.channel), _Group(unit, receiver.channel))
+                    group.candidates.append(_Candidate(key, unit, receiver.channel, route, finding, left, prev,
+                                                       _change(prev, finding), escalated=receiver.to == "escalation"))
 
-    cleared = [key for key in previous if key not in seen]
     routes = {route.name: route for route in settings.routes}
-    for key in cleared:
-        _plan_resolved(planner, previous[key], routes.get(previous[key].route), active)
+    for key, prev in previous.items():
+        if key in seen:
+            continue
+        if is_silenced(finding_labels(prev.finding), active) or not planner.addresses(prev.unit, prev.channel):
+            planner.decision.states[key] = prev
+            continue
+        group = groups.setdefault((prev.unit, prev.channel), _Group(prev.unit, prev.channel))
+        group.gone.append((prev, routes.get(prev.route)))
 
-    notifications = [
-        _notification(unit, channel, list(items.values()), planner)
-        for (unit, channel), items in sorted(planner.groups.items())
-    ]
-    return PolicyDecision(notifications=notifications, states=planner.states, cleared=cleared)
-
-
-def _plan_open(planner: _Planner, key: str, prev: AlertState | None, finding: Finding, left: float | None,
-               route: Route, receiver: Receiver, unit: str, silenced: bool) -> None:
-    if silenced:
-        if prev is not None:
-            planner.states[key] = prev
-        return
-    kind = _item_kind(prev, finding, planner.elapsed_seconds.get(key), planner.settings)
-    if kind is None:
-        assert prev is not None
-        planner.states[key] = prev if prev.finding == finding else prev.model_copy(update={"finding": finding})
-        return
-    episode = planner.now if prev is None else prev.episode_started_at
-    ordinal = 1 if prev is None else prev.notified_count + 1
-    item = NotificationItem(
-        finding=finding, kind=kind, ordinal=ordinal, episode_started_at=episode,
-        escalated=receiver.to == "escalation", working_days_left=None if left is None else round(left, 2),
-        apology_deadline=planner.apology_for(finding),
-    )
-    planner.add(unit, receiver.channel, item)
-    planner.states[key] = AlertState(
-        state_key=key, finding_key=finding.key, route=route.name, channel=receiver.channel, unit=unit,
-        last_stage=finding.stage, last_sent_at=planner.now, notified_count=ordinal, episode_started_at=episode,
-        finding=finding,
-    )
-
-
-def _plan_resolved(planner: _Planner, prev: AlertState, route: Route | None, active: list[Silence]) -> None:
-    if route is None or not route.send_resolved or prev.last_sent_at is None:
-        return
-    if is_silenced(finding_labels(prev.finding), active) or not planner.addresses(prev.unit, prev.channel):
-        return
-    explicit = any(isinstance(r.to, list) and prev.unit in r.to for r in route.receivers if r.channel == prev.channel)
-    item = NotificationItem(
-        finding=prev.finding, kind="resolved", ordinal=prev.notified_count + 1,
-        episode_started_at=prev.episode_started_at, escalated=prev.unit != prev.finding.unit and not explicit,
-    )
-    planner.add(prev.unit, prev.channel, item)
-
-
-def _notification(unit: str, channel: str, items: list[NotificationItem], planner: _Planner) -> Notification:
-    held = release_time(channel, unit, to_vn_naive(planner.now), planner.calendar, planner.settings.quiet_hours)
-    return Notification(
-        unit=unit, channel=channel, addresses=planner.addresses(unit, channel),
-        items=sorted(items, key=lambda item: due_order(item.finding)),
-        created_at=planner.now, not_before=None if held is None else to_vn_aware(held),
-    )
+    for _, group in sorted(groups.items()):
+        planner.decide(group)
+    return planner.decision

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import BaseModel, Field
 
 from alerts.digest import truncate
-from alerts.policy import Notification, NotificationItem
+from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
 from alerts.settings import AlertsSettings
 from monitor.contracts import Finding, Message, Stage, Unit
 from monitor.timeutil import to_vn_naive
@@ -51,6 +51,21 @@ class OutboxEntry(BaseModel):
 def format_vn_datetime(moment: datetime | None) -> str:
     """dd/MM/yyyy HH:mm in Vietnam time ("" for None)."""
     return "" if moment is None else to_vn_naive(moment).strftime("%d/%m/%Y %H:%M")
+
+
+WEEKDAYS = {
+    "vi": ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def format_deadline(moment: datetime | None, language: str) -> str:
+    """A deadline as a reader acts on it: "17:00 thứ Sáu 21/08/2026" ("" for None)."""
+    if moment is None:
+        return ""
+    local = to_vn_naive(moment)
+    weekday = WEEKDAYS.get(language, WEEKDAYS["vi"])[local.weekday()]
+    return f"{local:%H:%M} {weekday} {local:%d/%m/%Y}"
 
 
 def format_days(value: float | None, language: str) -> str:
@@ -167,6 +182,7 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
     finding = item.finding
     procedure = next((str(finding.facts[k]) for k in _PROCEDURE_FACTS if finding.facts.get(k)), "")
     return {
+        "key": finding.key,
         "code": finding.subject,
         "kind": finding.subject_kind.value,
         "rule": finding.rule,
@@ -174,68 +190,134 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
         "check": finding.check,
         "unit": finding.unit,
         "stage": finding.stage.value,
+        "section": item.section,
         "change": item.kind,
         "escalated": item.escalated,
         "procedure": procedure,
-        "due": format_vn_datetime(finding.due_at),
+        "due": format_deadline(finding.due_at, language),
         # A finding without a deadline (stage "open") has nothing left or overdue to show.
         "left": "" if finding.stage is Stage.OPEN else format_days(item.working_days_left, language),
         "left_days": None if finding.stage is Stage.OPEN else item.working_days_left,
-        "apology_deadline": format_vn_datetime(item.apology_deadline),
+        "apology_deadline": format_deadline(item.apology_deadline, language),
     }
 
 
-def _context(notification: Notification, units: Mapping[str, Unit], settings: AlertsSettings,
-             department: str) -> dict[str, Any]:
+def rule_label(rule: str, language: str) -> str:
+    return RULE_LABELS.get(language, RULE_LABELS["vi"]).get(rule, rule)
+
+
+def _parts(rows: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
+    """Actionable rows in chunks of ``limit``: several messages, none hidden."""
+    return [rows[start:start + limit] for start in range(0, len(rows), limit)] or [[]]
+
+
+def _sections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"key": section, "rows": [r for r in rows if r["section"] == section]}
+            for section in SECTIONS if any(r["section"] == section for r in rows)]
+
+
+def _change_summary(notification: Notification) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in notification.items:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    return counts
+
+
+def _contexts(notification: Notification, units: Mapping[str, Unit], settings: AlertsSettings,
+              department: str) -> list[dict[str, Any]]:
+    """One template context per message part (actionable rows split; backlog and resolutions last)."""
     language = settings.language
     rows = [_row(item, language) for item in notification.items]
-    shown, cut = truncate(rows, notification.unit, settings.digest)
+    actionable = [row for row in rows if row["section"] in ACTIONABLE]
+    resolved = [row for row in rows if row["section"] == "resolved"]
+    listed_rows = [_row(item, language) for item in notification.backlog_items]
+    listed, cut = truncate(listed_rows, notification.unit, settings.digest)
     unit = units.get(notification.unit)
-    open_rows = [row for row in rows if row["change"] != "resolved"]
-    return {
+    backlog = [
+        {"rule": b.rule, "label": rule_label(b.rule, language), "count": b.count,
+         "delta": None if b.previous is None else b.count - b.previous}
+        for b in notification.backlog
+    ]
+    base = {
         "department": department,
         "unit_code": notification.unit,
         "unit_name": unit.name if unit else notification.unit,
+        "kind": notification.kind,
         "stage": notification.worst_stage.value,
-        "rows": shown,
-        "all_rows": rows,
-        "total": len(rows),
-        "open_total": len(open_rows),
-        "resolved_total": len(rows) - len(open_rows),
-        "hidden": cut.hidden,
-        "escalated": any(row["escalated"] for row in rows),
+        "generated_at": format_deadline(notification.created_at, language),
+        "since": format_deadline(notification.since, language),
+        "changes": _change_summary(notification),
+        "section_counts": notification.section_counts(),
+        "actionable_total": len(actionable),
+        "resolved_total": len(resolved),
+        "escalated": any(row["escalated"] for row in actionable),
+        "backlog": backlog,
+        "backlog_total": sum(b.count for b in notification.backlog),
+        "summary": notification.summary,
         "full_list_command": cut.pointer,
         "report_path": cut.report_path,
-        "apology_rows": [row for row in shown if row["stage"] == "upcoming" and row["kind"] == "dossier"
-                         and row["change"] != "resolved"],
-        "generated_at": format_vn_datetime(notification.created_at),
     }
+    chunks = _parts(actionable, settings.digest.max_actionable_rows)
+    contexts = []
+    for index, chunk in enumerate(chunks, start=1):
+        last = index == len(chunks)
+        shown_resolved = resolved[: settings.digest.max_rows] if last else []
+        contexts.append({
+            **base,
+            "part": index,
+            "parts": len(chunks),
+            "sections": _sections(chunk),
+            "rows": chunk,
+            "resolved_rows": shown_resolved,
+            "resolved_hidden": len(resolved) - len(shown_resolved) if last else 0,
+            "show_backlog": last,
+            "listed": listed if last else [],
+            "hidden": cut.hidden if last else 0,
+            "apology_rows": [row for row in chunk if row["section"] == "apology"],
+        })
+    return contexts
 
 
 def _render(name: str, language: str, context: Mapping[str, Any]) -> str:
     return _environment().get_template(f"{language}/{name}").render(**context).strip()
 
 
-def _zalo_text(language: str, context: dict[str, Any]) -> str:
-    """Short text; rows are dropped from the end until it fits Zalo's 2000 characters."""
-    rows = list(context["rows"])
+def _zalo_parts(language: str, context: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """Zalo texts within 2000 characters each: rows move to a further message rather than vanish."""
+    pending = list(context["rows"])
+    out: list[tuple[dict[str, Any], str]] = []
     while True:
-        text = _render("zalo.txt.j2", language, {**context, "rows": rows, "hidden": context["total"] - len(rows)})
-        if len(text) <= ZALO_MAX_CHARS or not rows:
-            return text[:ZALO_MAX_CHARS]
-        rows = rows[:-1]
+        take = len(pending)
+        while True:
+            chunk = pending[:take]
+            rest = pending[take:]
+            part = {**context, "rows": chunk, "sections": _sections(chunk)}
+            if rest:  # the backlog and resolutions ride on the last message only
+                part.update(show_backlog=False, resolved_rows=[], resolved_hidden=0, listed=[], hidden=0)
+            text = _render("zalo.txt.j2", language, part)
+            if len(text) <= ZALO_MAX_CHARS or take <= 1:
+                break
+            take = max(1, take * 3 // 4 if take > 8 else take - 1)
+        out.append((part, text[:ZALO_MAX_CHARS]))
+        pending = rest
+        if not pending:
+            return out
 
 
 def _payload(notification: Notification, channel: str, context: dict[str, Any]) -> dict[str, Any]:
-    """Channel extras plus a compact item list (codes, stages, changes) every channel carries."""
-    summary = [{"code": r["code"], "stage": r["stage"], "change": r["change"]} for r in context["all_rows"]]
+    """Channel extras plus a compact item list (codes, stages, sections) every channel carries."""
+    rows = [*context["rows"], *context["resolved_rows"]]
+    summary = [{"code": r["code"], "stage": r["stage"], "change": r["change"], "section": r["section"]} for r in rows]
+    backlog = {b["rule"]: b["count"] for b in context["backlog"]} if context["show_backlog"] else {}
+    common = {"items": summary, "kind": notification.kind, "part": context["part"], "parts": context["parts"],
+              "backlog": backlog}
     if channel == "zalo":
         first = context["rows"][0] if context["rows"] else {}
         return {
-            "items": summary,
+            **common,
             "template_data": {
                 "unit": context["unit_name"][:30],
-                "count": str(context["open_total"]),
+                "count": str(context["actionable_total"]),
                 "stage": context["stage"],
                 "first_code": first.get("code", ""),
                 "first_due": first.get("due", ""),
@@ -243,39 +325,43 @@ def _payload(notification: Notification, channel: str, context: dict[str, Any]) 
         }
     if channel.startswith("webhook:") or channel == "file":
         return {
+            **common,
             "unit": notification.unit,
             "stage": context["stage"],
-            "items": [{k: row[k] for k in ("code", "kind", "check", "rule", "unit", "stage", "change",
-                                            "procedure", "due", "left_days")} for row in context["all_rows"]],
-            "total": context["total"],
+            "items": [{k: row[k] for k in ("code", "kind", "check", "rule", "unit", "stage", "change", "section",
+                                            "procedure", "due", "left_days")} for row in rows],
+            "total": len(rows),
             "hidden": context["hidden"],
         }
-    return {"items": summary}
+    return common
 
 
 def render_notification(notification: Notification, units: Mapping[str, Unit] | list[Unit],
                         settings: AlertsSettings, department: str = "Sở Khoa học và Công nghệ") -> list[OutboxEntry]:
-    """One outbox entry per address of the notification."""
+    """One outbox entry per address and message part of the notification."""
     by_code = units if isinstance(units, Mapping) else {unit.code: unit for unit in units}
     language = settings.language
-    context = _context(notification, by_code, settings, department)
-    subject = _render("subject.txt.j2", language, context)
     channel = notification.channel
-    html: str | None = None
-    if channel == "zalo":
-        text = _zalo_text(language, context)
-    elif channel.startswith("webhook:"):
-        text = ""
-    else:
-        text = _render("email.txt.j2", language, context)
-        html = _render("email.html.j2", language, context)
+    parts: list[tuple[dict[str, Any], str, str | None]] = []
+    for context in _contexts(notification, by_code, settings, department):
+        if channel == "zalo":
+            parts += [(part, text, None) for part, text in _zalo_parts(language, context)]
+        elif channel.startswith("webhook:"):
+            parts.append((context, "", None))
+        else:
+            parts.append((context, _render("email.txt.j2", language, context),
+                          _render("email.html.j2", language, context)))
     entries = []
-    for address in notification.addresses:
+    for index, (context, text, html) in enumerate(parts, start=1):
+        context = {**context, "part": index, "parts": len(parts)}
+        subject = _render("subject.txt.j2", language, context)
         payload = _payload(notification, channel, context)
-        body = json.dumps({"subject": subject, **payload}, ensure_ascii=False) if channel.startswith("webhook:") else text
-        entries.append(OutboxEntry(
-            channel=channel, receiver=address, unit=notification.unit, subject=subject, text=body, html=html,
-            payload=payload, idempotency_key=notification.idempotency_key(address),
-            finding_keys=notification.finding_keys, not_before=notification.not_before,
-        ))
+        keys = [row["key"] for row in (*context["rows"], *context["resolved_rows"])]
+        for address in notification.addresses:
+            body = json.dumps({"subject": subject, **payload}, ensure_ascii=False) if channel.startswith("webhook:") else text
+            entries.append(OutboxEntry(
+                channel=channel, receiver=address, unit=notification.unit, subject=subject, text=body, html=html,
+                payload=payload, idempotency_key=notification.idempotency_key(address, index - 1),
+                finding_keys=keys, not_before=notification.not_before,
+            ))
     return entries

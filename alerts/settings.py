@@ -1,4 +1,4 @@
-"""Settings of alerting: routes, stages, repeat cadence, digest, quiet hours, dispatcher and channels.
+"""Settings of alerting: routes, digests (morning, backlog summary, flaps), quiet hours, dispatcher, channels.
 
 Defaults are chosen so that with only ``units`` configured every finding reaches its own unit on
 every configured channel, and overdue findings escalate along ``Unit.escalate_to``.
@@ -10,10 +10,13 @@ from __future__ import annotations
 from datetime import time
 from typing import Literal
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.channels.config import ChannelsSettings
 from monitor.contracts import Severity, Stage
+
+log = structlog.get_logger(__name__)
 
 ChannelName = str  # "email", "zalo", "file", "webhook:<name>"
 
@@ -57,14 +60,11 @@ class Route(BaseModel):
 
 
 class StagePolicy(BaseModel):
+    """Deprecated: unchanged findings are no longer repeated on a timer (see DigestSettings)."""
+
     model_config = ConfigDict(extra="forbid")
 
     repeat_after_working_hours: float = Field(gt=0)
-
-
-def _default_stages() -> dict[Stage, StagePolicy]:
-    hours = {Stage.UPCOMING: 8.0, Stage.DUE_TODAY: 4.0, Stage.OVERDUE: 8.0, Stage.BREACH: 16.0, Stage.OPEN: 40.0}
-    return {stage: StagePolicy(repeat_after_working_hours=value) for stage, value in hours.items()}
 
 
 def default_routes() -> list[Route]:
@@ -85,11 +85,31 @@ def default_routes() -> list[Route]:
 
 
 class DigestSettings(BaseModel):
+    """What one message to a unit carries (see docs/ALERTS.md, "Digests")."""
+
     model_config = ConfigDict(extra="forbid")
 
+    # Rows of the standing backlog listed in the periodic summary (the rest: counts and a link).
     max_rows: int = Field(default=20, ge=1)
-    full_list_command: str = "tthc-monitor findings --unit {unit}"  # shown under a truncated table
+    # Actionable rows per message; more are sent as several messages ("phần 1/2"), never hidden.
+    max_actionable_rows: int = Field(default=25, ge=1)
+    full_list_command: str = "tthc-monitor findings --unit {unit}"  # where the full list is
     report_path: str | None = None  # e.g. "/srv/tthc/reports/{unit}.xlsx"; shown when set
+    # A morning digest per unit per working day: due today and tomorrow, apologies needed, news.
+    morning_enabled: bool = True
+    morning_at: time = time(7, 30)
+    # The unchanged backlog is listed (not only counted) this often, in a morning digest.
+    backlog_summary_every_days: float = Field(default=7.0, gt=0)
+    # A resolution is announced only once it has lasted this long (a flap stays silent)...
+    resolve_hold_hours: float = Field(default=2.0, ge=0)
+    # ...and a finding that reopens within this time of its resolution is "reopened", not new.
+    reopen_window_hours: float = Field(default=168.0, ge=0)
+
+    @model_validator(mode="after")
+    def _window_covers_hold(self) -> DigestSettings:
+        if self.reopen_window_hours < self.resolve_hold_hours:
+            raise ValueError("reopen_window_hours must be >= resolve_hold_hours")
+        return self
 
 
 Window = tuple[time, time]
@@ -104,8 +124,14 @@ class QuietHoursSettings(BaseModel):
     # ...and never at night (Zalo's own ban is 22:00-06:00).
     night_start: time = time(22, 0)
     night_end: time = time(6, 0)
-    email_quiet: bool = False  # True: e-mail follows the same windows as Zalo
-    quiet_channels: list[ChannelName] = Field(default_factory=lambda: ["zalo"])
+    # E-mail follows the same windows as Zalo (people read it); false: e-mail goes any time.
+    email_quiet: bool = True
+    # Channels held outside the windows. "file" stands for e-mail in the demo; webhooks feed
+    # machines and are never held.
+    quiet_channels: list[ChannelName] = Field(default_factory=lambda: ["zalo", "file"])
+    # Findings of these severities go out at once even outside the windows (never on Zalo,
+    # whose API refuses night-time sends). Empty by default: nothing here needs a night alarm.
+    urgent_severities: list[Severity] = Field(default_factory=list)
 
     @field_validator("working_windows")
     @classmethod
@@ -130,7 +156,8 @@ class AlertsSettings(BaseModel):
     enabled: bool = True
     language: Literal["vi", "en"] = "vi"
     routes: list[Route] = Field(default_factory=default_routes)
-    stages: dict[Stage, StagePolicy] = Field(default_factory=_default_stages)
+    # Deprecated (accepted, ignored): repeats now come from the morning digest and the backlog summary.
+    stages: dict[Stage, StagePolicy] | None = None
     escalate_after_working_days_overdue: float = Field(default=2.0, ge=0)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
@@ -146,9 +173,8 @@ class AlertsSettings(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"routes: duplicate names {dupes}")
-        for stage in Stage:
-            self.stages.setdefault(stage, _default_stages()[stage])
+        if self.stages is not None:
+            log.warning("deprecated_setting", key="alerts.stages", replaced_by=[
+                "alerts.digest.morning_at", "alerts.digest.backlog_summary_every_days"],
+                detail="unchanged findings are no longer repeated on a timer")
         return self
-
-    def repeat_seconds(self, stage: Stage) -> float:
-        return self.stages[stage].repeat_after_working_hours * 3600.0

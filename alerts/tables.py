@@ -5,6 +5,8 @@ Times are aware and stored as UTC (``monitor.store.types.UtcDateTime``).
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -54,6 +56,21 @@ alert_state = sa.Table(
     sa.Column("episode_started_at", UtcDateTime, nullable=False),
     sa.Column("finding", JsonDocument, nullable=False),  # last seen finding (no personal data)
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime),  # first cycle the thread was gone (None while open)
+    sa.Column("resolution_sent", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+digest_state = sa.Table(
+    "alert_digest_state",
+    metadata,
+    sa.Column("unit", sa.String(50), primary_key=True),
+    sa.Column("channel", sa.String(100), primary_key=True),
+    sa.Column("last_message_at", UtcDateTime),
+    sa.Column("morning_on", sa.Date),
+    sa.Column("summary_at", UtcDateTime),
+    sa.Column("backlog", JsonDocument, nullable=False),  # rule -> count, as last told
+    sa.Column("fingerprint", sa.String(64), nullable=False, server_default=""),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
 silences = sa.Table(
@@ -84,7 +101,50 @@ delivery_log = sa.Table(
 
 
 def _create_v1(connection: Connection) -> None:
-    metadata.create_all(connection, tables=[outbox, alert_state, silences, delivery_log])
+    """The first shape: outbox, silences, delivery log, and the alert state before 0002."""
+    v1 = sa.MetaData()
+    for table in (outbox, silences, delivery_log):
+        table.to_metadata(v1)
+    sa.Table(
+        "alert_state", v1,
+        *(column._copy() for column in alert_state.columns if column.name not in {"resolved_at", "resolution_sent"}),
+    )
+    v1.create_all(connection)
 
 
-ALERT_MIGRATIONS: list[Migration] = [Migration(id="alerts_0001_outbox_state_silences", upgrade=_create_v1)]
+def _digests_and_threads(connection: Connection) -> None:
+    """Digest state per receiver; resolution bookkeeping; alert state keyed by finding *thread*
+    (the stages of one deadline are one thread: see monitor.contracts.DEADLINE_TRACKS)."""
+    from monitor.contracts import Finding
+
+    dialect = connection.dialect
+    for column in (sa.Column("resolved_at", UtcDateTime),
+                   sa.Column("resolution_sent", sa.Boolean, nullable=False, server_default=sa.false())):
+        ddl = f"{column.type.compile(dialect=dialect)}"
+        if column.server_default is not None:
+            ddl += " NOT NULL DEFAULT " + ("0" if dialect.name == "sqlite" else "false")
+        connection.execute(sa.text(f"ALTER TABLE alert_state ADD COLUMN {column.name} {ddl}"))
+    v2 = sa.MetaData()
+    digest_state.to_metadata(v2).create(connection)
+    rows = connection.execute(sa.text("SELECT state_key, finding, route, channel, unit FROM alert_state")).all()
+    rekeyed: dict[str, str] = {}
+    for row in rows:
+        document = row.finding if isinstance(row.finding, dict) else json.loads(row.finding)
+        thread = Finding.model_validate(document).thread_key
+        new_key = f"{thread}|{row.route}|{row.channel}|{row.unit}"
+        if new_key != row.state_key:
+            rekeyed[row.state_key] = new_key
+    taken = {row.state_key for row in rows} - set(rekeyed)
+    for old, new in rekeyed.items():
+        if new in taken:  # two stages of one thread were both stored: keep one
+            connection.execute(sa.text("DELETE FROM alert_state WHERE state_key = :old"), {"old": old})
+            continue
+        taken.add(new)
+        connection.execute(sa.text("UPDATE alert_state SET state_key = :new, finding_key = :thread WHERE state_key = :old"),
+                           {"new": new, "thread": new.split("|", 1)[0], "old": old})
+
+
+ALERT_MIGRATIONS: list[Migration] = [
+    Migration(id="alerts_0001_outbox_state_silences", upgrade=_create_v1),
+    Migration(id="alerts_0002_digests_threads", upgrade=_digests_and_threads),
+]

@@ -52,6 +52,19 @@ class Period(StrEnum):
 
 FactValue = str | int | float | bool | None
 
+# Rules that are stages of one deadline: a subject moving between them is one story told as a
+# stage change ("upcoming" -> "due today" -> "overdue"), not a resolution plus a new problem.
+DEADLINE_TRACKS: dict[str, str] = {
+    "dossier_upcoming": "dossier_deadline",
+    "dossier_due_today": "dossier_deadline",
+    "dossier_overdue": "dossier_deadline",
+    "task_upcoming": "task_deadline",
+    "task_due_today": "task_deadline",
+    "task_overdue": "task_deadline",
+    "feedback_upcoming": "feedback_deadline",
+    "feedback_overdue": "feedback_deadline",
+}
+
 
 class Finding(BaseModel):
     """One thing that is wrong, for one responsible unit. Never carries personal data."""
@@ -72,6 +85,12 @@ class Finding(BaseModel):
     def key(self) -> str:
         """Stable identity across cycles: the same problem on the same subject."""
         return f"{self.check}/{self.rule}/{self.subject_kind.value}/{self.subject}"
+
+    @property
+    def thread_key(self) -> str:
+        """Like :attr:`key`, with the stages of one deadline (``DEADLINE_TRACKS``) as one thread."""
+        track = DEADLINE_TRACKS.get(self.rule, self.rule)
+        return f"{self.check}/{track}/{self.subject_kind.value}/{self.subject}"
 
 
 class KpiValue(BaseModel):

@@ -1,18 +1,29 @@
-"""The pure alert policy: announce, repeat in working time, resolve, silence, digest, quiet hours,
-escalation. Real working calendar (April 2026: Sat 25 + Sun 26 weekend, Mon 27 Hùng Kings day,
-Thu 30/4 and Fri 1/5 holidays); working hours 07:00-11:30 and 13:30-17:00 (8 h a day)."""
+"""The pure alert policy: sections in the order a reader can act, the morning digest, changes only
+during the day, nothing outside working hours (except configured urgent severities), resolutions
+after a hold, reopen without "new", backlog counted and summarised weekly, splitting without
+hiding, escalation, silences.
+
+Real working calendar (April 2026: Sat 25 + Sun 26 weekend, Mon 27 Hùng Kings day, Thu 30/4 and
+Fri 1/5 holidays); working hours 07:00-11:30 and 13:30-17:00 (8 h a day); morning digest 07:30.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
-from alerts.policy import AlertState, PolicyDecision, plan_notifications
+from alerts.policy import (
+    AlertState,
+    DigestState,
+    PolicyDecision,
+    finding_apology_deadline,
+    plan_notifications,
+)
 from alerts.quiet_hours import release_time
 from alerts.render import render_notification
-from alerts.settings import AlertsSettings, QuietHoursSettings, Receiver, Route
+from alerts.settings import AlertsSettings, DigestSettings, QuietHoursSettings, Receiver, Route
 from alerts.silences import Silence
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
@@ -26,212 +37,354 @@ UNITS = [
     Unit(code="VP", name="Văn phòng Sở", emails=["vp@so.gov.vn"], escalate_to="LD"),
     Unit(code="LD", name="Lãnh đạo Sở", emails=["ld@so.gov.vn"], handles_dossiers=False),
 ]
+RULES = {Stage.UPCOMING: "dossier_upcoming", Stage.DUE_TODAY: "dossier_due_today", Stage.OVERDUE: "dossier_overdue"}
 
 
-def vn(day: int, hour: int, minute: int = 0, month: int = 4) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=VN_TZ)
+def vn(day: int, hour: int, minute: int = 0, month: int = 4, second: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, second, tzinfo=VN_TZ)
 
 
-def dossier(code: str, stage: Stage, due: datetime | None, unit: str = "QLKH", **facts: str) -> Finding:
-    rule = {Stage.UPCOMING: "dossier_upcoming", Stage.DUE_TODAY: "dossier_due_today"}.get(stage, "dossier_late")
-    return Finding(check="deadlines", rule="dossier_deadline", subject_kind=SubjectKind.DOSSIER, subject=code,
-                   unit=unit, stage=stage, severity=Severity.WARNING, due_at=due,
-                   facts={"procedure_name": "Cấp giấy phép hoạt động", "rule_detail": rule, **facts})
+def dossier(code: str, stage: Stage, due: datetime | None, unit: str = "QLKH", apology: str | None = None,
+            severity: Severity = Severity.WARNING) -> Finding:
+    facts: dict[str, str | int | float | bool | None] = {"procedure_name": "Cấp giấy phép hoạt động"}
+    if apology:
+        facts["apology_deadline"] = apology
+    return Finding(check="deadlines", rule=RULES.get(stage, "apology_missing"), subject_kind=SubjectKind.DOSSIER,
+                   subject=code, unit=unit, stage=stage, severity=severity, due_at=due, facts=facts)
 
 
-def plan(findings: Sequence[Finding], previous: Mapping[str, AlertState], now: datetime,
-         settings: AlertsSettings | None = None, silences: Sequence[Silence] = (),
-         channels: Sequence[str] = ("email", "zalo")) -> PolicyDecision:
-    return plan_notifications(findings, previous, UNITS, settings or AlertsSettings(), CALENDAR, now, silences,
-                              channels=channels)
+def procedure(code: str, unit: str = "QLKH") -> Finding:
+    return Finding(check="sync", rule="catalog_missing_national", subject_kind=SubjectKind.PROCEDURE, subject=code,
+                   unit=unit, stage=Stage.OPEN, severity=Severity.WARNING)
 
 
-def sent(decision: PolicyDecision) -> list[tuple[str, str, list[str], list[tuple[str, str, str]]]]:
-    """(unit, channel, addresses, [(subject, stage, kind)]) per notification, for exact assertions."""
-    return [(n.unit, n.channel, n.addresses, [(i.finding.subject, i.finding.stage.value, i.kind) for i in n.items])
-            for n in decision.notifications]
+def task(code: str, stage: Stage, due: datetime) -> Finding:
+    rule = {Stage.UPCOMING: "task_upcoming", Stage.DUE_TODAY: "task_due_today"}.get(stage, "task_overdue")
+    return Finding(check="plan_tasks", rule=rule, subject_kind=SubjectKind.TASK, subject=code, unit="QLKH",
+                   stage=stage, severity=Severity.WARNING, due_at=due)
 
 
-A_DUE = vn(29, 10)
+class Run:
+    """Feeds successive cycles through the policy, carrying states and digest states forward."""
+
+    def __init__(self, settings: AlertsSettings | None = None, channels: Sequence[str] = ("email",)) -> None:
+        self.settings = settings or AlertsSettings()
+        self.channels = channels
+        self.states: Mapping[str, AlertState] = {}
+        self.digests: Mapping[str, DigestState] = {}
+
+    def __call__(self, now: datetime, findings: Sequence[Finding], silences: Sequence[Silence] = ()) -> PolicyDecision:
+        decision = plan_notifications(findings, self.states, UNITS, self.settings, CALENDAR, now, silences,
+                                      channels=self.channels, digests=self.digests)
+        states = dict(decision.states)
+        for key in decision.cleared:
+            states.pop(key, None)
+        self.states, self.digests = states, decision.digests
+        return decision
 
 
-def test_new_finding_is_announced_to_its_unit_on_each_channel() -> None:
-    decision = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9))
-    assert sent(decision) == [
-        ("QLKH", "email", ["qlkh@so.gov.vn"], [("A", "upcoming", "new")]),
-        ("QLKH", "zalo", ["user:111"], [("A", "upcoming", "new")]),
+def rows(decision: PolicyDecision, unit: str = "QLKH", channel: str = "email") -> list[tuple[str, str, str]]:
+    """(subject, section, kind) of the rows of one receiver's notification ([] if none)."""
+    for n in decision.notifications:
+        if n.unit == unit and n.channel == channel:
+            return [(i.finding.subject, i.section, i.kind) for i in n.items]
+    return []
+
+
+def receivers(decision: PolicyDecision) -> list[tuple[str, str, str]]:
+    return [(n.unit, n.channel, n.kind) for n in decision.notifications]
+
+
+A_DUE = vn(29, 10)  # Wed 29/4 10:00; apology by Tue 28/4 10:00
+
+
+def test_nothing_before_the_morning_digest_then_everything_at_its_time() -> None:
+    run = Run()
+    findings = [dossier("A", Stage.UPCOMING, A_DUE, apology="28/04/2026 10:00")]
+    assert run(vn(23, 7, 0), findings).notifications == []  # window open at 07:00, but the morning digest is first
+    held = run(vn(23, 7, 29, second=59), findings)
+    assert held.notifications == [] and held.held["QLKH|email"] == vn(23, 7, 30)
+    morning = run(vn(23, 7, 30), findings)  # exactly at 07:30
+    assert receivers(morning) == [("QLKH", "email", "morning")]
+    assert rows(morning) == [("A", "apology", "new")]
+    assert run(vn(23, 9), findings).notifications == []  # unchanged during the day: nothing
+
+
+def test_morning_digest_sections_in_the_order_a_reader_can_act() -> None:
+    run = Run()
+    findings = [
+        procedure("P-1"),  # chronic: backlog at first contact
+        dossier("OLD", Stage.OVERDUE, vn(1, 17)),  # long overdue at first contact: backlog
+        dossier("TODAY", Stage.DUE_TODAY, vn(23, 16)),
+        dossier("SOON", Stage.UPCOMING, vn(24, 9), apology="23/04/2026 09:00"),  # apology time passed at 09:30
+        dossier("APOL", Stage.UPCOMING, A_DUE, apology="28/04/2026 10:00"),
     ]
-    assert [n.not_before for n in decision.notifications] == [None, None]  # Thursday 09:00: in working hours
-    assert {s.notified_count for s in decision.states.values()} == {1}
+    decision = run(vn(23, 9, 30), findings)
+    assert rows(decision) == [("APOL", "apology", "new"), ("TODAY", "due_today", "new"), ("SOON", "due_soon", "new")]
+    (notification,) = [n for n in decision.notifications if n.channel == "email" and n.unit == "QLKH"]
+    assert notification.summary  # first contact lists the backlog once
+    assert {b.rule: b.count for b in notification.backlog} == {"catalog_missing_national": 1, "dossier_overdue": 1}
+    assert [i.finding.subject for i in notification.backlog_items] == ["OLD", "P-1"]
 
 
-def test_unchanged_finding_repeats_only_after_eight_working_hours() -> None:
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9))
-    # Thu 09:00 -> Fri 08:59 is 2.5 + 3.5 + 1.98 = 7.98 working hours: silent.
-    quiet = plan([dossier("A", Stage.UPCOMING, A_DUE)], first.states, vn(24, 8, 59))
-    assert quiet.notifications == []
-    assert quiet.states == first.states
-    # Fri 09:00: exactly 8 working hours (one working day) -> repeat, ordinal 2.
-    again = plan([dossier("A", Stage.UPCOMING, A_DUE)], first.states, vn(24, 9))
-    assert sent(again) == [
-        ("QLKH", "email", ["qlkh@so.gov.vn"], [("A", "upcoming", "repeat")]),
-        ("QLKH", "zalo", ["user:111"], [("A", "upcoming", "repeat")]),
-    ]
-    assert [i.ordinal for n in again.notifications for i in n.items] == [2, 2]
+def test_during_the_day_only_changes_go_out_with_the_backlog_counted() -> None:
+    run = Run()
+    base = [procedure("P-1"), dossier("A", Stage.UPCOMING, A_DUE, apology="28/04/2026 10:00")]
+    run(vn(23, 7, 30), base)
+    decision = run(vn(23, 10), [*base, procedure("P-2")])
+    assert receivers(decision) == [("QLKH", "email", "changes")]
+    assert rows(decision) == [("P-2", "changed", "new")]  # A is not repeated
+    (n,) = decision.notifications
+    assert [(b.rule, b.count, b.previous) for b in n.backlog] == [("catalog_missing_national", 1, 1),
+                                                                   ("dossier_upcoming", 1, 0)]
+    assert not n.summary and n.since == vn(23, 7, 30)
 
 
-def test_repeat_interval_skips_weekend_and_holiday() -> None:
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(24, 15), channels=["email"])
-    # Fri 15:00-17:00 = 2 h; Sat, Sun, Mon 27/4 (Hùng Kings) = 0; Tue 07:00-11:30 + 13:30-15:00 = 6 h.
-    assert plan([dossier("A", Stage.UPCOMING, A_DUE)], first.states, vn(28, 14, 59), channels=["email"]).notifications == []
-    repeat = plan([dossier("A", Stage.UPCOMING, A_DUE)], first.states, vn(28, 15), channels=["email"])
-    assert sent(repeat) == [("QLKH", "email", ["qlkh@so.gov.vn"], [("A", "upcoming", "repeat")])]
+def test_stages_of_one_deadline_are_one_thread_and_the_midnight_flip_waits_for_the_morning() -> None:
+    run = Run()
+    run(vn(24, 9), [dossier("B", Stage.UPCOMING, vn(28, 16), apology="24/04/2026 16:00")])
+    flipped = [dossier("B", Stage.DUE_TODAY, vn(28, 16))]
+    for night in (vn(28, 0), vn(28, 6, 59), vn(28, 7, 0)):  # the flip at midnight; the window, not yet the digest
+        assert run(night, flipped).notifications == []
+    morning = run(vn(28, 7, 30), flipped)
+    assert rows(morning) == [("B", "due_today", "stage_changed")]  # not "resolved" + "new"
+    assert all(i.kind != "resolved" for n in morning.notifications for i in n.items)
 
 
-def test_stage_change_is_announced_at_once() -> None:
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(28, 16), channels=["email"])
-    changed = plan([dossier("A", Stage.DUE_TODAY, A_DUE)], first.states, vn(29, 7), channels=["email"])
-    assert sent(changed) == [("QLKH", "email", ["qlkh@so.gov.vn"], [("A", "due_today", "stage_changed")])]
-    (state,) = changed.states.values()
-    assert state.last_stage is Stage.DUE_TODAY and state.notified_count == 2
+def test_weekend_and_holiday_hold_everything_until_the_next_working_morning() -> None:
+    run = Run()
+    run(vn(24, 9), [procedure("P-1")])
+    news = [procedure("P-1"), procedure("P-2")]
+    for moment in (vn(24, 17, 0), vn(24, 21), vn(25, 10), vn(26, 10), vn(27, 9)):  # Fri 17:00 closes; Mon 27 is a holiday
+        decision = run(moment, news)
+        assert decision.notifications == [], moment
+    assert run(vn(24, 16, 59), news).notifications != []  # inside the window the same news goes at once
 
 
-def test_resolved_finding_gets_a_note_when_the_route_says_so() -> None:
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9), channels=["email"])
-    resolved = plan([], first.states, vn(23, 10), channels=["email"])
-    assert sent(resolved) == [("QLKH", "email", ["qlkh@so.gov.vn"], [("A", "upcoming", "resolved")])]
-    assert resolved.states == {} and resolved.cleared == list(first.states)
-
-    quiet_routes = AlertsSettings(routes=[Route(name="r", receivers=[Receiver(channel="email")], send_resolved=False)])
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9), quiet_routes, channels=["email"])
-    resolved = plan([], first.states, vn(23, 10), quiet_routes, channels=["email"])
-    assert resolved.notifications == [] and resolved.cleared == list(first.states)
+def test_weekend_hold_then_tuesday_morning() -> None:
+    run = Run()
+    run(vn(24, 9), [procedure("P-1")])
+    news = [procedure("P-1"), procedure("P-2")]
+    assert run(vn(27, 9), news).notifications == []
+    assert rows(run(vn(28, 7, 30), news)) == [("P-2", "changed", "new")]
 
 
-def test_silenced_finding_is_held_and_announced_when_the_silence_ends() -> None:
-    silence = Silence(matchers={"unit": "QLKH", "check": "deadlines"}, starts_at=vn(23, 10), ends_at=vn(24, 10),
-                      author="vp.nguyen", reason="Đang làm việc với nhà cung cấp phần mềm")
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9), channels=["email"])
-    # During the silence the stage changes: nothing is sent, the old state is kept.
-    during = plan([dossier("A", Stage.DUE_TODAY, A_DUE), dossier("B", Stage.UPCOMING, A_DUE)], first.states,
-                  vn(23, 11), silences=[silence], channels=["email"])
-    assert during.notifications == []
-    assert during.states == first.states  # B (new, silenced) has no state yet
-    # After the silence: both are announced, A as a stage change, B as new.
-    after = plan([dossier("A", Stage.DUE_TODAY, A_DUE), dossier("B", Stage.UPCOMING, A_DUE)], during.states,
-                 vn(24, 10), silences=[silence], channels=["email"])
-    assert sent(after) == [("QLKH", "email", ["qlkh@so.gov.vn"],
-                            [("A", "due_today", "stage_changed"), ("B", "upcoming", "new")])]
+def test_urgent_severities_go_at_night_on_email_but_never_on_zalo() -> None:
+    settings = AlertsSettings(quiet_hours=QuietHoursSettings(urgent_severities=[Severity.CRITICAL]))
+    run = Run(settings, channels=("email", "zalo"))
+    run(vn(23, 9), [procedure("P-1")])
+    night = run(vn(23, 23), [procedure("P-1"), dossier("X", Stage.OVERDUE, vn(23, 17), severity=Severity.CRITICAL),
+                             procedure("P-2")])
+    assert receivers(night) == [("QLKH", "email", "urgent")]
+    assert rows(night) == [("X", "overdue_new", "new")]  # P-2 (a warning) waits for the morning
+    morning = run(vn(24, 7, 30), [procedure("P-1"), dossier("X", Stage.OVERDUE, vn(23, 17), severity=Severity.CRITICAL),
+                                  procedure("P-2")])
+    assert rows(morning) == [("P-2", "changed", "new")]
+    assert rows(morning, channel="zalo") == [("X", "overdue_new", "new"), ("P-2", "changed", "new")]
 
 
-def test_silence_on_another_unit_does_not_hold() -> None:
-    silence = Silence(matchers={"unit": "VP"}, starts_at=vn(23, 0), ends_at=vn(30, 0), author="a", reason="r")
-    decision = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9), silences=[silence], channels=["email"])
-    assert len(decision.notifications) == 1
+def test_resolution_is_announced_after_the_hold_and_a_flap_stays_silent() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1"), procedure("P-2")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])  # P-3 new (shown); P-2 gone at 08:00
+    assert run(vn(23, 9, 59, second=59), [procedure("P-1"), procedure("P-3")]).notifications == []  # 1h59m59s
+    at_hold = run(vn(23, 10), [procedure("P-1"), procedure("P-3")])  # exactly 2 h
+    assert rows(at_hold) == []  # P-2 was only counted in the backlog, never shown: no resolution note
+    run(vn(23, 10, 5), [procedure("P-1")])  # P-3 (shown) gone at 10:05
+    # P-3 back at 11:00 (inside the hold): no "new", no "resolved"
+    assert run(vn(23, 11), [procedure("P-1"), procedure("P-3")]).notifications == []
+    run(vn(23, 11, 5), [procedure("P-1")])  # gone again at 11:05
+    assert run(vn(23, 14, 0), [procedure("P-1")]).notifications != []
+    assert rows(run(vn(23, 14, 1), [procedure("P-1")])) == []
 
 
-def test_digest_groups_a_cycle_into_one_message_sorted_and_truncated() -> None:
-    findings = [dossier(f"H48-{n:04d}", Stage.UPCOMING, vn(29, 7) + (n * (A_DUE - vn(29, 9)))) for n in range(25)]
-    findings.reverse()  # input order must not matter
-    decision = plan(findings, {}, vn(23, 9), channels=["email"])
-    (notification,) = decision.notifications
-    assert [i.finding.subject for i in notification.items] == [f"H48-{n:04d}" for n in range(25)]  # by due time
-    (entry,) = render_notification(notification, UNITS, AlertsSettings())
-    lines = [line for line in entry.text.splitlines() if line.startswith("- H48-")]
-    assert [line.split(" | ")[0] for line in lines] == [f"- H48-{n:04d}" for n in range(20)]
-    assert "… và 5 hồ sơ khác. Danh sách đầy đủ: tthc-monitor findings --unit QLKH" in entry.text
-    assert entry.html is not None and entry.html.count("<tr><td>H48-") == 20
-    assert "25 hồ sơ/việc" in entry.subject
+def test_resolution_boundary_and_reopen_within_the_window_is_not_new() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
+    run(vn(23, 9), [procedure("P-1")])  # P-3 gone at 09:00
+    assert rows(run(vn(23, 10, 59, second=59), [procedure("P-1")])) == []
+    assert rows(run(vn(23, 11), [procedure("P-1")])) == [("P-3", "resolved", "resolved")]
+    assert rows(run(vn(24, 9), [procedure("P-1"), procedure("P-3")])) == [("P-3", "changed", "reopened")]
 
 
-def test_digest_max_rows_is_configurable() -> None:
-    settings = AlertsSettings(digest={"max_rows": 2, "report_path": "/srv/bao-cao/{unit}.xlsx"})
-    findings = [dossier(f"X{n}", Stage.UPCOMING, vn(29, 8 + n)) for n in range(3)]
-    (notification,) = plan(findings, {}, vn(23, 9), settings, channels=["email"]).notifications
-    (entry,) = render_notification(notification, UNITS, settings)
-    assert "… và 1 hồ sơ khác" in entry.text and "/srv/bao-cao/QLKH.xlsx" in entry.text
+def test_reopen_after_the_window_is_new_again() -> None:
+    run = Run(AlertsSettings(digest=DigestSettings(reopen_window_hours=24)))
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
+    run(vn(23, 9), [procedure("P-1")])
+    run(vn(23, 11), [procedure("P-1")])  # resolution told
+    run(vn(24, 8, 59, second=59), [procedure("P-1")])  # 23h59m59s after 09:00: kept
+    assert any(key.startswith("sync/catalog_missing_national/procedure/P-3") for key in run.states)
+    run(vn(24, 9), [procedure("P-1")])  # 24 h: forgotten
+    assert not any(key.startswith("sync/catalog_missing_national/procedure/P-3") for key in run.states)
+    assert rows(run(vn(24, 10), [procedure("P-1"), procedure("P-3")])) == [("P-3", "changed", "new")]
 
 
-def test_quiet_hours_hold_zalo_until_the_next_working_morning_but_not_email() -> None:
-    # Friday 21:00: Saturday, Sunday and Monday 27/4 (Hùng Kings) are days off -> Tuesday 07:00.
-    decision = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(24, 21))
-    holds = {(n.channel, n.not_before) for n in decision.notifications}
-    assert holds == {("email", None), ("zalo", vn(28, 7))}
+def test_apology_section_until_the_deadline_then_due_soon() -> None:
+    finding = dossier("A", Stage.UPCOMING, A_DUE, apology="28/04/2026 10:00")
+    assert rows(Run()(vn(28, 9, 59), [finding])) == [("A", "apology", "new")]
+    assert rows(Run()(vn(28, 10, 0), [finding])) == [("A", "due_soon", "new")]  # at the deadline it is too late
 
 
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        (vn(23, 9), None),  # Thursday morning: open
-        (vn(23, 12), vn(23, 13, 30)),  # lunch break
-        (vn(23, 23, 30), vn(24, 7)),  # night -> next morning
-        (vn(24, 5), vn(24, 7)),  # before the window
-        (vn(24, 17), vn(28, 7)),  # Friday after hours -> Tuesday (weekend + holiday)
-        (vn(29, 18), vn(4, 7, month=5)),  # 30/4 and 1/5 holidays, weekend -> Monday 4/5
-    ],
-)
-def test_zalo_release_times(now: datetime, expected: datetime | None) -> None:
-    held = release_time("zalo", "QLKH", now.replace(tzinfo=None), CALENDAR, QuietHoursSettings())
-    assert held == (None if expected is None else expected.replace(tzinfo=None))
+def test_the_apology_deadline_shown_is_the_one_the_check_computed() -> None:
+    two_days_lead = dossier("A", Stage.UPCOMING, A_DUE, apology="24/04/2026 10:00")
+    assert finding_apology_deadline(two_days_lead, CALENDAR) == vn(24, 10)
+    no_fact = dossier("A", Stage.UPCOMING, A_DUE)
+    assert finding_apology_deadline(no_fact, CALENDAR) == vn(28, 10)  # fallback: one working day before
+    (n,) = [n for n in Run()(vn(23, 9), [two_days_lead]).notifications]
+    assert n.items[0].apology_deadline == vn(24, 10)
+    assert finding_apology_deadline(dossier("A", Stage.OVERDUE, A_DUE, apology="24/04/2026 10:00"), CALENDAR) is None
 
 
-def test_night_ban_applies_inside_a_units_late_window_and_email_quiet_switch() -> None:
-    settings = QuietHoursSettings(unit_windows={"CDS": [(datetime(1, 1, 1, 5).time(), datetime(1, 1, 1, 23).time())]},
-                                  email_quiet=True)
-    assert release_time("zalo", "CDS", datetime(2026, 4, 23, 5, 30), CALENDAR, settings) == datetime(2026, 4, 23, 6)
-    assert release_time("zalo", "CDS", datetime(2026, 4, 23, 22, 30), CALENDAR, settings) == datetime(2026, 4, 24, 6)
-    assert release_time("email", "QLKH", datetime(2026, 4, 23, 20), CALENDAR, settings) == datetime(2026, 4, 24, 7)
-    assert release_time("email", "QLKH", datetime(2026, 4, 23, 20), CALENDAR, QuietHoursSettings()) is None
+def test_morning_repeats_what_is_due_up_to_the_end_of_the_next_working_day_only() -> None:
+    run = Run()
+    tomorrow = task("T-1", Stage.UPCOMING, vn(24, 23, 59, second=59))  # end of Fri 24/4
+    later = task("T-2", Stage.UPCOMING, vn(28, 0, 0))  # Tue 28/4 (after the weekend and Hùng Kings day)
+    run(vn(22, 9), [tomorrow, later])
+    assert rows(run(vn(23, 7, 30), [tomorrow, later])) == [("T-1", "due_soon", "repeat")]
+
+
+def test_a_morning_with_nothing_actionable_is_not_sent_and_the_backlog_is_summarised_weekly() -> None:
+    run = Run()
+    chronic = [procedure(f"P-{n}") for n in range(3)]
+    first = run(vn(20, 9), chronic)  # Mon 20/4: first contact lists the backlog
+    assert [n.summary for n in first.notifications] == [True]
+    for day in (21, 22, 23, 24):
+        assert run(vn(day, 7, 30), chronic).notifications == [], day
+    assert run(vn(27, 7, 30), chronic).notifications == []  # Hùng Kings day: closed
+    weekly = run(vn(28, 7, 30), chronic)  # 8 days after: the weekly summary
+    assert [(n.kind, n.summary) for n in weekly.notifications] == [("morning", True)]
+    assert run(vn(29, 7, 30), chronic).notifications == []
+
+
+def test_summary_every_days_boundary() -> None:
+    run = Run(AlertsSettings(digest=DigestSettings(backlog_summary_every_days=3)))
+    chronic = [procedure("P-1")]
+    run(vn(20, 7, 30), chronic)
+    assert run(vn(23, 7, 29, second=59), chronic).notifications == []
+    assert [n.summary for n in run(vn(23, 7, 30), chronic).notifications] == [True]  # exactly 3 days
+
+
+def test_actionable_rows_beyond_a_message_are_sent_as_several_messages_never_hidden() -> None:
+    settings = AlertsSettings(digest=DigestSettings(max_actionable_rows=2, max_rows=1))
+    findings = [dossier(f"H48-{n}", Stage.DUE_TODAY, vn(23, 16, n)) for n in range(5)]
+    findings += [procedure(f"P-{n}") for n in range(4)]
+    (n,) = Run(settings)(vn(23, 9), findings).notifications
+    entries = render_notification(n, UNITS, settings)
+    assert [e.subject.endswith(f"(phần {i}/3)") for i, e in enumerate(entries, start=1)] == [True] * 3
+    for code in (f"H48-{k}" for k in range(5)):
+        assert sum(code in e.text for e in entries) == 1, code
+    assert all(e.text.count("| Hạn trả:") <= 2 for e in entries)
+    assert "TỒN ĐỌNG" in entries[-1].text and all("TỒN ĐỌNG" not in e.text for e in entries[:-1])
+    assert "… và 3 việc khác." in entries[-1].text  # the backlog list is what gets cut
+    assert len({e.idempotency_key for e in entries}) == 3
+
+
+def test_zalo_messages_stay_within_2000_characters_and_show_every_row() -> None:
+    findings = [dossier(f"000.00.53.H48-260423-{n:04d}", Stage.DUE_TODAY, vn(23, 16)) for n in range(40)]
+    (n,) = [n for n in Run(channels=("zalo",))(vn(23, 9), findings).notifications]
+    entries = render_notification(n, UNITS, AlertsSettings())
+    assert len(entries) > 1 and all(len(e.text) <= 2000 for e in entries)
+    text = "".join(e.text for e in entries)
+    assert all(f"000.00.53.H48-260423-{k:04d}" in text for k in range(40))
 
 
 def test_overdue_escalates_to_vp_after_two_working_days_then_leadership() -> None:
-    due = vn(28, 10)
-    finding = dossier("B", Stage.OVERDUE, due)
-    # Wed 29/4 10:00: one working day overdue -> only the unit.
-    early = plan([finding], {}, vn(29, 10), channels=["email"])
-    assert [n.unit for n in early.notifications] == ["QLKH"]
-    # Mon 4/5 10:00: Tue 5 h + Wed 8 h + Mon 3 h = 16 h = 2 working days -> VP joins, marked escalated.
-    later = plan([finding], early.states, vn(4, 10, month=5), channels=["email"])
-    assert sent(later) == [
-        ("QLKH", "email", ["qlkh@so.gov.vn"], [("B", "overdue", "repeat")]),
-        ("VP", "email", ["vp@so.gov.vn"], [("B", "overdue", "new")]),
-    ]
-    assert [i.escalated for n in later.notifications for i in n.items] == [False, True]
-    (vp_entry,) = render_notification(later.notifications[1], UNITS, AlertsSettings())
-    assert vp_entry.subject.startswith("[Chuyển cấp]")
-    # Four working days overdue (Wed 6/5 10:00) -> leadership too.
-    latest = plan([finding], later.states, vn(6, 10, month=5), channels=["email"])
-    assert "LD" in [n.unit for n in latest.notifications]
+    run = Run()
+    run(vn(20, 9), [procedure("V-1", unit="VP"), procedure("L-1", unit="LD")])  # VP and LD have met the monitor
+    due = vn(22, 10)
+    assert [n.unit for n in run(vn(23, 9), [procedure("V-1", unit="VP"), procedure("L-1", unit="LD"),
+                                             dossier("B", Stage.OVERDUE, due)]).notifications] == ["QLKH"]
+    two = run(vn(24, 10), [procedure("V-1", unit="VP"), procedure("L-1", unit="LD"), dossier("B", Stage.OVERDUE, due)])
+    assert rows(two, unit="VP") == [("B", "escalated", "new")] and rows(two) == []
+    four = run(vn(29, 10), [procedure("V-1", unit="VP"), procedure("L-1", unit="LD"), dossier("B", Stage.OVERDUE, due)])
+    assert rows(four, unit="LD") == [("B", "escalated", "new")] and rows(four, unit="VP") == []
+
+
+def test_silenced_finding_is_held_and_announced_when_the_silence_ends() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    silence = Silence(id=1, matchers={"subject": "P-2"}, starts_at=vn(23, 8), ends_at=vn(23, 12),
+                      author="ops", reason="đang sửa dữ liệu", created_at=vn(23, 8))
+    assert run(vn(23, 9), [procedure("P-1"), procedure("P-2")], [silence]).notifications == []
+    assert rows(run(vn(23, 14), [procedure("P-1"), procedure("P-2")], [silence])) == [("P-2", "changed", "new")]
+
+
+def test_silence_on_another_unit_does_not_hold() -> None:
+    silence = Silence(id=1, matchers={"unit": "VP"}, starts_at=vn(23, 8), ends_at=vn(23, 12), author="ops",
+                      reason="x", created_at=vn(23, 8))
+    assert rows(Run()(vn(23, 9), [dossier("A", Stage.DUE_TODAY, vn(23, 16))], [silence])) == [
+        ("A", "due_today", "new")]
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    (vn(23, 9), None),  # Thu inside the morning window
+    (vn(23, 12), vn(23, 13, 30)),  # lunch break
+    (vn(23, 17), vn(24, 7)),  # end of day -> next working morning (17:00 closes)
+    (vn(24, 21), vn(28, 7)),  # Fri night -> Tue (weekend, then Hùng Kings day)
+    (vn(29, 18), vn(4, 7, month=5)),  # Wed evening -> Mon 4/5 (30/4, 1/5 holidays, weekend)
+])
+def test_release_times(now: datetime, expected: datetime | None) -> None:
+    released = release_time("email", "QLKH", now.replace(tzinfo=None), CALENDAR, QuietHoursSettings())
+    assert released == (expected.replace(tzinfo=None) if expected else None)
+
+
+def test_email_quiet_switch_and_a_units_late_window_still_meet_the_night_ban() -> None:
+    loud = QuietHoursSettings(email_quiet=False)
+    assert release_time("email", "QLKH", vn(23, 23).replace(tzinfo=None), CALENDAR, loud) is None
+    late = QuietHoursSettings(unit_windows={"QLKH": [(vn(23, 20).time(), vn(23, 23, 30).time())]})
+    assert release_time("zalo", "QLKH", vn(23, 22, 30).replace(tzinfo=None), CALENDAR, late) == datetime(2026, 4, 24, 20)
+    assert release_time("webhook:ops", "QLKH", vn(23, 23).replace(tzinfo=None), CALENDAR, QuietHoursSettings()) is None
 
 
 def test_idempotency_keys_are_deterministic_and_distinct() -> None:
-    one = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9))
-    two = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9))
-    keys_one = [n.idempotency_key(a) for n in one.notifications for a in n.addresses]
-    assert keys_one == [n.idempotency_key(a) for n in two.notifications for a in n.addresses]
-    assert len(set(keys_one)) == 2
-    repeat = plan([dossier("A", Stage.UPCOMING, A_DUE)], one.states, vn(24, 9))
-    assert not set(keys_one) & {n.idempotency_key(a) for n in repeat.notifications for a in n.addresses}
+    findings = [dossier("A", Stage.DUE_TODAY, vn(23, 16))]
+    first = Run()(vn(23, 9), findings).notifications[0]
+    again = Run()(vn(23, 9), findings).notifications[0]
+    assert first.idempotency_key("qlkh@so.gov.vn") == again.idempotency_key("qlkh@so.gov.vn")
+    assert first.idempotency_key("qlkh@so.gov.vn") != first.idempotency_key("other@so.gov.vn")
+    assert first.idempotency_key("qlkh@so.gov.vn", 0) != first.idempotency_key("qlkh@so.gov.vn", 1)
 
 
 def test_receivers_without_addresses_or_unconfigured_channels_are_skipped() -> None:
-    units_without_zalo = plan([dossier("A", Stage.UPCOMING, A_DUE, unit="VP")], {}, vn(23, 9))
-    assert [(n.unit, n.channel) for n in units_without_zalo.notifications] == [("VP", "email")]
-    only_file = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9), channels=["file"])
-    assert [(n.unit, n.channel, n.addresses) for n in only_file.notifications] == [("QLKH", "file", ["QLKH"])]
+    decision = Run(channels=("email",))(vn(23, 9), [dossier("A", Stage.DUE_TODAY, vn(23, 16), unit="LD")])
+    assert receivers(decision) == [("LD", "email", "morning")]
+    assert Run(channels=("zalo",))(vn(23, 9), [dossier("A", Stage.DUE_TODAY, vn(23, 16), unit="LD")]).notifications == []
 
 
 def test_disabled_alerting_sends_nothing_and_keeps_state() -> None:
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9))
-    off = plan([], first.states, vn(24, 9), AlertsSettings(enabled=False))
-    assert off.notifications == [] and off.states == first.states and off.cleared == []
+    run = Run()
+    run(vn(23, 9), [dossier("A", Stage.DUE_TODAY, vn(23, 16))])
+    decision = plan_notifications([], run.states, UNITS, AlertsSettings(enabled=False), CALENDAR, vn(23, 10),
+                                  digests=run.digests)
+    assert decision.notifications == [] and decision.states == run.states and decision.digests == run.digests
 
 
-def test_explicit_receivers_get_findings_and_resolutions_without_the_escalation_mark() -> None:
-    settings = AlertsSettings(routes=[Route(name="office", receivers=[Receiver(channel="email", to=["VP"])],
-                                            send_resolved=True)])
-    first = plan([dossier("A", Stage.UPCOMING, A_DUE)], {}, vn(23, 9), settings, channels=["email"])
-    assert sent(first) == [("VP", "email", ["vp@so.gov.vn"], [("A", "upcoming", "new")])]
-    resolved = plan([], first.states, vn(23, 10), settings, channels=["email"])
-    assert sent(resolved) == [("VP", "email", ["vp@so.gov.vn"], [("A", "upcoming", "resolved")])]
-    assert [i.escalated for n in first.notifications + resolved.notifications for i in n.items] == [False, False]
+def test_explicit_receivers_get_findings_and_resolutions() -> None:
+    route = Route(name="to-vp", receivers=[Receiver(channel="email", to=["VP"])], send_resolved=True)
+    run = Run(AlertsSettings(routes=[route]))
+    run(vn(23, 7, 30), [procedure("V-0", unit="VP")])
+    assert rows(run(vn(23, 9), [procedure("V-0", unit="VP"), dossier("A", Stage.DUE_TODAY, vn(23, 16))]),
+                unit="VP") == [("A", "due_today", "new")]
+    run(vn(23, 9, 30), [procedure("V-0", unit="VP")])
+    assert rows(run(vn(23, 13, 30), [procedure("V-0", unit="VP")]), unit="VP") == [("A", "resolved", "resolved")]
+
+
+def test_the_deprecated_stages_key_is_accepted() -> None:
+    settings = AlertsSettings.model_validate({"stages": {"upcoming": {"repeat_after_working_hours": 8}}})
+    assert settings.stages is not None
+
+
+def test_first_contact_at_15_00_is_a_late_morning_digest() -> None:
+    decision = Run()(vn(23, 15), [dossier("A", Stage.DUE_TODAY, vn(23, 16))])
+    assert receivers(decision) == [("QLKH", "email", "morning")]
+    assert Run()(vn(23, 17), [dossier("A", Stage.DUE_TODAY, vn(23, 16, 30))]).notifications == []
+
+
+def test_an_unchanged_apology_item_is_not_repeated_during_the_day() -> None:
+    run = Run()
+    findings = [dossier("A", Stage.UPCOMING, A_DUE, apology="28/04/2026 10:00")]
+    run(vn(23, 7, 30), findings)
+    for minutes in range(0, 9 * 60, 30):
+        assert run(vn(23, 8) + timedelta(minutes=minutes), findings).notifications == []

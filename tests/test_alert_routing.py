@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 from pydantic import ValidationError
 
@@ -86,18 +88,12 @@ def test_defaults_route_everything_to_the_unit_and_escalation() -> None:
     assert {(r.channel, r.target_label) for r in route.receivers} == {
         ("email", "unit"), ("zalo", "unit"), ("file", "unit"), ("email", "escalation"), ("file", "escalation")}
     assert route.send_resolved is True
-    assert settings.repeat_seconds(Stage.UPCOMING) == 8 * 3600
-    assert settings.repeat_seconds(Stage.DUE_TODAY) == 4 * 3600
-    assert settings.repeat_seconds(Stage.BREACH) == 16 * 3600
-    assert settings.repeat_seconds(Stage.OPEN) == 40 * 3600
     assert settings.escalate_after_working_days_overdue == 2
-    assert settings.digest.max_rows == 20
-
-
-def test_partial_stage_policy_keeps_other_defaults() -> None:
-    settings = AlertsSettings(stages={"overdue": {"repeat_after_working_hours": 2}})
-    assert settings.repeat_seconds(Stage.OVERDUE) == 2 * 3600
-    assert settings.repeat_seconds(Stage.UPCOMING) == 8 * 3600
+    assert settings.digest.max_rows == 20 and settings.digest.max_actionable_rows == 25
+    assert settings.digest.morning_enabled and settings.digest.morning_at == time(7, 30)
+    assert settings.digest.backlog_summary_every_days == 7
+    assert settings.quiet_hours.email_quiet and settings.quiet_hours.quiet_channels == ["zalo", "file"]
+    assert settings.quiet_hours.urgent_severities == []
 
 
 @pytest.mark.parametrize(
@@ -109,6 +105,8 @@ def test_partial_stage_policy_keeps_other_defaults() -> None:
         {"routes": [{"stages": ["late"]}]},
         {"unknown_key": 1},
         {"language": "fr"},
+        {"digest": {"resolve_hold_hours": 5, "reopen_window_hours": 4}},
+        {"quiet_hours": {"urgent_severities": ["loud"]}},
     ],
 )
 def test_invalid_settings_are_refused(bad: dict[str, object]) -> None:

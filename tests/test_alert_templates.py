@@ -19,20 +19,22 @@ PERSONAL = {"applicant_name": "Nguyễn Văn Bình", "applicant_phone": "0912345
 
 
 def item(code: str, stage: Stage, due: datetime | None, kind: str = "new", left: float | None = 1.5,
-         procedure: str = "Đăng ký công bố hợp chuẩn", apology: datetime | None = None) -> NotificationItem:
+         procedure: str = "Đăng ký công bố hợp chuẩn", apology: datetime | None = None,
+         section: str = "changed") -> NotificationItem:
     finding = Finding(check="deadlines", rule="dossier_upcoming", subject_kind=SubjectKind.DOSSIER, subject=code,
                       unit="TDC", stage=stage, severity=Severity.WARNING, due_at=due,
                       facts={"procedure_name": procedure, **PERSONAL})
-    return NotificationItem(finding=finding, kind=kind, ordinal=1, episode_started_at=NOW,
-                            working_days_left=left, apology_deadline=apology)
+    return NotificationItem(finding=finding, kind=kind, ordinal=1, episode_started_at=NOW,  # type: ignore[arg-type]
+                            working_days_left=left, apology_deadline=apology, section=section)  # type: ignore[arg-type]
 
 
-def notification(channel: str, items: list[NotificationItem], addresses: list[str] | None = None) -> Notification:
+def notification(channel: str, items: list[NotificationItem], addresses: list[str] | None = None,
+                 kind: str = "changes") -> Notification:
     return Notification(unit="TDC", channel=channel, addresses=addresses or ["tdc@so.gov.vn"], items=items,
-                        created_at=NOW)
+                        created_at=NOW, kind=kind)  # type: ignore[arg-type]
 
 
-DUE = datetime(2026, 4, 29, 3, 0, tzinfo=UTC)  # 29/04/2026 10:00 Vietnam time
+DUE = datetime(2026, 4, 29, 3, 0, tzinfo=UTC)  # 10:00 thứ Tư 29/04/2026 Vietnam time
 APOLOGY = datetime(2026, 4, 28, 3, 0, tzinfo=UTC)
 
 
@@ -40,20 +42,24 @@ def all_text(entry: OutboxEntry) -> str:
     return json.dumps(entry.model_dump(mode="json"), ensure_ascii=False)
 
 
-def test_email_in_vietnamese_with_table_and_apology_draft() -> None:
-    n = notification("email", [item("000.00.53.H48-260420-0007", Stage.UPCOMING, DUE, apology=APOLOGY)])
+def test_email_in_vietnamese_with_sections_and_apology_draft() -> None:
+    n = notification("email", [item("000.00.53.H48-260420-0007", Stage.UPCOMING, DUE, apology=APOLOGY,
+                                     section="apology")], kind="morning")
     (entry,) = render_notification(n, UNITS, AlertsSettings())
-    assert entry.subject == "[TTHC] Sắp đến hạn: 1 hồ sơ/việc cần xử lý – Chi cục Tiêu chuẩn Đo lường Chất lượng"
+    assert entry.subject == "[TTHC] Bản tin sáng: 1 cần gửi văn bản xin lỗi – Chi cục Tiêu chuẩn Đo lường Chất lượng"
     assert "Kính gửi: Chi cục Tiêu chuẩn Đo lường Chất lượng" in entry.text
-    assert ("- 000.00.53.H48-260420-0007 | Sắp đến hạn trả | Thủ tục: Đăng ký công bố hợp chuẩn | Hạn trả: 29/04/2026 10:00 | "
-            "còn 1,5 ngày làm việc | Hạn gửi văn bản xin lỗi: 28/04/2026 10:00 | Sắp đến hạn (mới)") in entry.text
+    assert "CẦN GỬI VĂN BẢN XIN LỖI nếu không kịp trả kết quả đúng hạn (Mẫu 04) – 1" in entry.text
+    assert ("- 000.00.53.H48-260420-0007 | Sắp đến hạn trả | Thủ tục: Đăng ký công bố hợp chuẩn | "
+            "Hạn trả: 10:00 thứ Tư 29/04/2026 | Gửi văn bản xin lỗi trước 10:00 thứ Ba 28/04/2026 | mới") in entry.text
     assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT (Mẫu 04)" in entry.text
     assert "hồ sơ mã số 000.00.53.H48-260420-0007 về thủ tục Đăng ký công bố hợp chuẩn" in entry.text
     assert "[nêu rõ lý do chậm giải quyết]" in entry.text and "[dd/mm/yyyy HH:mm – ngày hẹn mới]" in entry.text
-    assert entry.html is not None
-    for header in ("Mã hồ sơ", "Thủ tục", "Hạn trả", "Còn lại / Quá hạn (ngày làm việc)", "Hạn gửi văn bản xin lỗi"):
+    assert "Lần đầu thông báo: 1 mới." in entry.text
+    assert entry.html is not None and '<html lang="vi">' in entry.html
+    for header in ("Mã", "Thủ tục", "Hạn", "Gửi văn bản xin lỗi trước"):
         assert f"<th>{header}</th>" in entry.html
-    assert "<td>29/04/2026 10:00</td>" in entry.html and '<html lang="vi">' in entry.html
+    assert "<td>10:00 thứ Tư 29/04/2026</td>" in entry.html
+    assert "<strong>10:00 thứ Ba 28/04/2026</strong>" in entry.html
     assert entry.idempotency_key == n.idempotency_key("tdc@so.gov.vn")
 
 
@@ -69,50 +75,55 @@ def test_no_personal_data_in_any_channel() -> None:
 
 
 def test_html_is_escaped_but_text_is_not() -> None:
-    n = notification("email", [item("H48-1", Stage.OVERDUE, DUE, left=-1, procedure="Cấp phép <b>X</b> & Y")])
+    n = notification("email", [item("H48-1", Stage.OVERDUE, DUE, left=-1, procedure="Cấp phép <b>X</b> & Y",
+                                    section="overdue_new")])
     (entry,) = render_notification(n, UNITS, AlertsSettings())
     assert entry.html is not None
     assert "Cấp phép &lt;b&gt;X&lt;/b&gt; &amp; Y" in entry.html and "<b>X</b>" not in entry.html
     assert "Cấp phép <b>X</b> & Y" in entry.text
-    assert "quá hạn 1 ngày làm việc" in entry.text and "[TTHC] Quá hạn" in entry.subject
-    assert "Mẫu 04" not in entry.text  # the draft is for upcoming dossiers only
+    assert "(quá hạn 1 ngày làm việc)" in entry.text and entry.subject.startswith("[TTHC] Cập nhật: 1 mới quá hạn")
+    assert "Mẫu 04" not in entry.text  # the draft is for the apology section only
 
 
 def test_english_on_request() -> None:
-    n = notification("email", [item("H48-1", Stage.DUE_TODAY, DUE, left=0.25)])
+    n = notification("email", [item("H48-1", Stage.DUE_TODAY, DUE, left=0.25, section="due_today")])
     (entry,) = render_notification(n, UNITS, AlertsSettings(language="en"))
-    assert entry.subject == "[TTHC] Due today: 1 item(s) need action – Chi cục Tiêu chuẩn Đo lường Chất lượng"
-    assert "Due: 29/04/2026 10:00 | left 0.25 working days" in entry.text
-    assert entry.html is not None and "<th>Dossier</th>" in entry.html
+    assert entry.subject == "[TTHC] Update: 1 due today – Chi cục Tiêu chuẩn Đo lường Chất lượng"
+    assert "DUE TODAY – 1" in entry.text
+    assert "Return due: 10:00 Wed 29/04/2026 (left 0.25 working days)" in entry.text
+    assert entry.html is not None and "<th>Code</th>" in entry.html and '<html lang="en">' in entry.html
 
 
 def test_zalo_text_is_short_and_carries_zns_template_data() -> None:
-    items = [item(f"000.00.53.H48-260420-{n:04d}", Stage.UPCOMING, DUE) for n in range(200)]
-    (entry,) = render_notification(notification("zalo", items, ["phone:84901111222"]), UNITS, AlertsSettings())
-    assert len(entry.text) <= ZALO_MAX_CHARS
-    assert entry.text.startswith("[TTHC] Chi cục Tiêu chuẩn Đo lường Chất lượng: 200 hồ sơ/việc – Sắp đến hạn")
-    assert "• 000.00.53.H48-260420-0000 – Sắp đến hạn trả – hạn 29/04/2026 10:00 (còn 1,5 ngày LV)" in entry.text
-    assert "hồ sơ khác: tthc-monitor findings --unit TDC" in entry.text
+    items = [item(f"000.00.53.H48-260420-{n:04d}", Stage.UPCOMING, DUE, section="due_soon") for n in range(200)]
+    entries = render_notification(notification("zalo", items, ["phone:84901111222"]), UNITS, AlertsSettings())
+    assert len(entries) > 5 and all(len(e.text) <= ZALO_MAX_CHARS for e in entries)
+    entry = entries[0]
+    assert entry.text.startswith("[TTHC] Chi cục Tiêu chuẩn Đo lường Chất lượng – cập nhật")
+    assert ("• 000.00.53.H48-260420-0000 – Sắp đến hạn trả – Hạn trả: 10:00 thứ Tư 29/04/2026 "
+            "(còn 1,5 ngày làm việc)") in entry.text
+    assert all(f"000.00.53.H48-260420-{n:04d}" in "".join(e.text for e in entries) for n in range(200))
     assert entry.html is None and entry.receiver == "phone:84901111222"
     assert entry.payload["template_data"]["count"] == "200"
-    assert entry.payload["template_data"]["first_due"] == "29/04/2026 10:00"
+    assert entry.payload["template_data"]["first_due"] == "10:00 thứ Tư 29/04/2026"
 
 
 def test_webhook_body_is_json_with_every_item() -> None:
-    items = [item(f"H48-{n}", Stage.OVERDUE, DUE, left=-1) for n in range(25)]
+    items = [item(f"H48-{n}", Stage.OVERDUE, DUE, left=-1, section="overdue_new") for n in range(25)]
     (entry,) = render_notification(notification("webhook:ops", items, ["ops"]), UNITS, AlertsSettings())
     body = json.loads(entry.text)
     assert body["unit"] == "TDC" and body["stage"] == "overdue" and len(body["items"]) == 25
     assert body["items"][0] == {"code": "H48-0", "kind": "dossier", "check": "deadlines", "rule": "dossier_upcoming",
-                                "unit": "TDC", "stage": "overdue", "change": "new",
-                                "procedure": "Đăng ký công bố hợp chuẩn", "due": "29/04/2026 10:00", "left_days": -1}
+                                "unit": "TDC", "stage": "overdue", "change": "new", "section": "overdue_new",
+                                "procedure": "Đăng ký công bố hợp chuẩn", "due": "10:00 thứ Tư 29/04/2026",
+                                "left_days": -1}
 
 
 def test_resolution_only_digest_says_so() -> None:
-    n = notification("email", [item("H48-1", Stage.OVERDUE, DUE, kind="resolved", left=None)])
+    n = notification("email", [item("H48-1", Stage.OVERDUE, DUE, kind="resolved", left=None, section="resolved")])
     (entry,) = render_notification(n, UNITS, AlertsSettings())
-    assert entry.subject == "[TTHC] Đã xử lý xong 1 hồ sơ/việc – Chi cục Tiêu chuẩn Đo lường Chất lượng"
-    assert "(đã xử lý xong)" in entry.text
+    assert entry.subject == "[TTHC] Cập nhật: 1 đã xử lý xong – Chi cục Tiêu chuẩn Đo lường Chất lượng"
+    assert "ĐÃ XỬ LÝ XONG – 1: H48-1." in entry.text
 
 
 def test_formatters() -> None:
@@ -125,9 +136,11 @@ def test_formatters() -> None:
 def test_non_dossier_subjects_are_labelled() -> None:
     feedback = item("PAKN-00091", Stage.OVERDUE, DUE, left=-3).finding.model_copy(
         update={"subject_kind": SubjectKind.FEEDBACK, "rule": "feedback_overdue", "facts": {}})
-    task_item = NotificationItem(finding=feedback, kind="new", ordinal=1, episode_started_at=NOW, working_days_left=-3)
+    task_item = NotificationItem(finding=feedback, kind="new", ordinal=1, episode_started_at=NOW, working_days_left=-3,
+                                 section="overdue_new")
     (entry,) = render_notification(notification("email", [task_item]), UNITS, AlertsSettings())
-    assert "- PAKN-00091 (phản ánh, kiến nghị) | PAKN quá hạn xử lý | Thủ tục: — | Hạn trả: 29/04/2026 10:00 | quá hạn 3 ngày" in entry.text
+    assert ("- PAKN-00091 (phản ánh, kiến nghị) | PAKN quá hạn xử lý | Hạn xử lý: 10:00 thứ Tư 29/04/2026 "
+            "(quá hạn 3 ngày làm việc) | mới") in entry.text
     assert entry.html is not None and "<td>PAKN-00091 (phản ánh, kiến nghị)</td>" in entry.html
 
 

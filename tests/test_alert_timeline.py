@@ -1,10 +1,10 @@
-"""A timeline in the manner of Alertmanager's acceptance tests: findings appear, change stage,
-repeat, escalate and resolve over simulated days (a weekend, Hùng Kings day 27/4, the 30/4-1/5
-holidays), through the real policy, outbox and dispatcher on SQLite and PostgreSQL. We assert
-exactly which messages reached whom, and when.
+"""A timeline in the manner of Alertmanager's acceptance tests, through the real policy, outbox and
+dispatcher on SQLite and PostgreSQL, over simulated days (a weekend, Hùng Kings day 27/4, the
+30/4-1/5 holidays). We assert exactly which messages reached whom, and when.
 
 Units: QLKH (e-mail qlkh@, Zalo user 111, escalates to VP); VP (e-mail vp@).
-A: dossier due Wed 29/4 10:00.  B: dossier due Tue 28/4 16:00.
+A: dossier due Wed 29/4 10:00 (apology by Tue 28/4 10:00). B: dossier due Tue 28/4 16:00
+(apology by Fri 24/4 16:00). P: a procedure missing in the national database (chronic).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from alerts.dispatcher import Dispatcher
-from alerts.outbox import load_states, process_findings
+from alerts.outbox import load_digests, load_states, process_findings
 from alerts.settings import AlertsSettings
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import Finding, Message, Severity, Stage, SubjectKind, Unit
@@ -27,41 +27,47 @@ UNITS = [
          escalate_to="VP"),
     Unit(code="VP", name="Văn phòng Sở", emails=["vp@so.gov.vn"]),
 ]
+RULES = {Stage.UPCOMING: "dossier_upcoming", Stage.DUE_TODAY: "dossier_due_today", Stage.OVERDUE: "dossier_overdue"}
 
 
 def vn(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=VN_TZ)
 
 
-A_DUE, B_DUE = vn(4, 29, 10), vn(4, 28, 16)
+def dossier(code: str, stage: Stage, due: datetime, apology: str) -> Finding:
+    return Finding(check="deadlines", rule=RULES[stage], subject_kind=SubjectKind.DOSSIER, subject=code, unit="QLKH",
+                   stage=stage, severity=Severity.WARNING, due_at=due, facts={"apology_deadline": apology})
 
 
 def a(stage: Stage) -> Finding:
-    return Finding(check="deadlines", rule="dossier_deadline", subject_kind=SubjectKind.DOSSIER,
-                   subject="H48-A", unit="QLKH", stage=stage, severity=Severity.WARNING, due_at=A_DUE)
+    return dossier("H48-A", stage, vn(4, 29, 10), "28/04/2026 10:00")
 
 
 def b(stage: Stage) -> Finding:
-    return a(stage).model_copy(update={"subject": "H48-B", "due_at": B_DUE})
+    return dossier("H48-B", stage, vn(4, 28, 16), "24/04/2026 16:00")
 
 
-Delivery = tuple[datetime, str, str, list[tuple[str, str, str]]]
+P = Finding(check="sync", rule="catalog_missing_national", subject_kind=SubjectKind.PROCEDURE, subject="1.001612",
+            unit="QLKH", stage=Stage.OPEN, severity=Severity.WARNING)
+V = P.model_copy(update={"subject": "1.000001", "unit": "VP"})
+
+Delivery = tuple[datetime, str, str, str, list[tuple[str, str, str]]]
 
 
 class Recorder:
-    def __init__(self, name: str, clock: list[datetime], log: list[Delivery]) -> None:
-        self.name, self.clock, self.log = name, clock, log
+    def __init__(self, clock: list[datetime], log: list[Delivery]) -> None:
+        self.clock, self.log = clock, log
 
     def send(self, message: Message) -> None:
-        items = [(i["code"], i["stage"], i["change"]) for i in message.payload["items"]]
-        self.log.append((self.clock[0], message.channel, message.receiver, items))
+        items = [(i["code"], i["section"], i["change"]) for i in message.payload["items"]]
+        self.log.append((self.clock[0], message.channel, message.receiver, message.payload["kind"], items))
 
 
 def test_timeline(store: Engine) -> None:
     settings = AlertsSettings()
-    clock = [vn(4, 23, 9)]
+    clock = [vn(4, 23, 7)]
     log: list[Delivery] = []
-    channels = {name: Recorder(name, clock, log) for name in ("email", "zalo")}
+    channels = {name: Recorder(clock, log) for name in ("email", "zalo")}
     dispatcher = Dispatcher(store, channels, lambda: clock[0], settings)
 
     def cycle(now: datetime, findings: list[Finding]) -> list[Delivery]:
@@ -74,46 +80,60 @@ def test_timeline(store: Engine) -> None:
     up, today, over = Stage.UPCOMING, Stage.DUE_TODAY, Stage.OVERDUE
     mail, vp, zalo = "qlkh@so.gov.vn", "vp@so.gov.vn", "user:111"
 
-    t = vn(4, 23, 9)  # Thu: A appears
-    assert cycle(t, [a(up)]) == [(t, "email", mail, [("H48-A", "upcoming", "new")]),
-                                 (t, "zalo", zalo, [("H48-A", "upcoming", "new")])]
-    t = vn(4, 23, 15)  # B appears; A is not repeated (6 working hours only)
-    assert cycle(t, [a(up), b(up)]) == [(t, "email", mail, [("H48-B", "upcoming", "new")]),
-                                        (t, "zalo", zalo, [("H48-B", "upcoming", "new")])]
-    t = vn(4, 24, 9)  # Fri: A repeats after 8 working hours; B has had 4
-    assert cycle(t, [a(up), b(up)]) == [(t, "email", mail, [("H48-A", "upcoming", "repeat")]),
-                                        (t, "zalo", zalo, [("H48-A", "upcoming", "repeat")])]
-    t = vn(4, 24, 21)  # Fri night: B repeats; e-mail goes, Zalo is held (quiet hours)
-    assert cycle(t, [a(up), b(up)]) == [(t, "email", mail, [("H48-B", "upcoming", "repeat")])]
-    assert cycle(vn(4, 25, 10), [a(up), b(up)]) == []  # Saturday: nothing due, the Zalo still held
-    assert cycle(vn(4, 27, 10), [a(up), b(up)]) == []  # Mon 27/4 Hùng Kings day: still held
-    t = vn(4, 28, 7)  # Tue 07:00: the held Zalo goes first, then B's change to due today
-    assert cycle(t, [a(up), b(today)]) == [
-        (t, "zalo", zalo, [("H48-B", "upcoming", "repeat")]),
-        (t, "email", mail, [("H48-B", "due_today", "stage_changed")]),
-        (t, "zalo", zalo, [("H48-B", "due_today", "stage_changed")]),
+    assert cycle(vn(4, 23, 7), [P, V, a(up)]) == []  # Thu 07:00: the window is open, the morning digest is not due
+    t = vn(4, 23, 7, 30)  # the morning digest: A needs an apology (if late); P is the backlog, listed once
+    assert cycle(t, [P, V, a(up)]) == [
+        (t, "email", mail, "morning", [("H48-A", "apology", "new")]),
+        (t, "zalo", zalo, "morning", [("H48-A", "apology", "new")]),
+        (t, "email", vp, "morning", []),  # VP's first contact: its own backlog only
     ]
-    t = vn(4, 29, 9)  # Wed: B overdue, A due today: one digest per channel, sorted by due time
-    both = [("H48-B", "overdue", "stage_changed"), ("H48-A", "due_today", "stage_changed")]
-    assert cycle(t, [a(today), b(over)]) == [(t, "email", mail, both), (t, "zalo", zalo, both)]
-    assert cycle(vn(4, 29, 12), [a(today), b(over)]) == []  # 2.5 working hours: below both intervals
-    t = vn(4, 29, 16)  # 5 working hours: due today repeats every 4, overdue every 8
-    assert cycle(t, [a(today), b(over)]) == [(t, "email", mail, [("H48-A", "due_today", "repeat")]),
-                                             (t, "zalo", zalo, [("H48-A", "due_today", "repeat")])]
-    # Thu 30/4, Fri 1/5 holidays, weekend. Mon 4/5 17:00: A done; B overdue 17 working hours
-    # (2.1 working days) -> escalated to VP; QLKH gets B's repeat and A's resolution; Zalo is
-    # held because 17:00 closes the window.
-    t = vn(5, 4, 17)
-    assert cycle(t, [b(over)]) == [
-        (t, "email", mail, [("H48-B", "overdue", "repeat"), ("H48-A", "due_today", "resolved")]),
-        (t, "email", vp, [("H48-B", "overdue", "new")]),
+    assert cycle(vn(4, 23, 9), [P, V, a(up)]) == []  # nothing changed: nothing sent
+    t = vn(4, 23, 15)  # B appears: only the change goes
+    assert cycle(t, [P, V, a(up), b(up)]) == [
+        (t, "email", mail, "changes", [("H48-B", "apology", "new")]),
+        (t, "zalo", zalo, "changes", [("H48-B", "apology", "new")]),
     ]
-    t = vn(5, 5, 7)  # Tue: B done too; the held Zalo goes, every receiver of B gets the resolution
-    assert cycle(t, []) == [
-        (t, "zalo", zalo, [("H48-B", "overdue", "repeat"), ("H48-A", "due_today", "resolved")]),
-        (t, "email", mail, [("H48-B", "overdue", "resolved")]),
-        (t, "zalo", zalo, [("H48-B", "overdue", "resolved")]),
-        (t, "email", vp, [("H48-B", "overdue", "resolved")]),
+    t = vn(4, 24, 7, 30)  # Fri morning: both apologies still open, soonest first (B's today 16:00, A's Tue)
+    assert cycle(t, [P, V, a(up), b(up)]) == [
+        (t, "email", mail, "morning", [("H48-B", "apology", "repeat"), ("H48-A", "apology", "repeat")]),
+        (t, "zalo", zalo, "morning", [("H48-B", "apology", "repeat"), ("H48-A", "apology", "repeat")]),
     ]
-    assert load_states(store) == {}
-    assert cycle(vn(5, 6, 9), []) == []
+    assert cycle(vn(4, 24, 21), [P, V, a(up), b(up)]) == []  # Fri night
+    assert cycle(vn(4, 25, 10), [P, V, a(up), b(up)]) == []  # Saturday
+    assert cycle(vn(4, 28, 0), [P, V, a(up), b(today)]) == []  # Tue 00:00: B flips to due today, held
+    t = vn(4, 28, 7, 30)  # Tue morning: B due today (its apology time has passed), A's apology by 10:00
+    assert cycle(t, [P, V, a(up), b(today)]) == [
+        (t, "email", mail, "morning", [("H48-A", "apology", "repeat"), ("H48-B", "due_today", "stage_changed")]),
+        (t, "zalo", zalo, "morning", [("H48-A", "apology", "repeat"), ("H48-B", "due_today", "stage_changed")]),
+    ]
+    t = vn(4, 28, 16, 30)  # B overdue at 16:00
+    assert cycle(t, [P, V, a(up), b(over)]) == [
+        (t, "email", mail, "changes", [("H48-B", "overdue_new", "stage_changed")]),
+        (t, "zalo", zalo, "changes", [("H48-B", "overdue_new", "stage_changed")]),
+    ]
+    t = vn(4, 29, 7, 30)  # Wed: A due today
+    assert cycle(t, [P, V, a(today), b(over)]) == [
+        (t, "email", mail, "morning", [("H48-A", "due_today", "stage_changed")]),
+        (t, "zalo", zalo, "morning", [("H48-A", "due_today", "stage_changed")]),
+    ]
+    # Thu 30/4, Fri 1/5 holidays, weekend. Mon 4/5 07:30: A was finished on Wed (gone since
+    # 11:00); B is overdue 1.94 working days (not yet escalated).
+    assert cycle(vn(4, 29, 11), [P, V, b(over)]) == []
+    t = vn(5, 4, 7, 30)  # ...and 11 days after the first backlog list, the weekly summary (VP: nothing else)
+    assert cycle(t, [P, V, b(over)]) == [
+        (t, "email", mail, "morning", [("H48-A", "resolved", "resolved")]),
+        (t, "zalo", zalo, "morning", [("H48-A", "resolved", "resolved")]),
+        (t, "email", vp, "morning", []),
+    ]
+    t = vn(5, 4, 16, 30)  # B overdue 2.06 working days: escalated to VP by e-mail
+    assert cycle(t, [P, V, b(over)]) == [(t, "email", vp, "changes", [("H48-B", "escalated", "new")])]
+    assert cycle(vn(5, 5, 9), [P, V]) == []  # B done at 09:00: the resolution waits for the hold
+    t = vn(5, 5, 11)
+    assert cycle(t, [P, V]) == [
+        (t, "email", mail, "changes", [("H48-B", "resolved", "resolved")]),
+        (t, "zalo", zalo, "changes", [("H48-B", "resolved", "resolved")]),
+        (t, "email", vp, "changes", [("H48-B", "resolved", "resolved")]),
+    ]
+    assert {s.finding.subject for s in load_states(store).values()} == {"1.001612", "1.000001", "H48-A", "H48-B"}
+    assert set(load_digests(store)) == {"QLKH|email", "QLKH|zalo", "VP|email"}
+    assert cycle(vn(5, 6, 7, 30), [P, V]) == []  # a morning with only the unchanged backlog: not sent

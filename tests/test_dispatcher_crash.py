@@ -30,7 +30,7 @@ from alerts.channels.config import EmailChannelSettings
 from alerts.channels.email import IDEMPOTENCY_HEADER, EmailChannel, message_id_for
 from alerts.dispatcher import Dispatcher
 from alerts.outbox import process_findings
-from alerts.settings import AlertsSettings, DispatcherSettings
+from alerts.settings import AlertsSettings, DispatcherSettings, QuietHoursSettings
 from alerts.tables import delivery_log, outbox
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
@@ -112,7 +112,8 @@ def test_kill_9_mid_delivery_loses_nothing(store: Engine, db_url: str, smtp: tup
     unit = Unit(code="QLKH", name="Phòng Quản lý Khoa học", emails=[f"nguoi{n}@so.gov.vn" for n in range(N_MESSAGES)])
     finding = Finding(check="deadlines", rule="dossier_deadline", subject_kind=SubjectKind.DOSSIER, subject="H48-1",
                       unit="QLKH", stage=Stage.OVERDUE, severity=Severity.CRITICAL, due_at=now - timedelta(hours=1))
-    process_findings(store, [finding], [unit], AlertsSettings(), WorkingCalendar(CalendarSettings()), now,
+    always = AlertsSettings(quiet_hours=QuietHoursSettings(email_quiet=False))  # delivery, not timing, is tested
+    process_findings(store, [finding], [unit], always, WorkingCalendar(CalendarSettings()), now,
                      channels=["email"])
     with store.connect() as conn:
         keys = {row.receiver: row.idempotency_key for row in conn.execute(sa.select(outbox))}

@@ -17,7 +17,7 @@ from alerts.dispatcher import Dispatcher, backoff_seconds
 from alerts.metrics import outbox_samples
 from alerts.outbox import enqueue, get_outbox, list_outbox, load_states, process_findings
 from alerts.policy import plan_notifications
-from alerts.render import render_notification
+from alerts.render import OutboxEntry, render_notification
 from alerts.settings import AlertsSettings, DispatcherSettings
 from alerts.silences import add_silence, expire_silence, load_silences
 from alerts.tables import alert_state, delivery_log, outbox
@@ -174,15 +174,25 @@ def test_unconfigured_channel_goes_dead_not_lost(store: Engine) -> None:
     assert {(r.status, r.last_error) for r in rows(store)} == {("dead", "channel 'email' is not configured")}
 
 
-def test_held_message_waits_for_not_before(store: Engine) -> None:
-    settings = AlertsSettings(quiet_hours={"email_quiet": True})
+def test_nothing_is_planned_at_night_and_the_morning_digest_carries_it(store: Engine) -> None:
     night = datetime(2026, 4, 23, 23, 0, tzinfo=VN_TZ)
-    process_findings(store, [dossier("H48-1")], UNITS, settings, CALENDAR, night, channels=["email"])
+    process_findings(store, [dossier("H48-1")], UNITS, SETTINGS, CALENDAR, night, channels=["email"])
+    assert rows(store) == [] and load_states(store) == {}  # the state waits with the message
+    morning = datetime(2026, 4, 24, 7, 30, tzinfo=VN_TZ)
+    process_findings(store, [dossier("H48-1")], UNITS, SETTINGS, CALENDAR, morning, channels=["email"])
+    assert {(r.receiver, r.created_at) for r in rows(store)} == {("a@so.gov.vn", morning), ("b@so.gov.vn", morning)}
+    assert all("H48-1" in r.text for r in rows(store))
+
+
+def test_held_message_waits_for_not_before(store: Engine) -> None:
     morning = datetime(2026, 4, 24, 7, 0, tzinfo=VN_TZ)
+    entry = OutboxEntry(channel="email", receiver="a@so.gov.vn", unit="QLKH", subject="s", text="t",
+                        idempotency_key="held-1", finding_keys=[], not_before=morning)
+    enqueue(store, [entry], [], [], morning - timedelta(hours=8))
     assert {r.not_before for r in rows(store)} == {morning}
     channel = RecordingChannel("email")
-    assert Dispatcher(store, {"email": channel}, Clock(morning - timedelta(seconds=1)), settings).run_once().claimed == 0
-    assert Dispatcher(store, {"email": channel}, Clock(morning), settings).run_once().sent == 2
+    assert Dispatcher(store, {"email": channel}, Clock(morning - timedelta(seconds=1)), SETTINGS).run_once().claimed == 0
+    assert Dispatcher(store, {"email": channel}, Clock(morning), SETTINGS).run_once().sent == 1
 
 
 def test_a_row_being_sent_is_not_claimed_by_a_second_dispatcher(store: Engine) -> None:
