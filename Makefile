@@ -20,7 +20,7 @@ services:
 	bash scripts/ensure-test-services.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check monitor checks alerts tests benchmarks
+	$(BIN)/ruff check monitor checks alerts tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

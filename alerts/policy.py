@@ -348,6 +348,11 @@ class _Planner:
                 backlog.append(candidate)
             else:
                 rows.append((candidate, section))
+        gap = timedelta(minutes=self.settings.digest.min_gap_minutes)
+        last = digest.last_message_at if digest is not None else None
+        if kind == "changes" and last is not None and self.now - last < gap and not self._pressing(rows, gap):
+            self._hold(group, digest, to_vn_naive(last + gap))  # news batched: at most one message per gap
+            return
         resolved = self._resolutions(group)
         summary_due = kind == "morning" and (
             digest is None or digest.summary_at is None
@@ -367,6 +372,15 @@ class _Planner:
             return
         self._emit(group, digest, kind, rows, backlog, resolved, summary=summary, backlog_counts=counts,
                    fingerprint=fingerprint)
+
+    def _pressing(self, rows: list[tuple[_Candidate, Section]], gap: timedelta) -> bool:
+        """A row whose own deadline (the apology's, or the due time) falls before the gap ends."""
+        horizon = self.now + gap
+        for candidate, section in rows:
+            deadline = self.apology_for(candidate.finding) if section == "apology" else candidate.finding.due_at
+            if section in ("apology", "due_today", "due_soon") and deadline is not None and deadline <= horizon:
+                return True
+        return False
 
     def _section(self, candidate: _Candidate, kind: NotificationKind, first_contact: bool) -> Section | None:
         """Where a finding goes in this receiver's message (None: the backlog)."""
@@ -418,7 +432,9 @@ class _Planner:
                              escalated=prev.unit != prev.finding.unit)
             for prev in sorted(resolved, key=lambda state: due_order(state.finding))
         ]
-        listed = [self._counted(candidate) for candidate in backlog]
+        for candidate in backlog:
+            self._count(candidate)
+        listed = [self._listed(candidate) for candidate in backlog] if summary else []
         key = digest_key(group.unit, group.channel)
         before = digest.backlog if digest is not None else None
         counts = [] if backlog_counts is None else [
@@ -428,7 +444,7 @@ class _Planner:
         self.decision.notifications.append(Notification(
             unit=group.unit, channel=group.channel, addresses=self.addresses(group.unit, group.channel),
             items=items, created_at=self.now, kind=kind, since=digest.last_message_at if digest else None,
-            backlog=counts, backlog_items=sorted(listed, key=lambda item: due_order(item.finding)) if summary else [],
+            backlog=counts, backlog_items=sorted(listed, key=lambda item: due_order(item.finding)),
             summary=summary,
         ))
         base = digest or DigestState(unit=group.unit, channel=group.channel)
@@ -459,19 +475,27 @@ class _Planner:
         ))
         return item
 
-    def _counted(self, candidate: _Candidate) -> NotificationItem:
-        """A backlog finding told as a count: its state records the stage the receiver now knows."""
+    def _count(self, candidate: _Candidate) -> None:
+        """A backlog finding told as a count: a new one gets a state; a known, unchanged one keeps its own
+        (its facts move every cycle, its story does not: no write)."""
         prev, finding = candidate.prev, candidate.finding
-        episode = self.now if prev is None else prev.episode_started_at
-        count = 0 if prev is None else prev.notified_count
+        if prev is not None and candidate.change is None:
+            self._unchanged(candidate)
+            return
         self._keep(candidate.key, AlertState(
             state_key=candidate.key, finding_key=finding.thread_key, route=candidate.route.name,
-            channel=candidate.channel, unit=candidate.unit, last_stage=finding.stage,
-            last_sent_at=self.now if prev is None or candidate.change else prev.last_sent_at,
-            notified_count=count, episode_started_at=episode, finding=finding,
+            channel=candidate.channel, unit=candidate.unit, last_stage=finding.stage, last_sent_at=self.now,
+            notified_count=0 if prev is None else prev.notified_count,
+            episode_started_at=self.now if prev is None else prev.episode_started_at, finding=finding,
         ))
+
+    def _listed(self, candidate: _Candidate) -> NotificationItem:
+        """A backlog row of the periodic summary."""
+        prev = candidate.prev
         return NotificationItem(
-            finding=finding, kind=candidate.change or "repeat", ordinal=count, episode_started_at=episode,
+            finding=candidate.finding, kind=candidate.change or "repeat",
+            ordinal=0 if prev is None else prev.notified_count,
+            episode_started_at=self.now if prev is None else prev.episode_started_at,
             section="changed", escalated=candidate.escalated,
             working_days_left=None if candidate.left is None else round(candidate.left, 2),
         )

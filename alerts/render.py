@@ -308,6 +308,8 @@ def _payload(notification: Notification, channel: str, context: dict[str, Any]) 
     """Channel extras plus a compact item list (codes, stages, sections) every channel carries."""
     rows = [*context["rows"], *context["resolved_rows"]]
     summary = [{"code": r["code"], "stage": r["stage"], "change": r["change"], "section": r["section"]} for r in rows]
+    summary += [{"code": r["code"], "stage": r["stage"], "change": r["change"], "section": "backlog"}
+                for r in context["listed"]]
     backlog = {b["rule"]: b["count"] for b in context["backlog"]} if context["show_backlog"] else {}
     common = {"items": summary, "kind": notification.kind, "part": context["part"], "parts": context["parts"],
               "backlog": backlog}
@@ -356,7 +358,7 @@ def render_notification(notification: Notification, units: Mapping[str, Unit] | 
         context = {**context, "part": index, "parts": len(parts)}
         subject = _render("subject.txt.j2", language, context)
         payload = _payload(notification, channel, context)
-        keys = [row["key"] for row in (*context["rows"], *context["resolved_rows"])]
+        keys = [row["key"] for row in (*context["rows"], *context["resolved_rows"], *context["listed"])]
         for address in notification.addresses:
             body = json.dumps({"subject": subject, **payload}, ensure_ascii=False) if channel.startswith("webhook:") else text
             entries.append(OutboxEntry(

@@ -92,12 +92,15 @@ class DigestSettings(BaseModel):
     # Rows of the standing backlog listed in the periodic summary (the rest: counts and a link).
     max_rows: int = Field(default=20, ge=1)
     # Actionable rows per message; more are sent as several messages ("phần 1/2"), never hidden.
-    max_actionable_rows: int = Field(default=25, ge=1)
+    max_actionable_rows: int = Field(default=60, ge=1)
     full_list_command: str = "tthc-monitor findings --unit {unit}"  # where the full list is
     report_path: str | None = None  # e.g. "/srv/tthc/reports/{unit}.xlsx"; shown when set
     # A morning digest per unit per working day: due today and tomorrow, apologies needed, news.
     morning_enabled: bool = True
     morning_at: time = time(7, 30)
+    # News during the day is batched: at most one message per receiver per this many minutes,
+    # unless a row's own deadline (apology or due time) falls inside it.
+    min_gap_minutes: float = Field(default=60.0, ge=0)
     # The unchanged backlog is listed (not only counted) this often, in a morning digest.
     backlog_summary_every_days: float = Field(default=7.0, gt=0)
     # A resolution is announced only once it has lasted this long (a flap stays silent)...

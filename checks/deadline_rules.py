@@ -55,7 +55,9 @@ class DeadlineSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    upcoming_working_days: float = Field(default=2.0, ge=0)  # "upcoming" window before the due time
+    # "upcoming" window before the due time. Three working days: the apology is due one working
+    # day before the due time, so the unit hears of it at least two working days before that.
+    upcoming_working_days: float = Field(default=3.0, ge=0)
     # Supplements: "pause" (national index: the time with the applicant does not count) or
     # "restart" (Decree 61/2018 art. 19(4) / Decree 118/2025: the limit counts again from receipt).
     supplement_mode: Literal["pause", "restart"] = "pause"

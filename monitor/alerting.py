@@ -12,7 +12,7 @@ from alerts.channels import build_alertmanager, build_channels
 from alerts.channels.zalo import ZaloChannel
 from alerts.dispatcher import Dispatcher
 from alerts.metrics import outbox_samples
-from alerts.outbox import process_findings
+from alerts.outbox import StateCache, process_findings
 from monitor.calendar import WorkingCalendar
 from monitor.contracts import DeliveryError, Finding, MetricSample, MetricSpec
 from monitor.metrics import MetricsState
@@ -45,6 +45,7 @@ class AlertPipeline:
         self._alertmanager = build_alertmanager(settings.alerts.channels)
         self._alertmanager_ok: bool | None = None
         self._active: dict[str, Finding] = {}
+        self._state_cache = StateCache()
         self._calendar: WorkingCalendar | None = None
         self._metrics: MetricsState | None = None
 
@@ -66,6 +67,7 @@ class AlertPipeline:
             now,
             channels=list(self.channels),
             department=self._settings.department,
+            cache=self._state_cache,
         )
         log.info("alerts_planned", notifications=len(decision.notifications), findings=len(findings))
         self._push_alertmanager(findings, now)

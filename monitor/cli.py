@@ -93,10 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     findings.add_argument("--format", choices=["table", "json", "csv"], default="table")
     findings.set_defaults(func=_cmd_findings, needs_engine=True)
 
-    from monitor.commands import calendar_cmd, report_cmd
+    from monitor.commands import calendar_cmd, explain_cmd, report_cmd
 
     calendar_cmd.register(sub)
     report_cmd.register(sub)
+    explain_cmd.register(sub)
     from alerts import commands as alert_commands
 
     alert_commands.register(sub)
@@ -132,10 +133,9 @@ def _default_settings(args: argparse.Namespace) -> Settings:
     """Without --config: commands that read state use the demo's state store."""
     if args.command in {"run", "check", "validate"}:
         return Settings()  # replaced by the demo settings inside the command
-    from monitor.demo.config import demo_settings
+    from monitor.runtime import demo_runtime_settings
 
-    base = getattr(args, "demo_dir", DEMO_DIR)
-    return demo_settings("http://127.0.0.1:0", base / "data", base / "state")
+    return demo_runtime_settings("http://127.0.0.1:0", getattr(args, "demo_dir", DEMO_DIR))
 
 
 def _cli_time(text: str) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import datetime
 from typing import Protocol
 
@@ -52,9 +53,11 @@ SYSTEM_CLOCK = SystemClock()
 class SimulatedClock:
     """A virtual clock that starts at ``start`` and moves only in :meth:`sleep_until`.
 
-    ``speed`` is simulated seconds per real second: ``sleep_until(t)`` waits ``(t - now) / speed``
-    real seconds on the stop event, then sets ``now = t``. ``speed <= 0`` or ``math.inf``: no
-    waiting at all (as fast as possible). A naive ``start`` is Vietnam time. Never moves backwards.
+    ``speed`` is simulated seconds per real second, paced from the clock's creation: ``sleep_until(t)``
+    waits on the stop event until the real time at which ``t`` is due (``(t - start) / speed`` real
+    seconds after creation), then sets ``now = t``; time spent in jobs counts, so slow jobs make
+    the lapse catch up instead of drift. ``speed <= 0`` or ``math.inf``: no waiting at all (as fast
+    as possible). A naive ``start`` is Vietnam time. Never moves backwards.
     """
 
     def __init__(self, start: datetime, speed: float = 1.0) -> None:
@@ -62,6 +65,8 @@ class SimulatedClock:
             raise ValueError("speed must be a number")
         self.speed = speed
         self._now = to_vn_aware(start)
+        self._start = self._now
+        self._real_start = time.monotonic()
         self._lock = threading.Lock()
 
     @property
@@ -77,9 +82,11 @@ class SimulatedClock:
         if stop.is_set():
             return False
         target = to_vn_aware(moment)
-        ahead = (target - self.now()).total_seconds()
-        if ahead > 0 and self.waits and stop.wait(ahead / self.speed):
-            return False
+        if self.waits and target > self.now():
+            due_real = self._real_start + (target - self._start).total_seconds() / self.speed
+            wait = due_real - time.monotonic()
+            if wait > 0 and stop.wait(wait):
+                return False
         with self._lock:
             if target > self._now:
                 self._now = target

@@ -89,8 +89,13 @@ class Finding(BaseModel):
     @property
     def thread_key(self) -> str:
         """Like :attr:`key`, with the stages of one deadline (``DEADLINE_TRACKS``) as one thread."""
-        track = DEADLINE_TRACKS.get(self.rule, self.rule)
-        return f"{self.check}/{track}/{self.subject_kind.value}/{self.subject}"
+        return thread_of_key(self.key)
+
+
+def thread_of_key(key: str) -> str:
+    """``check/rule/kind/subject`` -> the same with the rule replaced by its deadline track."""
+    check, rule, rest = key.split("/", 2) if key.count("/") >= 2 else (key, "", "")
+    return f"{check}/{DEADLINE_TRACKS.get(rule, rule)}/{rest}" if rule else key
 
 
 class KpiValue(BaseModel):

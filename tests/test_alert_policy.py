@@ -64,11 +64,16 @@ def task(code: str, stage: Stage, due: datetime) -> Finding:
                    stage=stage, severity=Severity.WARNING, due_at=due)
 
 
+def unbatched(**digest: object) -> AlertsSettings:
+    """Settings whose news goes out at once (``min_gap_minutes: 0``): the tests of batching set their own."""
+    return AlertsSettings(digest=DigestSettings.model_validate({"min_gap_minutes": 0, **digest}))
+
+
 class Run:
     """Feeds successive cycles through the policy, carrying states and digest states forward."""
 
     def __init__(self, settings: AlertsSettings | None = None, channels: Sequence[str] = ("email",)) -> None:
-        self.settings = settings or AlertsSettings()
+        self.settings = settings or unbatched()
         self.channels = channels
         self.states: Mapping[str, AlertState] = {}
         self.digests: Mapping[str, DigestState] = {}
@@ -170,7 +175,7 @@ def test_weekend_hold_then_tuesday_morning() -> None:
 
 
 def test_urgent_severities_go_at_night_on_email_but_never_on_zalo() -> None:
-    settings = AlertsSettings(quiet_hours=QuietHoursSettings(urgent_severities=[Severity.CRITICAL]))
+    settings = unbatched().model_copy(update={"quiet_hours": QuietHoursSettings(urgent_severities=[Severity.CRITICAL])})
     run = Run(settings, channels=("email", "zalo"))
     run(vn(23, 9), [procedure("P-1")])
     night = run(vn(23, 23), [procedure("P-1"), dossier("X", Stage.OVERDUE, vn(23, 17), severity=Severity.CRITICAL),
@@ -209,7 +214,7 @@ def test_resolution_boundary_and_reopen_within_the_window_is_not_new() -> None:
 
 
 def test_reopen_after_the_window_is_new_again() -> None:
-    run = Run(AlertsSettings(digest=DigestSettings(reopen_window_hours=24)))
+    run = Run(unbatched(reopen_window_hours=24))
     run(vn(23, 7, 30), [procedure("P-1")])
     run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
     run(vn(23, 9), [procedure("P-1")])
@@ -259,7 +264,7 @@ def test_a_morning_with_nothing_actionable_is_not_sent_and_the_backlog_is_summar
 
 
 def test_summary_every_days_boundary() -> None:
-    run = Run(AlertsSettings(digest=DigestSettings(backlog_summary_every_days=3)))
+    run = Run(unbatched(backlog_summary_every_days=3))
     chronic = [procedure("P-1")]
     run(vn(20, 7, 30), chronic)
     assert run(vn(23, 7, 29, second=59), chronic).notifications == []
@@ -267,7 +272,7 @@ def test_summary_every_days_boundary() -> None:
 
 
 def test_actionable_rows_beyond_a_message_are_sent_as_several_messages_never_hidden() -> None:
-    settings = AlertsSettings(digest=DigestSettings(max_actionable_rows=2, max_rows=1))
+    settings = unbatched(max_actionable_rows=2, max_rows=1)
     findings = [dossier(f"H48-{n}", Stage.DUE_TODAY, vn(23, 16, n)) for n in range(5)]
     findings += [procedure(f"P-{n}") for n in range(4)]
     (n,) = Run(settings)(vn(23, 9), findings).notifications
@@ -363,7 +368,7 @@ def test_disabled_alerting_sends_nothing_and_keeps_state() -> None:
 
 def test_explicit_receivers_get_findings_and_resolutions() -> None:
     route = Route(name="to-vp", receivers=[Receiver(channel="email", to=["VP"])], send_resolved=True)
-    run = Run(AlertsSettings(routes=[route]))
+    run = Run(unbatched().model_copy(update={"routes": [route]}))
     run(vn(23, 7, 30), [procedure("V-0", unit="VP")])
     assert rows(run(vn(23, 9), [procedure("V-0", unit="VP"), dossier("A", Stage.DUE_TODAY, vn(23, 16))]),
                 unit="VP") == [("A", "due_today", "new")]
@@ -388,3 +393,22 @@ def test_an_unchanged_apology_item_is_not_repeated_during_the_day() -> None:
     run(vn(23, 7, 30), findings)
     for minutes in range(0, 9 * 60, 30):
         assert run(vn(23, 8) + timedelta(minutes=minutes), findings).notifications == []
+
+
+def test_news_during_the_day_is_batched_to_one_message_per_gap() -> None:
+    run = Run(AlertsSettings())  # the default gap: 60 minutes
+    run(vn(23, 7, 30), [procedure("P-1")])
+    held = run(vn(23, 8, 29, second=59), [procedure("P-1"), procedure("P-2")])
+    assert held.notifications == [] and held.held["QLKH|email"] == vn(23, 8, 30)
+    assert rows(run(vn(23, 8, 30), [procedure("P-1"), procedure("P-2")])) == [("P-2", "changed", "new")]
+
+
+def test_a_row_whose_deadline_falls_inside_the_gap_is_not_held() -> None:
+    run = Run(AlertsSettings())
+    run(vn(23, 7, 30), [procedure("P-1")])
+    inside = dossier("A", Stage.DUE_TODAY, vn(23, 8, 40))  # due 08:40 <= 07:40 + 60 min
+    assert rows(run(vn(23, 7, 40), [procedure("P-1"), inside])) == [("A", "due_today", "new")]
+    later = dossier("B", Stage.DUE_TODAY, vn(23, 8, 50, second=1))  # due after 07:50 + 60 min: batched
+    assert run(vn(23, 7, 50), [procedure("P-1"), inside, later]).notifications == []
+    apology = dossier("C", Stage.UPCOMING, vn(24, 8, 50), apology="23/04/2026 08:50")  # apology due within the gap
+    assert rows(run(vn(23, 7, 50), [procedure("P-1"), inside, apology])) == [("C", "apology", "new")]

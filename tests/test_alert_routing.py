@@ -89,9 +89,9 @@ def test_defaults_route_everything_to_the_unit_and_escalation() -> None:
         ("email", "unit"), ("zalo", "unit"), ("file", "unit"), ("email", "escalation"), ("file", "escalation")}
     assert route.send_resolved is True
     assert settings.escalate_after_working_days_overdue == 2
-    assert settings.digest.max_rows == 20 and settings.digest.max_actionable_rows == 25
+    assert settings.digest.max_rows == 20 and settings.digest.max_actionable_rows == 60
     assert settings.digest.morning_enabled and settings.digest.morning_at == time(7, 30)
-    assert settings.digest.backlog_summary_every_days == 7
+    assert settings.digest.backlog_summary_every_days == 7 and settings.digest.min_gap_minutes == 60
     assert settings.quiet_hours.email_quiet and settings.quiet_hours.quiet_channels == ["zalo", "file"]
     assert settings.quiet_hours.urgent_severities == []
 

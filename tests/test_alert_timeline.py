@@ -83,9 +83,9 @@ def test_timeline(store: Engine) -> None:
     assert cycle(vn(4, 23, 7), [P, V, a(up)]) == []  # Thu 07:00: the window is open, the morning digest is not due
     t = vn(4, 23, 7, 30)  # the morning digest: A needs an apology (if late); P is the backlog, listed once
     assert cycle(t, [P, V, a(up)]) == [
-        (t, "email", mail, "morning", [("H48-A", "apology", "new")]),
-        (t, "zalo", zalo, "morning", [("H48-A", "apology", "new")]),
-        (t, "email", vp, "morning", []),  # VP's first contact: its own backlog only
+        (t, "email", mail, "morning", [("H48-A", "apology", "new"), ("1.001612", "backlog", "new")]),
+        (t, "zalo", zalo, "morning", [("H48-A", "apology", "new"), ("1.001612", "backlog", "new")]),
+        (t, "email", vp, "morning", [("1.000001", "backlog", "new")]),  # VP's first contact: its own backlog
     ]
     assert cycle(vn(4, 23, 9), [P, V, a(up)]) == []  # nothing changed: nothing sent
     t = vn(4, 23, 15)  # B appears: only the change goes
@@ -121,9 +121,11 @@ def test_timeline(store: Engine) -> None:
     assert cycle(vn(4, 29, 11), [P, V, b(over)]) == []
     t = vn(5, 4, 7, 30)  # ...and 11 days after the first backlog list, the weekly summary (VP: nothing else)
     assert cycle(t, [P, V, b(over)]) == [
-        (t, "email", mail, "morning", [("H48-A", "resolved", "resolved")]),
-        (t, "zalo", zalo, "morning", [("H48-A", "resolved", "resolved")]),
-        (t, "email", vp, "morning", []),
+        (t, "email", mail, "morning", [("H48-A", "resolved", "resolved"), ("H48-B", "backlog", "repeat"),
+                                       ("1.001612", "backlog", "repeat")]),
+        (t, "zalo", zalo, "morning", [("H48-A", "resolved", "resolved"), ("H48-B", "backlog", "repeat"),
+                                      ("1.001612", "backlog", "repeat")]),
+        (t, "email", vp, "morning", [("1.000001", "backlog", "repeat")]),
     ]
     t = vn(5, 4, 16, 30)  # B overdue 2.06 working days: escalated to VP by e-mail
     assert cycle(t, [P, V, b(over)]) == [(t, "email", vp, "changes", [("H48-B", "escalated", "new")])]

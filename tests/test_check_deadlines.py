@@ -92,7 +92,8 @@ def test_due_computed_across_tet_2026(calendar: WorkingCalendar) -> None:
     # now Tue 24/2 10:00: TET-2 is due later today; TET-1 has 24/2 10–17 (5 h) + 25/2 + 26/2 = 2.625 days.
     assert rows["TET-2"]["stage"] == "due_today"
     assert rows["TET-1"]["working_days_left"] == pytest.approx(2.625)
-    assert rows["TET-1"]["stage"] == "on_track"  # 2.625 > 2 upcoming days
+    assert rows["TET-1"]["stage"] == "upcoming"  # 2.625 <= 3 upcoming days (the default)
+    assert classify(calendar, frame, D(2026, 2, 24, 10), upcoming_working_days=2)["TET-1"]["stage"] == "on_track"
     # apology deadline: one working day before the due time = close of Wed 25/2.
     assert rows["TET-1"]["apology_deadline_at"] == D(2026, 2, 25, 17)
     # Wed 25/2 09:00: 6 h of 25/2 + 26/2 = 1.75 working days left → upcoming, with the apology deadline.
@@ -102,6 +103,15 @@ def test_due_computed_across_tet_2026(calendar: WorkingCalendar) -> None:
     assert upcoming.facts["apology_deadline"] == "25/02/2026 17:00"
     assert upcoming.facts["working_days_left"] == 1.75
     assert upcoming.due_at == to_vn_aware(D(2026, 2, 26, 17))
+
+
+def test_upcoming_starts_exactly_three_working_days_before_the_due_time(calendar: WorkingCalendar) -> None:
+    # Due Thu 26/2 17:00 (received Thu 12/2 10:00, 5 working days across Tết): three working days
+    # before is Mon 23/2 17:00 = Tue 24/2 07:00 in working time.
+    frame = dossiers({"dossier_code": "TET-1", "received_at": D(2026, 2, 12, 10)})
+    assert classify(calendar, frame, D(2026, 2, 24, 7, 0))["TET-1"]["working_days_left"] == pytest.approx(3.0)
+    assert classify(calendar, frame, D(2026, 2, 24, 7, 0))["TET-1"]["stage"] == "upcoming"
+    assert classify(calendar, frame, D(2026, 2, 23, 16, 59))["TET-1"]["stage"] == "on_track"
 
 
 def test_supplement_pause_and_restart(calendar: WorkingCalendar) -> None:
@@ -120,7 +130,8 @@ def test_supplement_pause_and_restart(calendar: WorkingCalendar) -> None:
     restarted = classify(calendar, frame, now, supplement_mode="restart")["S"]
     # restart: 5 days again from Thu 5/3 08:00 (day 0): 6, 9, 10, 11, 12 → Thu 12/3 17:00.
     assert restarted["effective_due_at"] == D(2026, 3, 12, 17)
-    assert restarted["stage"] == "on_track"  # 2.625 days left
+    assert restarted["working_days_left"] == pytest.approx(2.625)
+    assert classify(calendar, frame, now, supplement_mode="restart", upcoming_working_days=2)["S"]["stage"] == "on_track"
     # While the supplement is still awaited (status 5, nothing back yet) the clock is stopped.
     waiting = dossiers(
         {"dossier_code": "W", "status": 5, "received_at": D(2026, 3, 2, 8), "due_at": D(2026, 3, 9, 17),

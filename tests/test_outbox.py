@@ -298,3 +298,20 @@ def test_state_rows_survive_a_restart(store: Engine, db_url: str) -> None:
     finally:
         other.dispose()
 
+
+
+def test_the_state_cache_is_used_only_while_no_one_else_wrote(store: Engine) -> None:
+    from alerts.outbox import StateCache
+
+    cache = StateCache()
+    process_findings(store, [dossier("H48-1")], UNITS, SETTINGS, CALENDAR, T0, channels=["email"], cache=cache)
+    assert cache.fresh(store) and set(cache.states) == set(load_states(store))
+    # Another writer (a second instance) changes the state: the cache is stale and is not used.
+    process_findings(store, [dossier("H48-1"), dossier("H48-2")], UNITS, SETTINGS, CALENDAR,
+                     T0 + timedelta(hours=2), channels=["email"])
+    assert not cache.fresh(store)
+    before = len(rows(store))
+    process_findings(store, [dossier("H48-1"), dossier("H48-2")], UNITS, SETTINGS, CALENDAR,
+                     T0 + timedelta(hours=3), channels=["email"], cache=cache)
+    assert len(rows(store)) == before  # H48-2 was already told by the other writer: not told again
+    assert cache.fresh(store) and set(cache.states) == set(load_states(store))

@@ -190,7 +190,7 @@ def test_timelapse_schedule_slows_every_interval(tmp_path: Path) -> None:
     settings = timelapse_schedule(demo_settings("http://127.0.0.1:1", tmp_path / "data", tmp_path / "state"))
     assert settings.schedule.cycle_interval_seconds == 900
     assert settings.schedule.dispatch_interval_seconds == 300
-    assert settings.schedule.demo_tick_seconds == 300
+    assert settings.schedule.demo_tick_seconds == 900  # the portal moves once per poll: no export is written unread
     assert settings.sources and {s.interval_seconds for s in settings.sources} == {900}
 
 

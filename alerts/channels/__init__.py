@@ -45,7 +45,17 @@ __all__ = [
     "ZaloTokenManager",
     "build_alertmanager",
     "build_channels",
+    "channel_names",
 ]
+
+
+def channel_names(settings: ChannelsSettings) -> list[str]:
+    """The names ``build_channels`` would return, without building anything (no I/O)."""
+    names = ["email"] if settings.email is not None and settings.email.enabled else []
+    names += ["zalo"] if settings.zalo is not None and settings.zalo.enabled else []
+    names += [f"webhook:{hook.name}" for hook in settings.webhooks]
+    names += ["file"] if settings.file is not None and settings.file.enabled else []
+    return names
 
 
 def build_channels(

@@ -1,0 +1,194 @@
+"""`tthc-monitor alerts explain --unit U [--finding KEY] [--at T]`: for each open finding of a unit,
+the messages that showed it (when, on which channel, in which section) and, for the next cycle at
+``T``, what the policy would do with it and why (shown, held for quiet hours or the morning
+digest, counted in the backlog, unchanged since a message, silenced, no receiver).
+
+The "would" part is a dry run of the real policy (``alerts.policy.plan_notifications``) on the
+stored alert and digest state: nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
+
+from alerts.outbox import load_digests, load_states
+from alerts.policy import PolicyDecision, digest_key, plan_notifications, state_key
+from alerts.render import format_deadline, problem_text
+from alerts.routing import match_routes
+from alerts.settings import AlertsSettings
+from alerts.silences import finding_labels, load_silences
+from alerts.tables import outbox
+from monitor.calendar import WorkingCalendar
+from monitor.contracts import Finding, Unit, thread_of_key
+from monitor.settings import Settings
+from monitor.store.history import HistoryStore
+from monitor.timeutil import VN_TZ, parse_cli_time, to_vn_aware
+
+TEXT: dict[str, dict[str, str]] = {
+    "vi": {
+        "shown": "đã hiển thị trong thông báo #{id} ({channel} → {receiver}) lúc {at}, mục «{section}», trạng thái {status}",
+        "never": "chưa từng hiển thị trong thông báo nào",
+        "next_shown": "lần chạy lúc {at}: sẽ hiển thị ({channel}) trong {kind}, mục «{section}»",
+        "next_backlog": "lần chạy lúc {at}: chỉ được đếm trong phần tồn đọng ({channel}); danh sách đầy đủ: {command}",
+        "next_unchanged": "lần chạy lúc {at}: không gửi lại ({channel}): không đổi mức từ lần báo lúc {last}{backlog}",
+        "next_held": "lần chạy lúc {at}: chờ ({channel}) đến {opens} (ngoài giờ làm việc hoặc chờ bản tin sáng)",
+        "silenced": "đang tạm ngừng cảnh báo (silence #{id}, {author}: {reason}) đến {until}",
+        "no_route": "không có tuyến/địa chỉ nào nhận phát hiện này cho đơn vị {unit}",
+        "none": "Đơn vị {unit} không có phát hiện nào đang mở.",
+        "backlog_only": " (chỉ được đếm trong phần tồn đọng)",
+    },
+    "en": {
+        "shown": "shown in message #{id} ({channel} → {receiver}) at {at}, section '{section}', status {status}",
+        "never": "never shown in a message",
+        "next_shown": "run at {at}: would be shown ({channel}) in the {kind}, section '{section}'",
+        "next_backlog": "run at {at}: counted in the backlog only ({channel}); full list: {command}",
+        "next_unchanged": "run at {at}: not re-sent ({channel}): stage unchanged since it was told at {last}{backlog}",
+        "next_held": "run at {at}: held ({channel}) until {opens} (outside working hours or before the morning digest)",
+        "silenced": "silenced (#{id}, {author}: {reason}) until {until}",
+        "no_route": "no route or address receives this finding for unit {unit}",
+        "none": "Unit {unit} has no open finding.",
+        "backlog_only": " (counted in the backlog only)",
+    },
+}
+KINDS = {
+    "vi": {"morning": "bản tin sáng", "changes": "thông báo cập nhật", "urgent": "thông báo khẩn"},
+    "en": {"morning": "morning digest", "changes": "update", "urgent": "urgent message"},
+}
+
+
+class FindingExplanation(BaseModel):
+    key: str
+    subject: str
+    problem: str
+    due: str
+    history: list[str] = Field(default_factory=list)
+    next: list[str] = Field(default_factory=list)
+
+
+def _messages(engine: Engine, unit: str, at: datetime) -> list[sa.Row[tuple[object, ...]]]:
+    o = outbox.c
+    query = (sa.select(o.id, o.created_at, o.sent_at, o.channel, o.receiver, o.status, o.finding_keys, o.payload)
+             .where(o.unit == unit, o.created_at <= at).order_by(o.created_at, o.id))
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def explain(engine: Engine, findings: Sequence[Finding], units: Sequence[Unit], settings: AlertsSettings,
+            calendar: WorkingCalendar, unit: str, at: datetime, channels: Sequence[str],
+            only_key: str | None = None) -> list[FindingExplanation]:
+    """One explanation per open finding that reaches ``unit`` (its own, or escalated/routed to it)."""
+    words = TEXT[settings.language]
+    states, digests = load_states(engine), load_digests(engine)
+    silences = load_silences(engine, active_at=at)
+    decision: PolicyDecision = plan_notifications(findings, states, units, settings, calendar, at, silences,
+                                                  channels=channels, digests=digests)
+    shown: dict[tuple[str, str], tuple[str, str]] = {}  # (finding key, channel) -> (kind, section)
+    for notification in decision.notifications:
+        if notification.unit == unit:
+            for item in notification.items:
+                shown[(item.finding.key, notification.channel)] = (notification.kind, item.section)
+    messages = _messages(engine, unit, at)
+    stamp = format_deadline(at, settings.language)
+    out: list[FindingExplanation] = []
+    for finding in findings:
+        if only_key is not None and finding.key != only_key:
+            continue
+        keys = [(route.name, receiver.channel) for route in match_routes(finding, settings.routes)
+                for receiver in route.receivers if receiver.channel in channels]
+        own = finding.unit == unit or any(
+            state_key(finding.thread_key, route, channel, unit) in states for route, channel in keys)
+        if not own and not any((finding.key, c) in shown for _, c in keys):
+            continue
+        explanation = FindingExplanation(key=finding.key, subject=finding.subject,
+                                         problem=problem_text(finding, settings.language),
+                                         due=format_deadline(finding.due_at, settings.language))
+        for row in messages:
+            if finding.thread_key not in {thread_of_key(key) for key in row.finding_keys or []}:
+                continue
+            items = (row.payload or {}).get("items", [])
+            section = next((i.get("section", "") for i in items if i.get("code") == finding.subject), "")
+            explanation.history.append(words["shown"].format(
+                id=row.id, channel=row.channel, receiver=row.receiver, status=row.status, section=section,
+                at=format_deadline(row.sent_at or row.created_at, settings.language)))
+        if not explanation.history:
+            explanation.history.append(words["never"])
+        silence = next((s for s in silences if s.matches(finding_labels(finding))), None)
+        if silence is not None:
+            explanation.next.append(words["silenced"].format(
+                id=silence.id, author=silence.author, reason=silence.reason,
+                until=format_deadline(silence.ends_at, settings.language)))
+        for route, channel in dict.fromkeys(keys):
+            if (finding.key, channel) in shown:
+                kind, section = shown[(finding.key, channel)]
+                explanation.next.append(words["next_shown"].format(at=stamp, channel=channel,
+                                                                   kind=KINDS[settings.language][kind], section=section))
+                continue
+            held = decision.held.get(digest_key(unit, channel))
+            state = states.get(state_key(finding.thread_key, route, channel, unit))
+            if silence is not None:
+                continue
+            if held is not None:
+                explanation.next.append(words["next_held"].format(
+                    at=stamp, channel=channel, opens=format_deadline(held, settings.language)))
+            elif state is not None and state.last_sent_at is not None and state.last_stage == finding.stage:
+                explanation.next.append(words["next_unchanged"].format(
+                    at=stamp, channel=channel, last=format_deadline(state.last_sent_at, settings.language),
+                    backlog=words["backlog_only"] if state.notified_count == 0 else ""))
+            elif digest_key(unit, channel) in decision.digests:
+                explanation.next.append(words["next_backlog"].format(
+                    at=stamp, channel=channel, command=settings.digest.full_list_command.format(unit=unit)))
+        if not explanation.next:
+            explanation.next.append(words["no_route"].format(unit=unit))
+        out.append(explanation)
+    return out
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    alerts = subparsers.add_parser("alerts", help="alerting: explain when (and why not) a finding was announced")
+    commands = alerts.add_subparsers(dest="alerts_command", required=True)
+    explain_cmd = commands.add_parser(
+        "explain",
+        help="for each open finding of a unit: the messages that showed it, and what the next cycle would do, and why",
+        epilog="examples:\n  tthc-monitor alerts explain --unit BCVT\n"
+               "  tthc-monitor alerts explain --unit BCVT --at 2026-08-21T07:30\n"
+               "  tthc-monitor alerts explain --unit QLKH --finding deadlines/dossier_upcoming/dossier/H48-1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain_cmd.add_argument("--config", type=Path, help="YAML configuration file (without it: the demo's state in "
+                                                          "./tthc-demo)")
+    explain_cmd.add_argument("--demo-dir", type=Path, default=Path("tthc-demo"), help="demo only: its folder")
+    explain_cmd.add_argument("--unit", required=True, help="receiving unit code, e.g. BCVT")
+    explain_cmd.add_argument("--finding", help="only this finding key (as `findings --format json` shows it)")
+    explain_cmd.add_argument("--at", help="when the next cycle runs (ISO 8601; naive = Vietnam time; default now); "
+                                          "messages created after it are not listed")
+    explain_cmd.set_defaults(func=cmd_explain, needs_engine=True)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    at = parse_cli_time(args.at) if args.at else to_vn_aware(datetime.now(VN_TZ))
+    findings = HistoryStore(args.engine).open_findings()
+    channels = _configured_channels(settings)
+    explanations = explain(args.engine, findings, settings.units, settings.alerts, WorkingCalendar(settings.calendar),
+                           args.unit, at, channels, only_key=args.finding)
+    if not explanations:
+        print(TEXT[settings.alerts.language]["none"].format(unit=args.unit))
+        return 1 if args.finding else 0
+    for item in explanations:
+        print(f"{item.subject} – {item.problem}{' – ' + item.due if item.due else ''}  [{item.key}]")
+        for line in [*item.history, *item.next]:
+            print(f"    {line}")
+    return 0
+
+
+def _configured_channels(settings: Settings) -> list[str]:
+    from alerts.channels import channel_names
+
+    return channel_names(settings.alerts.channels)
