@@ -45,6 +45,7 @@ from monitor.timeutil import to_vn_aware, to_vn_naive
 ItemKind = Literal["new", "stage_changed", "reopened", "repeat", "resolved"]
 Section = Literal["apology", "due_today", "due_soon", "overdue_new", "escalated", "changed", "resolved"]
 NotificationKind = Literal["morning", "changes", "urgent"]
+HoldReason = Literal["quiet_hours", "morning_digest", "batching"]
 SECTIONS: tuple[Section, ...] = ("apology", "due_today", "due_soon", "overdue_new", "escalated", "changed", "resolved")
 ACTIONABLE: frozenset[str] = frozenset(SECTIONS) - {"resolved"}
 _OVERDUE_STAGES = (Stage.OVERDUE, Stage.BREACH)
@@ -164,6 +165,7 @@ class PolicyDecision(BaseModel):
     cleared: list[str] = Field(default_factory=list)  # state keys to delete
     digests: dict[str, DigestState] = Field(default_factory=dict)  # by digest_key(unit, channel)
     held: dict[str, datetime] = Field(default_factory=dict)  # digest key -> when its window opens
+    held_why: dict[str, HoldReason] = Field(default_factory=dict)  # digest key -> why it is held
 
 
 def state_key(thread_key: str, route: str, channel: str, unit: str) -> str:
@@ -317,14 +319,15 @@ class _Planner:
         # Quiet channels wait for the morning digest on a working day: it is the first message.
         window_open = held is None and (not morning_setting or morning_done or morning_due)
         if not window_open:
-            self._hold(group, digest, held)
+            self._hold(group, digest, held, "quiet_hours" if held is not None else "morning_digest")
             return
         self._send(group, digest, "morning" if morning_due else "changes")
 
-    def _hold(self, group: _Group, digest: DigestState | None, held: datetime | None) -> None:
+    def _hold(self, group: _Group, digest: DigestState | None, held: datetime | None, why: HoldReason) -> None:
         """Outside the window: only urgent news goes; everything else keeps its state for later."""
         opens = held or datetime.combine(self.clock.today, self.settings.digest.morning_at)
         self.decision.held[digest_key(group.unit, group.channel)] = to_vn_aware(opens)
+        self.decision.held_why[digest_key(group.unit, group.channel)] = why
         urgent = set(self.settings.quiet_hours.urgent_severities)
         sendable = group.channel != "zalo" and bool(urgent)
         rows: list[tuple[_Candidate, Section]] = []
@@ -351,7 +354,7 @@ class _Planner:
         gap = timedelta(minutes=self.settings.digest.min_gap_minutes)
         last = digest.last_message_at if digest is not None else None
         if kind == "changes" and last is not None and self.now - last < gap and not self._pressing(rows, gap):
-            self._hold(group, digest, to_vn_naive(last + gap))  # news batched: at most one message per gap
+            self._hold(group, digest, to_vn_naive(last + gap), "batching")  # at most one message per gap
             return
         resolved = self._resolutions(group)
         summary_due = kind == "morning" and (

@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  tthc-monitor run                      # the demo, in real time\n"
         "  tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 300\n"
         "      # a time-lapse: 5 simulated minutes per second, from 20/08/2026 07:00 (Vietnam time)\n"
+        "  tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 2000\n"
+        "      # a week in about five minutes\n"
         "  tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 0 --demo-until 2026-08-27T07:00\n"
         "      # a simulated week as fast as possible, then exit",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_cli_time,
         metavar="ISO",
         help="demo only: run on a simulated clock from this time (ISO 8601; naive = Vietnam time), "
-        "as a time-lapse: cycles and polls every 15 simulated minutes, dispatch every 5",
+        "as a time-lapse: cycles and polls every 30 simulated minutes, dispatch every 10",
     )
     run.add_argument(
         "--demo-speed",

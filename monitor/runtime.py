@@ -54,10 +54,10 @@ def with_listen(settings: Settings, listen: str | None) -> Settings:
     return settings.model_copy(update={"metrics": metrics})
 
 
-TIMELAPSE_CYCLE_SECONDS = 900.0
-TIMELAPSE_POLL_SECONDS = 900.0
-TIMELAPSE_DISPATCH_SECONDS = 300.0
-TIMELAPSE_DEMO_TICK_SECONDS = 900.0
+TIMELAPSE_CYCLE_SECONDS = 1800.0
+TIMELAPSE_POLL_SECONDS = 1800.0
+TIMELAPSE_DISPATCH_SECONDS = 600.0
+TIMELAPSE_DEMO_TICK_SECONDS = 1800.0
 
 
 def timelapse_schedule(settings: Settings) -> Settings:
@@ -65,9 +65,9 @@ def timelapse_schedule(settings: Settings) -> Settings:
 
     The default schedule suits real time (a cycle a minute, dispatch every 15 s); on a simulated
     clock a week of it is 10,000+ cycles. Compliance deadlines are counted in working hours and
-    days, so a cycle and a poll every 15 simulated minutes, the outbox delivering every 5 and the
+    days, so a cycle and a poll every 30 simulated minutes, the outbox delivering every 10 and the
     simulated portal moving once per poll (no export written unread) show the same story at a
-    fraction of the work: ~700 cycles a week.
+    fraction of the work: ~340 cycles a week, a week in about three minutes at demo scale 1.
     """
     schedule = settings.schedule.model_copy(
         update={

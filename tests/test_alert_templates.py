@@ -89,7 +89,7 @@ def test_english_on_request() -> None:
     n = notification("email", [item("H48-1", Stage.DUE_TODAY, DUE, left=0.25, section="due_today")])
     (entry,) = render_notification(n, UNITS, AlertsSettings(language="en"))
     assert entry.subject == "[TTHC] Update: 1 due today – Chi cục Tiêu chuẩn Đo lường Chất lượng"
-    assert "DUE TODAY – 1" in entry.text
+    assert "DUE TODAY – return the result before the due time – 1" in entry.text
     assert "Return due: 10:00 Wed 29/04/2026 (left 0.25 working days)" in entry.text
     assert entry.html is not None and "<th>Code</th>" in entry.html and '<html lang="en">' in entry.html
 

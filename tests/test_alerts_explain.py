@@ -49,7 +49,9 @@ def test_explain_tells_where_a_finding_was_shown_and_why_it_is_not_sent_again(st
     today = finding("H48-A", "dossier_due_today", Stage.DUE_TODAY, vn(29, 10))
     tomorrow = lines(store, [today, old], vn(29, 7))
     assert tomorrow["H48-A"][0].startswith("đã hiển thị trong thông báo #1")
-    assert "chờ (email) đến 07:30 thứ Tư 29/04/2026" in tomorrow["H48-A"][1]
+    assert "chờ (email) đến 07:30 thứ Tư 29/04/2026 (chờ bản tin sáng)" in tomorrow["H48-A"][1]
+    night = lines(store, [today, old], vn(28, 23))
+    assert "chờ (email) đến 07:00 thứ Tư 29/04/2026 (ngoài giờ làm việc)" in night["H48-A"][1]
     morning = lines(store, [today, old], vn(29, 7, 30))
     assert "sẽ hiển thị (email) trong bản tin sáng, mục «due_today»" in morning["H48-A"][1]
 

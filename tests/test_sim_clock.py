@@ -188,10 +188,10 @@ def test_job_intervals_must_be_positive() -> None:
 
 def test_timelapse_schedule_slows_every_interval(tmp_path: Path) -> None:
     settings = timelapse_schedule(demo_settings("http://127.0.0.1:1", tmp_path / "data", tmp_path / "state"))
-    assert settings.schedule.cycle_interval_seconds == 900
-    assert settings.schedule.dispatch_interval_seconds == 300
-    assert settings.schedule.demo_tick_seconds == 900  # the portal moves once per poll: no export is written unread
-    assert settings.sources and {s.interval_seconds for s in settings.sources} == {900}
+    assert settings.schedule.cycle_interval_seconds == 1800
+    assert settings.schedule.dispatch_interval_seconds == 600
+    assert settings.schedule.demo_tick_seconds == 1800  # the portal moves once per poll: no export is written unread
+    assert settings.sources and {s.interval_seconds for s in settings.sources} == {1800}
 
 
 def test_demo_clock_options_are_refused_with_a_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,6 +223,6 @@ def test_demo_time_lapse_runs_a_simulated_morning_and_exits_by_itself(tmp_path: 
     finally:
         engine.dispose()
     local = [moment.astimezone(VN_TZ) for moment in cycles]
-    # A cycle every 15 simulated minutes from 07:00:05; the next (09:00:05) would pass --demo-until.
-    assert local == [datetime(2026, 8, 20, 7, 0, 5, tzinfo=VN_TZ) + timedelta(minutes=15 * i) for i in range(8)]
+    # A cycle every 30 simulated minutes from 07:00:05; the next (09:00:05) would pass --demo-until.
+    assert local == [datetime(2026, 8, 20, 7, 0, 5, tzinfo=VN_TZ) + timedelta(minutes=30 * i) for i in range(4)]
     assert {moment.date() for moment in local} == {datetime(2026, 8, 20).date()}

@@ -38,7 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
         "next_shown": "lần chạy lúc {at}: sẽ hiển thị ({channel}) trong {kind}, mục «{section}»",
         "next_backlog": "lần chạy lúc {at}: chỉ được đếm trong phần tồn đọng ({channel}); danh sách đầy đủ: {command}",
         "next_unchanged": "lần chạy lúc {at}: không gửi lại ({channel}): không đổi mức từ lần báo lúc {last}{backlog}",
-        "next_held": "lần chạy lúc {at}: chờ ({channel}) đến {opens} (ngoài giờ làm việc hoặc chờ bản tin sáng)",
+        "next_held": "lần chạy lúc {at}: chờ ({channel}) đến {opens} ({why})",
         "silenced": "đang tạm ngừng cảnh báo (silence #{id}, {author}: {reason}) đến {until}",
         "no_route": "không có tuyến/địa chỉ nào nhận phát hiện này cho đơn vị {unit}",
         "none": "Đơn vị {unit} không có phát hiện nào đang mở.",
@@ -50,12 +50,18 @@ TEXT: dict[str, dict[str, str]] = {
         "next_shown": "run at {at}: would be shown ({channel}) in the {kind}, section '{section}'",
         "next_backlog": "run at {at}: counted in the backlog only ({channel}); full list: {command}",
         "next_unchanged": "run at {at}: not re-sent ({channel}): stage unchanged since it was told at {last}{backlog}",
-        "next_held": "run at {at}: held ({channel}) until {opens} (outside working hours or before the morning digest)",
+        "next_held": "run at {at}: held ({channel}) until {opens} ({why})",
         "silenced": "silenced (#{id}, {author}: {reason}) until {until}",
         "no_route": "no route or address receives this finding for unit {unit}",
         "none": "Unit {unit} has no open finding.",
         "backlog_only": " (counted in the backlog only)",
     },
+}
+WHY = {
+    "vi": {"quiet_hours": "ngoài giờ làm việc", "morning_digest": "chờ bản tin sáng",
+           "batching": "gộp tin: mỗi giờ tối đa một thông báo"},
+    "en": {"quiet_hours": "outside working hours", "morning_digest": "waiting for the morning digest",
+           "batching": "batched: at most one message per gap"},
 }
 KINDS = {
     "vi": {"morning": "bản tin sáng", "changes": "thông báo cập nhật", "urgent": "thông báo khẩn"},
@@ -135,8 +141,9 @@ def explain(engine: Engine, findings: Sequence[Finding], units: Sequence[Unit], 
             if silence is not None:
                 continue
             if held is not None:
+                why = WHY[settings.language][decision.held_why.get(digest_key(unit, channel), "quiet_hours")]
                 explanation.next.append(words["next_held"].format(
-                    at=stamp, channel=channel, opens=format_deadline(held, settings.language)))
+                    at=stamp, channel=channel, opens=format_deadline(held, settings.language), why=why))
             elif state is not None and state.last_sent_at is not None and state.last_stage == finding.stage:
                 explanation.next.append(words["next_unchanged"].format(
                     at=stamp, channel=channel, last=format_deadline(state.last_sent_at, settings.language),
