@@ -10,7 +10,7 @@ Fri 1/5 holidays); working hours 07:00-11:30 and 13:30-17:00 (8 h a day); mornin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -18,8 +18,11 @@ from alerts.policy import (
     AlertState,
     DigestState,
     PolicyDecision,
+    escalation_level,
     finding_apology_deadline,
+    next_working_day,
     plan_notifications,
+    state_key,
 )
 from alerts.quiet_hours import release_time
 from alerts.render import render_notification
@@ -412,3 +415,332 @@ def test_a_row_whose_deadline_falls_inside_the_gap_is_not_held() -> None:
     assert run(vn(23, 7, 50), [procedure("P-1"), inside, later]).notifications == []
     apology = dossier("C", Stage.UPCOMING, vn(24, 8, 50), apology="23/04/2026 08:50")  # apology due within the gap
     assert rows(run(vn(23, 7, 50), [procedure("P-1"), inside, apology])) == [("C", "apology", "new")]
+
+
+# ---------------------------------------------------------------- boundaries pinned by mutation testing
+
+
+def key_of(finding: Finding, unit: str = "QLKH", channel: str = "email", route: str = "default") -> str:
+    return state_key(finding.thread_key, route, channel, unit)
+
+
+class ClosedCalendar:
+    """A calendar without a single working day (what the fallbacks need)."""
+
+    def is_working_day(self, day: date) -> bool:
+        return False
+
+
+def test_escalation_level_starts_exactly_at_the_threshold_and_only_for_overdue_stages() -> None:
+    overdue = dossier("B", Stage.OVERDUE, vn(20, 10))
+    one_day = unbatched().model_copy(update={"escalate_after_working_days_overdue": 1.0})
+    assert escalation_level(overdue, -0.99, one_day) == 0
+    assert escalation_level(overdue, -1.0, one_day) == 1  # exactly one threshold overdue: one step up
+    assert escalation_level(overdue, -2.5, one_day) == 2
+    assert escalation_level(dossier("B", Stage.DUE_TODAY, vn(20, 10)), -3.0, one_day) == 0  # not an overdue stage
+    assert escalation_level(dossier("B", Stage.OVERDUE, None), None, one_day) == 0  # no due time: nothing to count
+    at_once = unbatched().model_copy(update={"escalate_after_working_days_overdue": 0.0})
+    assert escalation_level(overdue, 0.0, at_once) == 0  # at the due moment it is not overdue yet
+
+
+def test_a_zero_threshold_escalates_up_the_whole_chain_as_soon_as_overdue() -> None:
+    run = Run(unbatched().model_copy(update={"escalate_after_working_days_overdue": 0.0}))
+    known = [procedure("V-1", unit="VP"), procedure("L-1", unit="LD")]
+    run(vn(20, 9), known)
+    at_due = run(vn(23, 10), [*known, dossier("B", Stage.OVERDUE, vn(23, 10))])
+    assert [n.unit for n in at_due.notifications] == ["QLKH"]  # 0 working days overdue: not yet
+    later = run(vn(23, 10, 30), [*known, dossier("B", Stage.OVERDUE, vn(23, 10))])
+    assert rows(later, unit="VP") == [("B", "escalated", "new")]
+    assert rows(later, unit="LD") == [("B", "escalated", "new")]
+
+
+def test_an_apology_fact_that_is_not_text_falls_back_to_one_working_day_before() -> None:
+    finding = dossier("A", Stage.UPCOMING, A_DUE).model_copy(update={"facts": {"apology_deadline": 20260428}})
+    assert finding_apology_deadline(finding, CALENDAR) == vn(28, 10)
+
+
+def test_next_working_day_without_any_working_day_ahead_is_the_next_calendar_day() -> None:
+    assert next_working_day(date(2026, 4, 24), CALENDAR) == date(2026, 4, 28)  # weekend, Hùng Kings day
+    assert next_working_day(date(2026, 4, 24), ClosedCalendar()) == date(2026, 4, 25)  # type: ignore[arg-type]
+
+
+def test_a_stored_state_never_told_makes_the_finding_new() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])  # counted in the backlog of the first message
+    run.states = {key: state.model_copy(update={"last_sent_at": None}) for key, state in run.states.items()}
+    assert rows(run(vn(23, 10), [procedure("P-1")])) == [("P-1", "changed", "new")]
+
+
+def test_a_units_own_working_window_decides_when_it_is_told() -> None:
+    late = {"QLKH": [(time(13, 0), time(20, 0))]}
+    run = Run(unbatched().model_copy(update={"quiet_hours": QuietHoursSettings(unit_windows=late)}))
+    findings = [dossier("A", Stage.DUE_TODAY, vn(23, 19))]
+    noon = run(vn(23, 12), findings)  # the default windows are open, the unit's is not
+    assert noon.notifications == []
+    assert (noon.held, noon.held_why) == ({"QLKH|email": vn(23, 13)}, {"QLKH|email": "quiet_hours"})
+    assert receivers(run(vn(23, 18), findings)) == [("QLKH", "email", "morning")]  # after 17:00, inside its window
+
+
+def test_without_a_morning_digest_news_goes_when_the_window_opens_and_loud_channels_never_wait() -> None:
+    findings = [procedure("P-1")]
+    no_morning = Run(unbatched(morning_enabled=False))
+    assert receivers(no_morning(vn(23, 7, 0), findings)) == [("QLKH", "email", "changes")]
+    loud = Run(unbatched().model_copy(update={"quiet_hours": QuietHoursSettings(email_quiet=False)}))
+    assert receivers(loud(vn(23, 6, 0), findings)) == [("QLKH", "email", "changes")]  # no window, no morning wait
+
+
+def test_a_hold_says_why_and_until_when() -> None:
+    run = Run(AlertsSettings())  # the default gap: 60 minutes
+    news = [procedure("P-1"), procedure("P-2")]
+    early = run(vn(23, 7, 10), news[:1])
+    assert (early.held, early.held_why) == ({"QLKH|email": vn(23, 7, 30)}, {"QLKH|email": "morning_digest"})
+    run(vn(23, 7, 30), news[:1])
+    batched = run(vn(23, 8), news)
+    assert (batched.held, batched.held_why) == ({"QLKH|email": vn(23, 8, 30)}, {"QLKH|email": "batching"})
+    lunch = run(vn(23, 12), news)
+    assert (lunch.held, lunch.held_why) == ({"QLKH|email": vn(23, 13, 30)}, {"QLKH|email": "quiet_hours"})
+
+
+def test_an_urgent_message_continues_the_receivers_story() -> None:
+    settings = AlertsSettings(quiet_hours=QuietHoursSettings(urgent_severities=[Severity.CRITICAL]))  # 60-min gap
+    run = Run(settings)
+    run(vn(23, 9), [procedure("P-1")])  # first contact: the morning digest, with the backlog listed
+    x = dossier("X", Stage.OVERDUE, vn(23, 9, 10), severity=Severity.CRITICAL)
+    (inside_gap,) = run(vn(23, 9, 20), [procedure("P-1"), x]).notifications  # batching holds only the rest
+    assert (inside_gap.kind, inside_gap.since, inside_gap.summary) == ("urgent", vn(23, 9), False)
+    y = dossier("Y", Stage.OVERDUE, vn(23, 16), severity=Severity.CRITICAL)
+    (night,) = run(vn(23, 23), [procedure("P-1"), x, y]).notifications
+    assert (night.kind, night.since, night.summary) == ("urgent", vn(23, 9, 20), False)
+    digest = run.digests["QLKH|email"]
+    assert (digest.morning_on, digest.summary_at) == (date(2026, 4, 23), vn(23, 9))  # urgent news keeps both
+    assert run(vn(23, 10), [procedure("P-1"), x]).notifications == []  # hence no second morning digest
+
+
+def test_a_due_today_told_at_night_is_repeated_in_the_morning_digest() -> None:
+    run = Run(unbatched().model_copy(update={"quiet_hours": QuietHoursSettings(urgent_severities=[Severity.CRITICAL])}))
+    run(vn(23, 9), [procedure("P-1")])
+    x = dossier("X", Stage.DUE_TODAY, vn(24, 16), severity=Severity.CRITICAL)
+    assert rows(run(vn(24, 0, 5), [procedure("P-1"), x])) == [("X", "due_today", "new")]
+    assert rows(run(vn(24, 7, 30), [procedure("P-1"), x])) == [("X", "due_today", "repeat")]
+    assert run(vn(24, 9), [procedure("P-1"), x]).notifications == []  # during the day it is not repeated
+
+
+def test_a_thread_gone_while_held_is_resolved_from_when_it_was_first_missed() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])  # P-3 shown
+    night = run(vn(23, 23), [procedure("P-1")])  # P-3 gone while nothing may be sent
+    assert night.notifications == [] and all(key == state.state_key for key, state in night.states.items())
+    assert night.states[key_of(procedure("P-3"))].resolved_at == vn(23, 23)
+    for held in (vn(24, 6), vn(24, 7)):  # more held cycles do not restart the clock
+        assert run(held, [procedure("P-1")]).states[key_of(procedure("P-3"))].resolved_at == vn(23, 23)
+    assert rows(run(vn(24, 7, 30), [procedure("P-1")])) == [("P-3", "resolved", "resolved")]
+
+
+def test_a_thread_gone_before_lunch_is_resolved_when_the_window_reopens() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
+    run(vn(23, 10), [procedure("P-1")])  # gone at 10:00
+    assert run(vn(23, 11, 45), [procedure("P-1")]).notifications == []  # lunch break: held
+    assert rows(run(vn(23, 13, 30), [procedure("P-1")])) == [("P-3", "resolved", "resolved")]  # 3.5 h after 10:00
+
+
+def test_a_morning_that_would_repeat_the_last_message_is_not_sent() -> None:
+    run = Run()
+    run(vn(23, 9), [procedure("P-1")])
+    t1 = task("T-1", Stage.UPCOMING, vn(24, 14, 48))
+    evening = run(vn(23, 16, 55), [procedure("P-1"), t1])  # 0.74 working days left
+    assert rows(evening) == [("T-1", "due_soon", "new")]
+    morning = run(vn(24, 7, 30), [procedure("P-1"), t1])  # 0.66 left: the same rows (to 0.1) and counts
+    assert morning.notifications == []
+    assert run.digests["QLKH|email"].morning_on == date(2026, 4, 24)  # ...and the morning counts as done
+    assert run(vn(24, 9), [procedure("P-1"), t1]).notifications == []
+
+
+def test_a_changed_morning_is_sent_even_when_the_day_before_said_the_same() -> None:
+    run = Run()
+    run(vn(23, 9), [procedure("P-1")])
+    t1 = task("T-1", Stage.UPCOMING, vn(24, 14, 48))
+    run(vn(23, 16, 55), [procedure("P-1"), t1])
+    morning = run(vn(24, 7, 30), [procedure("P-1"), procedure("P-2"), t1])
+    assert rows(morning) == [("T-1", "due_soon", "repeat"), ("P-2", "changed", "new")]
+
+
+def test_a_due_soon_row_due_inside_a_long_gap_is_not_held() -> None:
+    run = Run(unbatched(min_gap_minutes=16 * 60))
+    run(vn(23, 9), [procedure("P-1")])
+    later = task("T-2", Stage.UPCOMING, vn(24, 7, 0, second=1))  # after 15:00 + 16 h
+    assert run(vn(23, 15), [procedure("P-1"), later]).notifications == []
+    early = task("T-1", Stage.UPCOMING, vn(24, 7, 0))  # due exactly when the gap ends
+    assert rows(run(vn(23, 15), [procedure("P-1"), later, early])) == [("T-1", "due_soon", "new"),
+                                                                      ("T-2", "due_soon", "new")]
+
+
+def test_the_morning_repeats_what_is_due_at_the_last_instant_of_the_next_working_day() -> None:
+    run = Run()
+    last_instant = task("T-1", Stage.UPCOMING, datetime.combine(date(2026, 4, 24), time.max, tzinfo=VN_TZ))
+    run(vn(22, 9), [last_instant])
+    assert rows(run(vn(23, 7, 30), [last_instant])) == [("T-1", "due_soon", "repeat")]
+
+
+def test_a_resolution_told_is_recorded_as_told() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
+    run(vn(23, 9), [procedure("P-1")])
+    told = run(vn(23, 11), [procedure("P-1")])
+    state = told.states[key_of(procedure("P-3"))]
+    assert (state.resolution_sent, state.last_sent_at, state.resolved_at) == (True, vn(23, 11), vn(23, 9))
+
+
+def test_a_thread_only_counted_is_forgotten_and_cleared_after_the_reopen_window() -> None:
+    run = Run(unbatched(reopen_window_hours=24))
+    run(vn(23, 7, 30), [procedure("P-1"), procedure("P-2")])  # both in the backlog of the first contact
+    run(vn(23, 9), [procedure("P-1")])  # P-2 gone; it was never shown, so no resolution will be told
+    kept = run(vn(24, 8, 59, second=59), [procedure("P-1")])
+    assert kept.cleared == [] and key_of(procedure("P-2")) in kept.states
+    forgotten = run(vn(24, 9), [procedure("P-1")])
+    assert forgotten.cleared == [key_of(procedure("P-2"))] and forgotten.notifications == []
+
+
+def test_resolutions_are_numbered_ordered_by_due_time_and_flagged_when_escalated() -> None:
+    run = Run()
+    run(vn(20, 9), [procedure("P-1"), procedure("V-1", unit="VP")])  # both units have met the monitor
+    b, c = dossier("B", Stage.OVERDUE, vn(21, 10)), dossier("C", Stage.OVERDUE, vn(21, 9))
+    assert rows(run(vn(21, 11), [procedure("P-1"), b, c])) == [("C", "overdue_new", "new"), ("B", "overdue_new", "new")]
+    escalated = run(vn(23, 10), [procedure("P-1"), b, c])  # two working days overdue
+    assert rows(escalated, unit="VP") == [("C", "escalated", "new"), ("B", "escalated", "new")]
+    run(vn(23, 10, 30), [procedure("P-1")])  # both done; VP is left with nothing but the two threads gone
+    resolved = run(vn(23, 13, 30), [procedure("P-1")])
+    for unit, escalated_flag in (("QLKH", False), ("VP", True)):
+        (n,) = [n for n in resolved.notifications if n.unit == unit]
+        assert [(i.finding.subject, i.kind, i.ordinal, i.escalated) for i in n.items] == [
+            ("C", "resolved", 2, escalated_flag), ("B", "resolved", 2, escalated_flag)], unit
+
+
+def test_backlog_counts_are_listed_largest_first_then_by_rule() -> None:
+    run = Run()
+    findings = [task("T-1", Stage.OVERDUE, vn(20, 10)), task("T-2", Stage.OVERDUE, vn(20, 11)),
+                dossier("D-1", Stage.OVERDUE, vn(20, 12)), procedure("P-1")]
+    (n,) = [n for n in run(vn(23, 9), findings).notifications if n.unit == "QLKH"]  # first contact: all backlog
+    assert [(b.rule, b.count) for b in n.backlog] == [("task_overdue", 2), ("catalog_missing_national", 1),
+                                                       ("dossier_overdue", 1)]
+
+
+def test_an_unchanged_backlog_finding_keeps_its_state_untouched() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    before = run.states[key_of(procedure("P-1"))]
+    decision = run(vn(23, 10), [procedure("P-1"), procedure("P-2")])  # a message goes; P-1 is counted in it
+    assert decision.notifications != []
+    assert decision.states[key_of(procedure("P-1"))] == before  # no write: the outbox stores changed states only
+
+
+def test_after_an_upgrade_without_digest_rows_a_changed_backlog_thread_keeps_its_story() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), task("T-1", Stage.OVERDUE, vn(22, 10))])  # shown once
+    run.digests = {}  # alerts_0002 adds the digest table empty: states, but no digest rows yet
+    decision = run(vn(24, 7, 30), [procedure("P-1"), task("T-1", Stage.BREACH, vn(22, 10))])
+    state = decision.states[key_of(task("T-1", Stage.BREACH, vn(22, 10)))]
+    assert (state.last_stage, state.notified_count, state.episode_started_at) == (Stage.BREACH, 1, vn(23, 8))
+
+
+def test_after_an_upgrade_without_digest_rows_a_morning_with_nothing_to_tell_is_done() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
+    run.digests = {}
+    morning = run(vn(24, 7, 30), [])  # both gone overnight
+    assert morning.notifications == []  # the resolution waits for its hold
+    assert morning.digests == {"QLKH|email": DigestState(unit="QLKH", channel="email", morning_on=date(2026, 4, 24))}
+
+
+def test_units_may_be_given_as_a_mapping() -> None:
+    findings = [dossier("A", Stage.DUE_TODAY, vn(23, 16))]
+    by_list = plan_notifications(findings, {}, UNITS, unbatched(), CALENDAR, vn(23, 9), channels=["email"])
+    by_code = plan_notifications(findings, {}, {u.code: u for u in UNITS}, unbatched(), CALENDAR, vn(23, 9),
+                                 channels=["email"])
+    assert by_code.notifications == by_list.notifications and by_code.states == by_list.states
+
+
+def test_a_route_matches_on_its_rules_and_keys_its_state_by_its_name() -> None:
+    route = Route(name="today-to-vp", rules=["dossier_due_today"], receivers=[Receiver(channel="email", to=["VP"])])
+    run = Run(unbatched().model_copy(update={"routes": [route]}))
+    a, b = dossier("A", Stage.DUE_TODAY, vn(23, 16)), dossier("B", Stage.UPCOMING, A_DUE)
+    decision = run(vn(23, 9), [a, b])
+    assert receivers(decision) == [("VP", "email", "morning")] and rows(decision, unit="VP") == [
+        ("A", "due_today", "new")]
+    assert list(decision.states) == [key_of(a, unit="VP", route="today-to-vp")]
+
+
+def test_a_listed_unit_without_an_address_on_the_channel_does_not_stop_the_others() -> None:
+    route = Route(name="zalo-list", receivers=[Receiver(channel="zalo", to=["VP", "QLKH"])])  # VP has no Zalo
+    run = Run(unbatched().model_copy(update={"routes": [route]}), channels=("zalo",))
+    assert rows(run(vn(23, 9), [dossier("A", Stage.DUE_TODAY, vn(23, 16))]), channel="zalo") == [
+        ("A", "due_today", "new")]
+
+
+def test_a_silenced_thread_already_told_keeps_its_state_and_is_not_new_afterwards() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-2")])  # P-2 shown
+    before = dict(run.states)
+    silence = Silence(id=1, matchers={"subject": "P-2"}, starts_at=vn(23, 8, 30), ends_at=vn(23, 12),
+                      author="ops", reason="đang sửa dữ liệu", created_at=vn(23, 8, 30))
+    during = run(vn(23, 9), [procedure("P-1"), procedure("P-2")], [silence])
+    assert during.notifications == [] and during.states == before
+    assert run(vn(23, 14), [procedure("P-1"), procedure("P-2")], [silence]).notifications == []
+
+
+def test_a_thread_gone_while_silenced_keeps_its_state_on_every_channel() -> None:
+    run = Run(channels=("email", "zalo"))
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-2")])  # P-2 shown on both channels
+    before = dict(run.states)
+    silence = Silence(id=1, matchers={"subject": "P-2"}, starts_at=vn(23, 8, 30), ends_at=vn(23, 16),
+                      author="ops", reason="x", created_at=vn(23, 8, 30))
+    assert run(vn(23, 9), [procedure("P-1")], [silence]).states == before  # gone, but silenced: untouched
+    later = run(vn(23, 13, 30), [procedure("P-1")], [silence])  # past the hold: still no resolution
+    assert later.notifications == [] and later.states == before
+
+
+def test_states_of_a_channel_no_longer_configured_are_kept_and_not_resolved() -> None:
+    run = Run(channels=("email", "zalo"))
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
+    zalo_keys = {key for key in run.states if "|zalo|" in key}
+    zalo_before = {key: run.states[key] for key in zalo_keys}
+    run.channels = ("email",)
+    run(vn(23, 9), [procedure("P-1")])  # P-3 gone
+    resolved = run(vn(23, 11), [procedure("P-1")])
+    assert receivers(resolved) == [("QLKH", "email", "changes")]
+    assert rows(resolved) == [("P-3", "resolved", "resolved")]
+    assert {key: resolved.states[key] for key in zalo_keys} == zalo_before
+
+
+def test_an_item_carries_the_working_days_left() -> None:
+    (n,) = Run()(vn(23, 9), [dossier("A", Stage.DUE_TODAY, vn(23, 15))]).notifications
+    assert [i.working_days_left for i in n.items] == [0.5]  # 09:00-11:30 and 13:30-15:00 of an 8-hour day
+
+
+def test_a_thread_reopened_at_night_is_reopened_in_the_morning() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 8), [procedure("P-1"), procedure("P-3")])
+    run(vn(23, 9), [procedure("P-1")])
+    assert rows(run(vn(23, 11), [procedure("P-1")])) == [("P-3", "resolved", "resolved")]
+    assert run(vn(23, 23), [procedure("P-1"), procedure("P-3")]).notifications == []  # back at night: held
+    assert rows(run(vn(24, 7, 30), [procedure("P-1"), procedure("P-3")])) == [("P-3", "changed", "reopened")]
+
+
+def test_a_flap_restarts_the_resolution_hold() -> None:
+    run = Run()
+    run(vn(23, 7, 30), [procedure("P-1")])
+    run(vn(23, 14), [procedure("P-1"), procedure("P-3")])  # shown
+    run(vn(23, 14, 5), [procedure("P-1")])  # gone
+    run(vn(23, 14, 30), [procedure("P-1"), procedure("P-3")])  # back before its resolution was told
+    run(vn(23, 14, 35), [procedure("P-1")])  # gone again: the hold counts from here
+    assert rows(run(vn(23, 16, 10), [procedure("P-1")])) == []  # 2 h 05 after the first, 1 h 35 after the second
+    assert rows(run(vn(23, 16, 35), [procedure("P-1")])) == [("P-3", "resolved", "resolved")]

@@ -34,6 +34,9 @@ from monitor.settings import Settings
 from monitor.store.db import create_engine_for
 from monitor.timeutil import VN_TZ
 
+# The simulated week (module fixture, run once) takes about four minutes on two cores.
+pytestmark = pytest.mark.timeout(1500)
+
 START = datetime(2026, 8, 20, 7, 0, tzinfo=VN_TZ)
 UNTIL = datetime(2026, 8, 26, 17, 0, tzinfo=VN_TZ)  # six working days: Thu, Fri, Sat 22/08 (make-up), Mon-Wed
 SCALE = 16.0  # ~80,000 dossiers a year: a large department; ~30 go overdue in the window
