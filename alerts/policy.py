@@ -435,6 +435,11 @@ class _Planner:
                              escalated=prev.unit != prev.finding.unit)
             for prev in sorted(resolved, key=lambda state: due_order(state.finding))
         ]
+        # Two routes that both reach this receiver keep a state each, but the reader sees a row once.
+        unique: dict[tuple[str, str], NotificationItem] = {}
+        for item in items:
+            unique.setdefault((item.finding.key, item.section), item)
+        items = list(unique.values())
         for candidate in backlog:
             self._count(candidate)
         listed = [self._listed(candidate) for candidate in backlog] if summary else []

@@ -744,3 +744,14 @@ def test_a_flap_restarts_the_resolution_hold() -> None:
     run(vn(23, 14, 35), [procedure("P-1")])  # gone again: the hold counts from here
     assert rows(run(vn(23, 16, 10), [procedure("P-1")])) == []  # 2 h 05 after the first, 1 h 35 after the second
     assert rows(run(vn(23, 16, 35), [procedure("P-1")])) == [("P-3", "resolved", "resolved")]
+
+
+def test_two_routes_reaching_the_same_receiver_show_a_finding_once() -> None:
+    routes = [Route(name="first", receivers=[Receiver(channel="email", to="unit")], continue_matching=True),
+              Route(name="second", receivers=[Receiver(channel="email", to="unit")], send_resolved=True)]
+    run = Run(unbatched().model_copy(update={"routes": routes}))
+    decision = run(vn(23, 9), [dossier("A", Stage.DUE_TODAY, vn(23, 16))])
+    assert rows(decision) == [("A", "due_today", "new")]
+    assert {key.split("|")[1] for key in decision.states} == {"first", "second"}
+    run(vn(23, 10), [])
+    assert rows(run(vn(23, 13, 30), [])) == [("A", "resolved", "resolved")]
