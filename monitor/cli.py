@@ -103,10 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     from alerts import commands as alert_commands
 
     alert_commands.register(sub)
-    for name, child in sub.choices.items():
-        if name in {"calendar", "silence", "outbox"} and not any(a.dest == "config" for a in child._actions):
-            _add_config(child)
+    for leaf in _leaf_parsers(parser):
+        if not any(action.dest == "config" for action in leaf._actions):
+            _add_config(leaf)
     return parser
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser that runs a command (``silence add``, ``outbox list``, ``calendar due`` …): each
+    accepts ``--config`` where it is typed, after the command words."""
+    children = [choice for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+                for choice in dict.fromkeys(action.choices.values())]
+    if not children:
+        return [parser]
+    return [leaf for child in children for leaf in _leaf_parsers(child)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
