@@ -3,21 +3,27 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from monitor.cli import _leaf_parsers, build_parser, main
-from monitor.logging_setup import configure_logging
 
 
 @pytest.fixture(autouse=True)
-def logs_back_to_stderr() -> Iterator[None]:
-    """main() points the logs at the (captured) sys.stderr of the moment: point them back afterwards."""
+def logging_as_it_was() -> Iterator[None]:
+    """main() configures logging (level, stream: the captured stderr of the moment): put back what
+    the other tests rely on (structlog's config, the root logger's handlers and level)."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     yield
-    configure_logging("console", "WARNING", stream=sys.__stderr__)
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_every_leaf_command_has_a_config_option() -> None:
