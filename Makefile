@@ -21,6 +21,7 @@ services:
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor checks alerts tests benchmarks scripts
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

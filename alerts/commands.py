@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from alerts.outbox import delivery_history, get_outbox, list_outbox, retry
 from alerts.render import format_vn_datetime
 from alerts.silences import add_silence, expire_silence, load_silences, parse_matchers
-from monitor.timeutil import parse_cli_time
+from checks.timeutil import parse_cli_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

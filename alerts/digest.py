@@ -9,8 +9,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from alerts.settings import DigestSettings
-from monitor.contracts import Finding
-from monitor.timeutil import to_vn_naive
+from checks.contracts import Finding
+from checks.timeutil import to_vn_naive
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from alerts.settings import AlertsSettings, DispatcherSettings
 from alerts.tables import delivery_log, outbox
-from monitor.contracts import Channel, DeliveryError, Message
+from checks.contracts import Channel, DeliveryError, Message
 
 log = structlog.get_logger(__name__)
 _MAX_ERROR_CHARS = 1000

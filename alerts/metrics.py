@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from alerts.tables import delivery_log, outbox
-from monitor.contracts import MetricSample, MetricSpec
+from checks.contracts import MetricSample, MetricSpec
 
 NOTIFICATIONS_SENT = MetricSpec(name="tthc_notifications_sent_total", help="Notifications delivered, by channel.",
                                 labels=("channel",), kind="counter")

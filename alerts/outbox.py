@@ -25,7 +25,7 @@ from alerts.render import OutboxEntry, render_notification
 from alerts.settings import AlertsSettings
 from alerts.silences import load_silences
 from alerts.tables import alert_state, delivery_log, digest_state, outbox
-from monitor.contracts import Finding, Stage, Unit
+from checks.contracts import Finding, Stage, Unit
 
 log = structlog.get_logger(__name__)
 

@@ -39,8 +39,8 @@ from alerts.quiet_hours import is_quiet_channel, release_time
 from alerts.routing import addresses_for, match_routes, target_units
 from alerts.settings import AlertsSettings, Route
 from alerts.silences import Silence, finding_labels, is_silenced
-from monitor.contracts import Finding, Stage, SubjectKind, Unit
-from monitor.timeutil import to_vn_aware, to_vn_naive
+from checks.contracts import Finding, Stage, SubjectKind, Unit
+from checks.timeutil import to_vn_aware, to_vn_naive
 
 ItemKind = Literal["new", "stage_changed", "reopened", "repeat", "resolved"]
 Section = Literal["apology", "due_today", "due_soon", "overdue_new", "escalated", "changed", "resolved"]
@@ -55,7 +55,7 @@ _FACT_TIME_FORMAT = "%d/%m/%Y %H:%M"  # how checks write times into facts (check
 
 
 class PolicyCalendar(Protocol):
-    """What the policy needs from ``monitor.calendar.WorkingCalendar`` (naive Vietnam times)."""
+    """What the policy needs from ``checks.calendar.WorkingCalendar`` (naive Vietnam times)."""
 
     def working_days_between(self, start: pl.Series, end: pl.Series) -> pl.Series: ...
 

@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field
 from alerts.digest import truncate
 from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
 from alerts.settings import AlertsSettings
-from monitor.contracts import Finding, Message, Stage, Unit
-from monitor.timeutil import to_vn_naive
+from checks.contracts import Finding, Message, Stage, Unit
+from checks.timeutil import to_vn_naive
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ZALO_MAX_CHARS = 2000

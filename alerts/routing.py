@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from alerts.settings import Receiver, Route
-from monitor.contracts import Finding, Unit
+from checks.contracts import Finding, Unit
 
 
 def route_matches(route: Route, finding: Finding) -> bool:

@@ -14,7 +14,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.channels.config import ChannelsSettings
-from monitor.contracts import Severity, Stage
+from checks.contracts import Severity, Stage
 
 log = structlog.get_logger(__name__)
 

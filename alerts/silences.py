@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
 from alerts.tables import silences
-from monitor.contracts import Finding
+from checks.contracts import Finding
 
 MATCHABLE_LABELS = ("check", "rule", "stage", "severity", "unit", "subject", "subject_kind")
 

@@ -1,6 +1,6 @@
 """The alerting tables (own MetaData) and their migrations, ids prefixed ``alerts_``.
 
-Times are aware and stored as UTC (``monitor.store.types.UtcDateTime``).
+Times are aware and stored as UTC (``alerts.storage.UtcDateTime``).
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from monitor.store.migrations import Migration
-from monitor.store.types import Identifier, JsonDocument, UtcDateTime
+from alerts.storage import Identifier, JsonDocument, Migration, UtcDateTime
 
 metadata = sa.MetaData()
 
@@ -114,8 +113,8 @@ def _create_v1(connection: Connection) -> None:
 
 def _digests_and_threads(connection: Connection) -> None:
     """Digest state per receiver; resolution bookkeeping; alert state keyed by finding *thread*
-    (the stages of one deadline are one thread: see monitor.contracts.DEADLINE_TRACKS)."""
-    from monitor.contracts import Finding
+    (the stages of one deadline are one thread: see checks.contracts.DEADLINE_TRACKS)."""
+    from checks.contracts import Finding
 
     dialect = connection.dialect
     for column in (sa.Column("resolved_at", UtcDateTime),

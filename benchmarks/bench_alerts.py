@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alerts.policy import PolicyDecision, plan_notifications, state_key  # noqa: E402
 from alerts.render import render_notification  # noqa: E402
 from alerts.settings import AlertsSettings  # noqa: E402
-from monitor.calendar import WorkingCalendar  # noqa: E402
-from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit  # noqa: E402
+from checks.calendar import WorkingCalendar  # noqa: E402
+from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit  # noqa: E402
+from checks.timeutil import VN_TZ  # noqa: E402
 from monitor.settings import CalendarSettings  # noqa: E402
-from monitor.timeutil import VN_TZ  # noqa: E402
 
 UNITS = [Unit(code=code, name=f"Đơn vị {code}", emails=[f"{code.lower()}@so.gov.vn"], escalate_to="VP")
          for code in ("QLKH", "QLCN", "TDC", "BCVT", "CDS")] + [Unit(code="VP", name="Văn phòng Sở",

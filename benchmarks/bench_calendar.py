@@ -14,8 +14,7 @@ from datetime import time as clock_time
 import numpy as np
 import polars as pl
 
-from monitor.calendar import WorkingCalendar
-from monitor.settings import CalendarSettings
+from checks.calendar import CalendarSettings, WorkingCalendar
 
 
 def random_times(rng: np.random.Generator, rows: int) -> pl.Series:

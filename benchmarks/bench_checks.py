@@ -49,8 +49,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:  # heavy imports stay out of the bare-read child, whose peak memory is measured
-    from monitor.calendar import WorkingCalendar
-    from monitor.contracts import Check, CheckResult, SourceStatus, Tables, Unit
+    from checks.calendar import WorkingCalendar
+    from checks.contracts import Check, CheckResult, SourceStatus, Tables, Unit
     from monitor.sources.config import TabularSourceSettings
 
 DATA_VERSION = 3  # bump when the generator changes: the cache key includes it
@@ -157,7 +157,7 @@ PORTAL_FORMAT_COLUMNS = frozenset({"Ngày nộp", "Ngày cập nhật", "Ngày c
 
 
 def bench_units() -> list[Unit]:
-    from monitor.contracts import Unit
+    from checks.contracts import Unit
 
     return [Unit(code=code, name=name, handles_dossiers=code != "VP") for code, name in UNIT_NAMES.items()]
 
@@ -177,7 +177,7 @@ def dossier_source_settings(csv_path: Path, variant: MappingVariant = "default")
     value); ``formats`` also sets ``date_formats`` to the two formats this export uses, which an
     operator can do in the YAML file.
     """
-    from monitor.schema import TableName
+    from checks.schema import TableName
     from monitor.sources.config import MappingSettings, TabularSourceSettings
 
     mapping = MappingSettings(columns=DOSSIER_COLUMNS, values={"channel": dict(CHANNEL_WORDS)})
@@ -299,14 +299,14 @@ def procedures_frame(rng: np.random.Generator, count: int) -> pl.DataFrame:
             .alias("time_limit_value"),
         )
     )
-    from monitor.schema import TableName, conform
+    from checks.schema import TableName, conform
 
     return conform(pl.concat([provincial, national], how="diagonal_relaxed"), TableName.PROCEDURES)
 
 
 def feedback_frame(rng: np.random.Generator, count: int) -> pl.DataFrame:
     """PAKN items over 2025–2026 at every stage (canonical)."""
-    from monitor.schema import TableName, conform
+    from checks.schema import TableName, conform
 
     units = np.asarray(DOSSIER_UNITS)[rng.choice(len(DOSSIER_UNITS), count, p=UNIT_SHARE)]
     received = _office_times(rng, count, HISTORY_START, NOW_NAIVE - timedelta(hours=1))
@@ -339,9 +339,8 @@ def feedback_frame(rng: np.random.Generator, count: int) -> pl.DataFrame:
 
 def dossier_export(rng: np.random.Generator, rows: int, procedures: pl.DataFrame) -> pl.DataFrame:
     """The one-stop system's dossier report: Vietnamese headers, words and mixed date formats, all text."""
-    from monitor.calendar import WorkingCalendar
-    from monitor.schema import DOSSIER_STATUS_VI
-    from monitor.settings import CalendarSettings
+    from checks.calendar import CalendarSettings, WorkingCalendar
+    from checks.schema import DOSSIER_STATUS_VI
 
     catalog = procedures.filter(pl.col("catalog") == "provincial").sort("procedure_code")
     size = catalog.height
@@ -518,7 +517,7 @@ def ensure_data(rows: int) -> tuple[BenchData, float | None]:
     os.replace(partial, data.dossiers_csv)
     del export
     procedures.write_parquet(data.procedures)
-    from monitor.timeutil import to_vn_aware
+    from checks.timeutil import to_vn_aware
 
     canonical, _ = fetch_dossiers(data, "formats", to_vn_aware(NOW_NAIVE))
     canonical.write_parquet(data.dossiers_canonical)  # last: its presence marks a complete cache
@@ -644,8 +643,8 @@ def measure_imports() -> Figures:
 
 def _source_statuses(dossiers: SourceStatus, procedures: int, feedback: int, now: datetime) -> list[SourceStatus]:
     """The dossier source as polled now, plus the two canonical-frame "sources", polled recently."""
-    from monitor.contracts import SourceStatus
-    from monitor.schema import TableName
+    from checks.contracts import SourceStatus
+    from checks.schema import TableName
 
     def recent(name: str, table: TableName, interval: float, minutes_ago: int, rows: int) -> SourceStatus:
         moment = now - timedelta(minutes=minutes_ago)
@@ -663,8 +662,8 @@ def _source_statuses(dossiers: SourceStatus, procedures: int, feedback: int, now
 
 def fetch_dossiers(data: BenchData, variant: MappingVariant, now: datetime) -> tuple[pl.DataFrame, SourceStatus]:
     """The canonical dossiers: through the real tabular source, or (``parquet``) straight from the cache."""
-    from monitor.contracts import SourceStatus
-    from monitor.schema import TableName
+    from checks.contracts import SourceStatus
+    from checks.schema import TableName
     from monitor.sources import build_source
 
     started = time.perf_counter()
@@ -694,14 +693,13 @@ def measure_cycle(data: BenchData, variant: MappingVariant, profile: bool) -> Fi
     import cProfile
     import pstats
 
+    from checks.calendar import CalendarSettings, WorkingCalendar
     from checks.registry import ALL_CHECKS
+    from checks.schema import TableName
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
+    from checks.timeutil import to_vn_aware
     from monitor.cycle import CycleRunner, assemble_tables
     from monitor.metrics import MetricsState, new_registry, render
-    from monitor.schema import TableName
-    from monitor.settings import CalendarSettings
-    from monitor.timeutil import to_vn_aware
 
     now = to_vn_aware(NOW_NAIVE)
     procedures = pl.read_parquet(data.procedures)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from monitor.contracts import Unit  # noqa: E402
+from checks.contracts import Unit  # noqa: E402
 from tests.fakes.portal_http import PortalServer, Reply, SeenRequest  # noqa: E402
 
 UNITS = [
@@ -136,7 +136,7 @@ import json, sys, time
 from datetime import datetime
 sys.path.insert(0, {root!r})
 from benchmarks.bench_sources import UNITS, VI_COLUMNS
-from monitor.schema import TableName
+from checks.schema import TableName
 from monitor.sources import build_source
 from monitor.sources.config import HttpJsonSourceSettings, MappingSettings, TabularSourceSettings
 kind, location = sys.argv[1], sys.argv[2]

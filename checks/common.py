@@ -7,7 +7,7 @@ from datetime import datetime
 
 import polars as pl
 
-from monitor.contracts import Finding, KpiValue, Period, Severity, Stage, SubjectKind
+from checks.contracts import Finding, KpiValue, Period, Severity, Stage, SubjectKind
 
 ALL_UNITS = "ALL"  # the department as a whole
 

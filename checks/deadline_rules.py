@@ -19,16 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.calendar import WorkingCalendar
 from checks.facts import within_calendar
-from monitor.schema import FINISHED_STATUSES, OPEN_STATUSES, VN_DATETIME
-
-if TYPE_CHECKING:
-    from monitor.calendar import WorkingCalendar
+from checks.schema import FINISHED_STATUSES, OPEN_STATUSES, VN_DATETIME
 
 OPEN_STAGES: tuple[str, ...] = ("on_track", "upcoming", "due_today", "overdue")
 OUTCOMES: tuple[str, ...] = ("early", "on_time", "late")

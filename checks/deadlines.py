@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from checks.calendar import WorkingCalendar
 from checks.common import in_period, ratio_kpis
-from checks.deadline_rules import OPEN_STAGES, OUTCOMES, DeadlineSettings, classify_dossiers
-from checks.facts import report_units
-from monitor.contracts import (
+from checks.contracts import (
     CheckResult,
     Finding,
     KpiValue,
@@ -23,12 +22,13 @@ from monitor.contracts import (
     SubjectKind,
     Tables,
 )
-from monitor.schema import VN_DATETIME
-from monitor.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
+from checks.deadline_rules import OPEN_STAGES, OUTCOMES, DeadlineSettings, classify_dossiers
+from checks.facts import report_units
+from checks.schema import VN_DATETIME
+from checks.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 __all__ = ["DeadlineSettings", "DeadlinesCheck", "classify_dossiers"]
 

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from checks.calendar import WorkingCalendar
 from checks.common import kpi_below_target_findings, ratio_kpis
+from checks.contracts import CheckResult, KpiValue, Period, Tables
 from checks.facts import report_units
-from monitor.contracts import CheckResult, KpiValue, Period, Tables
-from monitor.schema import FINISHED_STATUSES
-from monitor.timeutil import to_vn_naive
+from checks.schema import FINISHED_STATUSES
+from checks.timeutil import to_vn_naive
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 CHECK_NAME = "digitisation"
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 import polars as pl
 
-if TYPE_CHECKING:
-    from monitor.calendar import WorkingCalendar
+from checks.calendar import WorkingCalendar
 
 
 def format_vn_time(value: object) -> str | None:

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.calendar import WorkingCalendar
 from checks.common import count_by, ratio_kpis
-from checks.facts import format_vn_time, report_units, within_calendar
-from monitor.contracts import (
+from checks.contracts import (
     CheckResult,
     Finding,
     KpiValue,
@@ -30,12 +30,12 @@ from monitor.contracts import (
     SubjectKind,
     Tables,
 )
-from monitor.schema import VN_DATETIME
-from monitor.timeutil import to_vn_aware, to_vn_naive
+from checks.facts import format_vn_time, report_units, within_calendar
+from checks.schema import VN_DATETIME
+from checks.timeutil import to_vn_aware, to_vn_naive
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 NAME = "feedback"
 FEEDBACK_STAGES: tuple[str, ...] = ("on_track", "upcoming", "due_today", "overdue")

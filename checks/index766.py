@@ -22,16 +22,9 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from checks.calendar import WorkingCalendar
 from checks.common import ALL_UNITS, in_period
-from checks.deadline_rules import classify_dossiers
-from checks.digitisation import finished_time, received_time
-from checks.facts import report_units
-from checks.feedback import classify_feedback
-from checks.online import reference_procedures
-from checks.publication import procedure_overview, publication_timing
-from checks.sync import is_received
-from checks.sync import received_time as sync_received_time
-from monitor.contracts import (
+from checks.contracts import (
     CheckResult,
     FactValue,
     Finding,
@@ -43,12 +36,19 @@ from monitor.contracts import (
     SubjectKind,
     Tables,
 )
-from monitor.schema import FINISHED_STATUSES
-from monitor.timeutil import to_vn_naive
+from checks.deadline_rules import classify_dossiers
+from checks.digitisation import finished_time, received_time
+from checks.facts import report_units
+from checks.feedback import classify_feedback
+from checks.online import reference_procedures
+from checks.publication import procedure_overview, publication_timing
+from checks.schema import FINISHED_STATUSES
+from checks.sync import is_received
+from checks.sync import received_time as sync_received_time
+from checks.timeutil import to_vn_naive
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 CHECK_NAME = "index766"
 GROUPS: tuple[str, ...] = ("transparency", "progress", "online_service", "online_payment", "digitisation", "satisfaction")

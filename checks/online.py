@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from checks.calendar import WorkingCalendar
 from checks.common import kpi_below_target_findings, ratio_kpis
+from checks.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind, Tables
 from checks.digitisation import finished_time
 from checks.facts import report_units
-from monitor.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind, Tables
-from monitor.schema import FINISHED_STATUSES, normalise_procedure_code
-from monitor.timeutil import to_vn_naive
+from checks.schema import FINISHED_STATUSES, normalise_procedure_code
+from checks.timeutil import to_vn_naive
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 CHECK_NAME = "online"
 

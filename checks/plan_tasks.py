@@ -23,9 +23,9 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.calendar import WorkingCalendar
 from checks.common import count_by
-from checks.facts import format_vn_time, report_units, within_calendar
-from monitor.contracts import (
+from checks.contracts import (
     CheckResult,
     Finding,
     MetricSample,
@@ -35,12 +35,12 @@ from monitor.contracts import (
     SubjectKind,
     Tables,
 )
-from monitor.schema import PLAN_TASKS_SCHEMA, VN_DATETIME, TableName, conform
-from monitor.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
+from checks.facts import format_vn_time, report_units, within_calendar
+from checks.schema import PLAN_TASKS_SCHEMA, VN_DATETIME, TableName, conform
+from checks.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 NAME = "plan_tasks"
 SHIPPED_PLAN = Path(__file__).parent / "data" / "plan_2026.yaml"

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.calendar import WorkingCalendar
 from checks.common import ratio_kpis
+from checks.contracts import CheckResult, FactValue, Finding, Severity, Stage, SubjectKind, Tables
 from checks.facts import report_units
-from monitor.contracts import CheckResult, FactValue, Finding, Severity, Stage, SubjectKind, Tables
-from monitor.schema import PROCEDURE_COMPONENTS_VI, REQUIRED_PROCEDURE_COMPONENTS, normalise_procedure_code
-from monitor.timeutil import to_vn_naive
+from checks.schema import PROCEDURE_COMPONENTS_VI, REQUIRED_PROCEDURE_COMPONENTS, normalise_procedure_code
+from checks.timeutil import to_vn_naive
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 CHECK_NAME = "publication"
 CATALOG_LABELS_VI: dict[str, str] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.contracts import Check
 from checks.deadlines import DeadlinesCheck
 from checks.digitisation import DigitisationCheck
 from checks.feedback import FeedbackCheck
@@ -10,7 +11,6 @@ from checks.online import OnlineCheck
 from checks.plan_tasks import PlanTasksCheck
 from checks.publication import PublicationCheck
 from checks.sync import SyncCheck
-from monitor.contracts import Check
 
 ALL_CHECKS: list[Check] = [
     SyncCheck(),

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.calendar import WorkingCalendar
 from checks.common import ratio_kpis
-from checks.facts import report_units
-from monitor.contracts import (
+from checks.contracts import (
     CheckResult,
     Finding,
     KpiValue,
@@ -33,17 +33,17 @@ from monitor.contracts import (
     SubjectKind,
     Tables,
 )
-from monitor.schema import (
+from checks.facts import report_units
+from checks.schema import (
     DOSSIER_STATUS_VI,
     PROCEDURE_COMPONENTS,
     PROCEDURE_COMPONENTS_VI,
     normalise_procedure_code,
 )
-from monitor.timeutil import to_vn_aware, to_vn_naive
+from checks.timeutil import to_vn_aware, to_vn_naive
 
 if TYPE_CHECKING:
     from checks.settings import ChecksSettings
-    from monitor.calendar import WorkingCalendar
 
 CHECK_NAME = "sync"
 CATALOG_STATES: tuple[str, ...] = ("in_sync", "missing_national", "missing_provincial", "content_differs")

@@ -13,8 +13,8 @@ from alerts.channels.zalo import ZaloChannel
 from alerts.dispatcher import Dispatcher
 from alerts.metrics import outbox_samples
 from alerts.outbox import StateCache, process_findings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import DeliveryError, Finding, MetricSample, MetricSpec
+from checks.calendar import WorkingCalendar
+from checks.contracts import DeliveryError, Finding, MetricSample, MetricSpec
 from monitor.metrics import MetricsState
 from monitor.settings import Settings
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import structlog
 from sqlalchemy import Engine
 
+from checks.calendar import WorkingCalendar
+from checks.contracts import Check, Tables
 from checks.registry import ALL_CHECKS
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import Check, Tables
 from monitor.cycle import CycleReport, CycleRunner, FindingsHook, assemble_tables
 from monitor.metrics import MetricsState, source_samples
 from monitor.settings import Settings

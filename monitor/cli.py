@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from checks.timeutil import parse_cli_time
 from monitor import __version__
 from monitor.settings import Settings, SettingsError, load_settings
-from monitor.timeutil import parse_cli_time
 
 DEMO_DIR = Path("tthc-demo")
 

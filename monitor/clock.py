@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import Protocol
 
-from monitor.timeutil import VN_TZ, to_vn_aware
+from checks.timeutil import VN_TZ, to_vn_aware
 
 # Longest single real wait of the system clock: a wall-clock step (NTP) is noticed within it.
 _MAX_REAL_WAIT_SECONDS = 30.0

@@ -13,14 +13,14 @@ import polars as pl
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.calendar import WorkingCalendar
 from checks.common import period_start
+from checks.contracts import Check, Finding, KpiValue, Period, SourceStatus, Tables
+from checks.schema import KEY_COLUMNS, TableName, conform, empty_table
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import Check, Finding, KpiValue, Period, SourceStatus, Tables
+from checks.timeutil import to_vn_naive
 from monitor.metrics import CheckRun, MetricsState, check_samples, kpi_samples
-from monitor.schema import KEY_COLUMNS, TableName, conform, empty_table
 from monitor.store.history import HistoryStore
-from monitor.timeutil import to_vn_naive
 
 log = structlog.get_logger(__name__)
 

@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from checks.contracts import CheckResult, Finding, KpiValue, MetricSample, MetricSpec, Severity, SourceStatus
 from monitor import __version__
-from monitor.contracts import CheckResult, Finding, KpiValue, MetricSample, MetricSpec, Severity, SourceStatus
 
 SOURCE_UP = MetricSpec(name="tthc_source_up", help="1 if the last poll of the source succeeded.", labels=("source",))
 SOURCE_LAST_SUCCESS = MetricSpec(

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
+from checks.timeutil import VN_TZ, parse_cli_time
 from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock
 from monitor.cycle import CycleReport
@@ -24,7 +25,6 @@ from monitor.metrics import new_registry, render
 from monitor.settings import Settings, StateSettings
 from monitor.sources import build_source
 from monitor.store.history import HistoryStore
-from monitor.timeutil import VN_TZ, parse_cli_time
 
 log = structlog.get_logger(__name__)
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from checks.timeutil import to_vn_aware
 from monitor.clock import Clock
-from monitor.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,35 +14,10 @@ from pydantic_settings import (
 )
 
 from alerts.settings import AlertsSettings
+from checks.calendar import CalendarSettings
+from checks.contracts import Unit
 from checks.settings import ChecksSettings
-from monitor.contracts import Unit
 from monitor.sources.config import SourceSettings
-
-
-class CalendarSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    working_hours: list[tuple[time, time]] = Field(
-        default_factory=lambda: [(time(7, 0), time(11, 30)), (time(13, 30), time(17, 0))]
-    )
-    overrides_file: Path | None = None  # None: the shipped monitor/data/calendar_overrides.yaml
-    culture_day_off: bool = True  # 24/11 (Ngày Văn hóa Việt Nam) as a day off, from 2026
-    first_year: int = 2020
-    last_year: int = 2035
-
-    @field_validator("working_hours")
-    @classmethod
-    def _ordered(cls, value: list[tuple[time, time]]) -> list[tuple[time, time]]:
-        if not value:
-            raise ValueError("at least one working-hours window is required")
-        previous_end: time | None = None
-        for start, end in value:
-            if start >= end:
-                raise ValueError(f"window {start}-{end}: start must be before end")
-            if previous_end is not None and start < previous_end:
-                raise ValueError("windows must be in order and must not overlap")
-            previous_end = end
-        return value
 
 
 class StateSettings(BaseModel):

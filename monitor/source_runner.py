@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import polars as pl
 import structlog
 
-from monitor.contracts import FetchResult, Source, SourceError, SourceStatus
-from monitor.schema import TableName
+from checks.contracts import FetchResult, Source, SourceError, SourceStatus
+from checks.schema import TableName
 from monitor.store.history import HistoryStore
 from monitor.store.snapshots import SnapshotStore
 

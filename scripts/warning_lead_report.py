@@ -19,11 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.calendar import WorkingCalendar  # noqa: E402
+from checks.calendar import (
+    CalendarSettings,  # noqa: E402
+    WorkingCalendar,  # noqa: E402
+)
+from checks.timeutil import parse_cli_time  # noqa: E402
 from monitor.reports.warning_lead import format_report, warning_lead_report  # noqa: E402
-from monitor.settings import CalendarSettings, load_settings  # noqa: E402
+from monitor.settings import load_settings  # noqa: E402
 from monitor.store.db import create_engine_for  # noqa: E402
-from monitor.timeutil import parse_cli_time  # noqa: E402
 
 
 def main() -> int:

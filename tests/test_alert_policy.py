@@ -28,10 +28,9 @@ from alerts.quiet_hours import release_time
 from alerts.render import render_notification
 from alerts.settings import AlertsSettings, DigestSettings, QuietHoursSettings, Receiver, Route
 from alerts.silences import Silence
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
-from monitor.settings import CalendarSettings
-from monitor.timeutil import VN_TZ
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit
+from checks.timeutil import VN_TZ
 
 CALENDAR = WorkingCalendar(CalendarSettings())
 UNITS = [

@@ -12,8 +12,7 @@ import pytest
 
 from alerts.quiet_hours import release_time
 from alerts.settings import QuietHoursSettings, Window
-from monitor.calendar import WorkingCalendar
-from monitor.settings import CalendarSettings
+from checks.calendar import CalendarSettings, WorkingCalendar
 
 CALENDAR = WorkingCalendar(CalendarSettings())
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from alerts.routing import addresses_for, escalation_chain, match_routes, target_units
 from alerts.settings import AlertsSettings, Receiver, Route
-from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
+from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit
 
 UNITS = {
     "QLKH": Unit(code="QLKH", name="Phòng Quản lý Khoa học", emails=["a@x.vn", "b@x.vn"], zalo_user_ids=["11"],

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from alerts.policy import Notification, NotificationItem
 from alerts.render import ZALO_MAX_CHARS, OutboxEntry, format_days, format_vn_datetime, render_notification
 from alerts.settings import AlertsSettings
-from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
+from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit
 
 UNITS = [Unit(code="TDC", name="Chi cục Tiêu chuẩn Đo lường Chất lượng", emails=["tdc@so.gov.vn"],
               zalo_phones=["84901111222"])]
@@ -146,7 +146,7 @@ def test_non_dossier_subjects_are_labelled() -> None:
 
 def test_each_row_says_what_is_wrong_in_words() -> None:
     from alerts.render import problem_text
-    from monitor.contracts import Finding, Severity, Stage, SubjectKind
+    from checks.contracts import Finding, Severity, Stage, SubjectKind
 
     unsynced = Finding(
         check="sync", rule="dossier_unsynced", subject_kind=SubjectKind.DOSSIER, subject="000.00.53.H48-260106-0005",

@@ -16,10 +16,9 @@ from sqlalchemy.engine import Engine
 from alerts.dispatcher import Dispatcher
 from alerts.outbox import load_digests, load_states, process_findings
 from alerts.settings import AlertsSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import Finding, Message, Severity, Stage, SubjectKind, Unit
-from monitor.settings import CalendarSettings
-from monitor.timeutil import VN_TZ
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import Finding, Message, Severity, Stage, SubjectKind, Unit
+from checks.timeutil import VN_TZ
 
 CALENDAR = WorkingCalendar(CalendarSettings())
 UNITS = [

@@ -10,11 +10,10 @@ from sqlalchemy.engine import Engine
 from alerts.outbox import process_findings
 from alerts.settings import AlertsSettings
 from alerts.silences import add_silence
-from monitor.calendar import WorkingCalendar
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit
+from checks.timeutil import VN_TZ
 from monitor.commands.explain_cmd import explain
-from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
-from monitor.settings import CalendarSettings
-from monitor.timeutil import VN_TZ
 
 CALENDAR = WorkingCalendar(CalendarSettings())
 UNITS = [Unit(code="QLKH", name="Phòng Quản lý Khoa học", emails=["qlkh@so.gov.vn"])]

@@ -11,10 +11,10 @@ import holidays
 import polars as pl
 import pytest
 
-from monitor.calendar import WorkingCalendar, load_overrides
+from checks.calendar import WorkingCalendar, load_overrides
+from checks.timeutil import VN_TZ
 from monitor.commands.calendar_cmd import format_days, register
 from monitor.settings import CalendarSettings, Settings
-from monitor.timeutil import VN_TZ
 
 
 @pytest.fixture(scope="module")
@@ -365,7 +365,7 @@ def test_override_file_errors(tmp_path: Path) -> None:
 
 
 def test_shipped_override_file_is_valid() -> None:
-    from monitor.calendar import DEFAULT_OVERRIDES_FILE
+    from checks.calendar import DEFAULT_OVERRIDES_FILE
 
     overrides = load_overrides(DEFAULT_OVERRIDES_FILE)
     assert {d.day for d in overrides.working_days} == {date(2025, 4, 26), date(2026, 8, 22)}

@@ -17,8 +17,8 @@ import requests
 
 from alerts.channels.alertmanager import AlertmanagerPusher, build_alerts
 from alerts.channels.config import AlertmanagerSettings
-from monitor.contracts import DeliveryError, Finding, Severity, Stage, SubjectKind
-from monitor.timeutil import VN_TZ
+from checks.contracts import DeliveryError, Finding, Severity, Stage, SubjectKind
+from checks.timeutil import VN_TZ
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"

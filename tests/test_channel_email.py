@@ -21,8 +21,8 @@ from pydantic import SecretStr, ValidationError
 
 from alerts.channels.config import EmailChannelSettings
 from alerts.channels.email import EmailChannel, message_id_for, safe_key
-from monitor.contracts import DeliveryError, Message
-from monitor.timeutil import VN_TZ
+from checks.contracts import DeliveryError, Message
+from checks.timeutil import VN_TZ
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=VN_TZ)
 SUBJECT = "Cảnh báo: 3 hồ sơ sắp quá hạn — Phòng Quản lý Khoa học"

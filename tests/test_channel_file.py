@@ -23,8 +23,8 @@ from alerts.channels.config import (
 )
 from alerts.channels.email import build_email_message
 from alerts.channels.file import FileChannel
-from monitor.contracts import Channel, DeliveryError, Message
-from monitor.timeutil import VN_TZ
+from checks.contracts import Channel, DeliveryError, Message
+from checks.timeutil import VN_TZ
 
 NOW = datetime(2026, 11, 25, 9, 30, 5, tzinfo=VN_TZ)
 

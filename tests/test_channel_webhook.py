@@ -12,7 +12,7 @@ from pydantic import SecretStr, ValidationError
 
 from alerts.channels.config import ChannelsSettings, WebhookChannelSettings
 from alerts.channels.webhook import WebhookChannel, sign, webhook_body
-from monitor.contracts import DeliveryError, Message
+from checks.contracts import DeliveryError, Message
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 SECRET = "khoa-bi-mat-webhook"

@@ -17,10 +17,10 @@ from structlog.testing import capture_logs
 from alerts.channels.config import ZaloChannelSettings
 from alerts.channels.zalo import ZaloChannel, classify, normalise_phone, seconds_until_hour, tracking_id_for
 from alerts.channels.zalo_tokens import ZALO_MIGRATIONS, ZaloNeedsHumanError, ZaloTokenManager, zalo_tokens
-from monitor.contracts import DeliveryError, Message
+from checks.contracts import DeliveryError, Message
+from checks.timeutil import VN_TZ
 from monitor.store.db import create_engine_for
 from monitor.store.migrations import migrate
-from monitor.timeutil import VN_TZ
 from tests.fakes.zalo_server import FakeZaloServer
 
 ACTIVE_USER = "8312345678901234567"

@@ -16,6 +16,8 @@ import polars as pl
 import pytest
 
 import checks.deadline_rules as rules
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import Tables
 from checks.deadline_rules import (
     COMPUTED_COLUMNS,
     DeadlineSettings,
@@ -24,11 +26,8 @@ from checks.deadline_rules import (
 )
 from checks.deadlines import DeadlinesCheck
 from checks.index766 import Index766Check
+from checks.schema import TableName, conform
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import Tables
-from monitor.schema import TableName, conform
-from monitor.settings import CalendarSettings
 
 D = datetime
 BEFORE_DUE = D(2026, 3, 4, 10)  # Wed 4/3 10:00

@@ -13,14 +13,13 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import CheckResult, Period, Severity, Stage, Tables
 from checks.deadline_rules import DeadlineSettings, classify_dossiers
 from checks.deadlines import DeadlinesCheck
+from checks.schema import TableName, conform
 from checks.settings import DEFAULT_TARGETS, KPI_NAMES, ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, Period, Severity, Stage, Tables
-from monitor.schema import TableName, conform
-from monitor.settings import CalendarSettings
-from monitor.timeutil import to_vn_aware, vn_naive_to_epoch
+from checks.timeutil import to_vn_aware, vn_naive_to_epoch
 
 D = datetime
 

@@ -8,14 +8,13 @@ from typing import Any
 import polars as pl
 import pytest
 
+from checks.calendar import CalendarSettings, WorkingCalendar
 from checks.common import kpi_below_target_findings
+from checks.contracts import CheckResult, KpiValue, Period, Tables
 from checks.digitisation import DigitisationCheck
 from checks.online import OnlineCheck
+from checks.schema import TableName, conform
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, KpiValue, Period, Tables
-from monitor.schema import TableName, conform
-from monitor.settings import CalendarSettings
 
 # Wednesday 25/11/2026 10:00 Vietnam time.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

@@ -12,13 +12,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import CheckResult, Period, Severity, Stage, Tables
 from checks.feedback import FeedbackCheck
+from checks.schema import TableName, conform
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, Period, Severity, Stage, Tables
-from monitor.schema import TableName, conform
-from monitor.settings import CalendarSettings
-from monitor.timeutil import to_vn_aware
+from checks.timeutil import to_vn_aware
 
 D = datetime
 NOW = D(2026, 3, 20, 10)  # Fri 20/3/2026 10:00

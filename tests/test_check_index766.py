@@ -9,13 +9,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import CheckResult, Tables
 from checks.index766 import Index766Check, Index766Settings, band_of
+from checks.schema import PROCEDURE_COMPONENTS, TableName, conform
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, Tables
 from monitor.metrics import MetricsState, new_registry, render
-from monitor.schema import PROCEDURE_COMPONENTS, TableName, conform
-from monitor.settings import CalendarSettings
 
 # Wednesday 25/11/2026 10:00 Vietnam time; the estimate covers the year 2026 up to now.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

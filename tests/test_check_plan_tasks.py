@@ -9,13 +9,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import CheckResult, Severity, Stage, Tables
 from checks.plan_tasks import SHIPPED_PLAN, PlanTasksCheck, load_plan
+from checks.schema import TableName, conform
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, Severity, Stage, Tables
-from monitor.schema import TableName, conform
-from monitor.settings import CalendarSettings
-from monitor.timeutil import to_vn_aware
+from checks.timeutil import to_vn_aware
 
 D = datetime
 

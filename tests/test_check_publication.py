@@ -8,12 +8,11 @@ from typing import Any
 import polars as pl
 import pytest
 
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import CheckResult, Finding, Period, Tables
 from checks.publication import PublicationCheck
+from checks.schema import PROCEDURE_COMPONENTS, TableName, conform
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, Finding, Period, Tables
-from monitor.schema import PROCEDURE_COMPONENTS, TableName, conform
-from monitor.settings import CalendarSettings
 
 # Wednesday 25/11/2026 10:00 Vietnam time. Tuesday 24/11/2026 is a day off (culture day).
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

@@ -8,13 +8,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import CheckResult, Finding, Period, SourceStatus, Tables
+from checks.schema import PROCEDURE_COMPONENTS, TableName, conform
 from checks.settings import ChecksSettings
 from checks.sync import SyncCheck, SyncSettings, lagging_dossiers, received_dossiers, unsynced_dossiers
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, Finding, Period, SourceStatus, Tables
-from monitor.schema import PROCEDURE_COMPONENTS, TableName, conform
-from monitor.settings import CalendarSettings
-from monitor.timeutil import VN_TZ
+from checks.timeutil import VN_TZ
 
 # Wednesday 25/11/2026 10:00 Vietnam time (03:00 UTC).
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

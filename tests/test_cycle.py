@@ -7,14 +7,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind, Tables
 from checks.settings import ChecksSettings
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind, Tables
+from checks.timeutil import VN_TZ
 from monitor.cycle import CycleRunner
 from monitor.metrics import MetricsState
-from monitor.settings import CalendarSettings
 from monitor.store.history import HistoryStore
-from monitor.timeutil import VN_TZ
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=VN_TZ)
 

@@ -12,7 +12,9 @@ import polars as pl
 import pytest
 import requests
 
-from monitor.calendar import WorkingCalendar
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.schema import OPEN_STATUSES, REQUIRED_PROCEDURE_COMPONENTS, TableName
+from checks.timeutil import to_vn_aware
 from monitor.demo import PortalSimulator
 from monitor.demo.config import demo_settings
 from monitor.demo.exports import write_exports
@@ -20,10 +22,7 @@ from monitor.demo.layout import CATALOG_COLUMNS, DOSSIER_REPORT_COLUMNS, FEEDBAC
 from monitor.demo.plan import PLAN_TASK_IDS
 from monitor.demo.runner import DemoPortal
 from monitor.demo.server import DemoPortalServer
-from monitor.schema import OPEN_STATUSES, REQUIRED_PROCEDURE_COMPONENTS, TableName
-from monitor.settings import CalendarSettings
 from monitor.sources import build_source
-from monitor.timeutil import to_vn_aware
 
 AUTH = {"Authorization": "Bearer demo-token"}
 NOW = datetime(2026, 11, 25, 10, 0)  # a Wednesday

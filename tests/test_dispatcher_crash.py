@@ -32,9 +32,8 @@ from alerts.dispatcher import Dispatcher
 from alerts.outbox import process_findings
 from alerts.settings import AlertsSettings, DispatcherSettings, QuietHoursSettings
 from alerts.tables import delivery_log, outbox
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import Finding, Severity, Stage, SubjectKind, Unit
-from monitor.settings import CalendarSettings
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit
 
 REPO = Path(__file__).resolve().parents[1]
 LEASE_SECONDS = 2.0

@@ -10,8 +10,8 @@ import pytest
 import requests
 from structlog.testing import capture_logs
 
-from monitor.contracts import SourceError, Unit
-from monitor.schema import TableName
+from checks.contracts import SourceError, Unit
+from checks.schema import TableName
 from monitor.sources import build_source
 from monitor.sources.config import HttpJsonSourceSettings, MappingSettings
 from monitor.sources.dvcqg import flatten_dvcqg

@@ -8,8 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from monitor.contracts import Unit
-from monitor.schema import DOSSIERS_SCHEMA, TableName
+from checks.contracts import Unit
+from checks.schema import DOSSIERS_SCHEMA, TableName
 from monitor.sources.config import MappingSettings
 from monitor.sources.dvcqg import flatten_dvcqg
 from monitor.sources.mapping import MAX_REJECTED_LISTED, map_frame
@@ -287,7 +287,7 @@ def test_empty_input_gives_empty_canonical_frame() -> None:
 def test_plan_tracker_status_is_free_text_not_a_dossier_code() -> None:
     import polars as pl
 
-    from monitor.schema import TableName
+    from checks.schema import TableName
     from monitor.sources.config import MappingSettings
     from monitor.sources.mapping import map_frame
 

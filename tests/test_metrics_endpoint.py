@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.contracts import KpiValue, MetricSpec, Period, SourceStatus
+from checks.contracts import KpiValue, MetricSpec, Period, SourceStatus
+from checks.schema import TableName
 from monitor.http_endpoint import MetricsServer
 from monitor.metrics import MetricsState, kpi_samples, new_registry, render, source_samples
-from monitor.schema import TableName
 
 COUNTER = MetricSpec(name="tthc_test_events_total", help="Test counter.", labels=("channel",), kind="counter")
 

@@ -21,11 +21,10 @@ from alerts.render import OutboxEntry, render_notification
 from alerts.settings import AlertsSettings, DispatcherSettings
 from alerts.silences import add_silence, expire_silence, load_silences
 from alerts.tables import alert_state, delivery_log, outbox
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import DeliveryError, Finding, Message, Severity, Stage, SubjectKind, Unit
-from monitor.settings import CalendarSettings
+from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.contracts import DeliveryError, Finding, Message, Severity, Stage, SubjectKind, Unit
+from checks.timeutil import VN_TZ
 from monitor.store.db import create_engine_for
-from monitor.timeutil import VN_TZ
 
 CALENDAR = WorkingCalendar(CalendarSettings())
 UNITS = [Unit(code="QLKH", name="Phòng Quản lý Khoa học", emails=["a@so.gov.vn", "b@so.gov.vn"])]

@@ -17,8 +17,7 @@ from alerts.outbox import enqueue
 from alerts.render import OutboxEntry
 from alerts.settings import AlertsSettings
 from alerts.silences import add_silence
-from monitor.commands import report_cmd
-from monitor.contracts import (
+from checks.contracts import (
     DeliveryError,
     Finding,
     KpiValue,
@@ -30,6 +29,9 @@ from monitor.contracts import (
     SubjectKind,
     Unit,
 )
+from checks.schema import TableName
+from checks.timeutil import VN_TZ
+from monitor.commands import report_cmd
 from monitor.reports import (
     InspectionReport,
     ReportWindow,
@@ -38,10 +40,8 @@ from monitor.reports import (
     write_csv_folder,
     write_xlsx,
 )
-from monitor.schema import TableName
 from monitor.settings import Settings
 from monitor.store.history import HistoryStore
-from monitor.timeutil import VN_TZ
 
 Q4 = ReportWindow(start=date(2026, 10, 1), end=date(2026, 12, 31))
 NOW = datetime(2027, 1, 5, 9, 0, tzinfo=VN_TZ)

@@ -1,10 +1,10 @@
-"""docs/SCHEMA.md documents every canonical field of monitor/schema.py."""
+"""docs/SCHEMA.md documents every canonical field of checks/schema.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.schema import SCHEMAS
+from checks.schema import SCHEMAS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "SCHEMA.md"
 
@@ -20,7 +20,7 @@ def test_every_canonical_field_is_documented() -> None:
 def test_conform_keeps_rows_adds_missing_columns_and_drops_unknown_ones() -> None:
     import polars as pl
 
-    from monitor.schema import TableName, conform
+    from checks.schema import TableName, conform
 
     raw = pl.DataFrame({"ChuHoSo": ["Nguyễn Văn A", "Trần Thị B"], "other": [1, 2]})
     out = conform(raw, TableName.DOSSIERS)

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+from checks.timeutil import VN_TZ
 from monitor.cli import main
 from monitor.clock import SimulatedClock, SystemClock
 from monitor.demo.config import demo_settings
@@ -19,7 +20,6 @@ from monitor.runtime import timelapse_schedule
 from monitor.scheduler import JobLoop
 from monitor.store.db import create_engine_for
 from monitor.store.tables import check_runs
-from monitor.timeutil import VN_TZ
 
 T0 = datetime(2026, 8, 20, 7, 0, tzinfo=VN_TZ)
 

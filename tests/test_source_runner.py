@@ -12,12 +12,12 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.engine import Engine
 
-from monitor.contracts import FetchResult, RejectedRow, SourceError
-from monitor.schema import TableName, conform
+from checks.contracts import FetchResult, RejectedRow, SourceError
+from checks.schema import TableName, conform
+from checks.timeutil import VN_TZ
 from monitor.source_runner import SourceRunner
 from monitor.store.history import HistoryStore
 from monitor.store.snapshots import SnapshotStore
-from monitor.timeutil import VN_TZ
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=VN_TZ)
 

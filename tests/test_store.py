@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from structlog.testing import capture_logs
 
-from monitor.contracts import Finding, KpiValue, Period, RejectedRow, Severity, Stage, SubjectKind
-from monitor.schema import TableName, conform
+from checks.contracts import Finding, KpiValue, Period, RejectedRow, Severity, Stage, SubjectKind
+from checks.schema import TableName, conform
+from checks.timeutil import VN_TZ
 from monitor.store import tables
 from monitor.store.db import create_engine_for
 from monitor.store.history import HistoryStore
 from monitor.store.migrations import CORE_MIGRATIONS, Migration, applied_migrations, migrate
 from monitor.store.snapshots import SnapshotStore
-from monitor.timeutil import VN_TZ
 
 CORE_IDS = [m.id for m in CORE_MIGRATIONS]
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

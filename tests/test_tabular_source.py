@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from monitor.contracts import FetchResult, Source, SourceError, Unit
-from monitor.schema import TableName
+from checks.contracts import FetchResult, Source, SourceError, Unit
+from checks.schema import TableName
 from monitor.sources import build_source
 from monitor.sources.config import MappingSettings, TabularSourceSettings
 from monitor.sources.tabular import TabularSource
@@ -214,8 +214,8 @@ def test_a_csv_that_breaks_mid_file_is_a_clear_source_error(tmp_path: Path) -> N
 
     import pytest
 
-    from monitor.contracts import SourceError
-    from monitor.schema import TableName
+    from checks.contracts import SourceError
+    from checks.schema import TableName
     from monitor.sources.config import MappingSettings, TabularSourceSettings
     from monitor.sources.tabular import TabularSource
 
@@ -236,7 +236,7 @@ def test_a_csv_that_breaks_mid_file_is_a_clear_source_error(tmp_path: Path) -> N
 def test_mixed_date_formats_beyond_the_sample_still_load(tmp_path: Path) -> None:
     from datetime import datetime
 
-    from monitor.schema import TableName
+    from checks.schema import TableName
     from monitor.sources.config import MappingSettings, TabularSourceSettings
     from monitor.sources.mapping import SAMPLE_ROWS
     from monitor.sources.tabular import TabularSource

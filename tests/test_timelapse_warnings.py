@@ -24,7 +24,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from alerts.outbox import load_digests
-from monitor.calendar import WorkingCalendar
+from checks.calendar import WorkingCalendar
+from checks.timeutil import VN_TZ
 from monitor.clock import SimulatedClock
 from monitor.daemon import Daemon
 from monitor.demo.runner import DemoPortal
@@ -32,7 +33,6 @@ from monitor.reports.warning_lead import LeadReport, format_report, warning_lead
 from monitor.runtime import demo_runtime_settings, timelapse_schedule
 from monitor.settings import Settings
 from monitor.store.db import create_engine_for
-from monitor.timeutil import VN_TZ
 
 # The simulated week (module fixture, run once) takes about four minutes on two cores.
 pytestmark = pytest.mark.timeout(1500)

@@ -1,4 +1,4 @@
-"""Alert channels: one module each, all implementing ``monitor.contracts.Channel``.
+"""Alert channels: one module each, all implementing ``checks.contracts.Channel``.
 
 ``build_channels`` turns ``ChannelsSettings`` into ``{"email", "zalo", "webhook:<name>", "file"}``.
 The Alertmanager pusher is not a Channel (it takes findings, not messages): ``build_alertmanager``.
@@ -26,7 +26,7 @@ from alerts.channels.file import FileChannel
 from alerts.channels.webhook import WebhookChannel
 from alerts.channels.zalo import ZaloChannel
 from alerts.channels.zalo_tokens import ZALO_MIGRATIONS, ZaloNeedsHumanError, ZaloTokenManager
-from monitor.contracts import Channel
+from checks.contracts import Channel
 
 __all__ = [
     "ZALO_MIGRATIONS",

@@ -17,8 +17,8 @@ import requests
 import structlog
 
 from alerts.channels.config import AlertmanagerSettings
-from monitor.contracts import DeliveryError, Finding, Severity, Stage
-from monitor.timeutil import to_vn_aware
+from checks.contracts import DeliveryError, Finding, Severity, Stage
+from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
 

@@ -20,8 +20,8 @@ from email.utils import format_datetime
 import structlog
 
 from alerts.channels.config import EmailChannelSettings
-from monitor.contracts import DeliveryError, Message
-from monitor.timeutil import to_vn_aware
+from checks.contracts import DeliveryError, Message
+from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
 

@@ -19,8 +19,8 @@ import structlog
 
 from alerts.channels.config import FileChannelSettings
 from alerts.channels.email import build_email_message, safe_key
-from monitor.contracts import DeliveryError, Message
-from monitor.timeutil import to_vn_aware
+from checks.contracts import DeliveryError, Message
+from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
 

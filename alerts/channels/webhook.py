@@ -10,7 +10,7 @@ import requests
 import structlog
 
 from alerts.channels.config import WebhookChannelSettings
-from monitor.contracts import DeliveryError, Message
+from checks.contracts import DeliveryError, Message
 
 log = structlog.get_logger(__name__)
 

@@ -18,8 +18,8 @@ import structlog
 
 from alerts.channels.config import ZaloChannelSettings
 from alerts.channels.zalo_tokens import ZaloNeedsHumanError, ZaloTokenManager
-from monitor.contracts import DeliveryError, Message
-from monitor.timeutil import to_vn_aware
+from checks.contracts import DeliveryError, Message
+from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
 

@@ -26,10 +26,8 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from alerts.channels.config import ZaloChannelSettings
-from monitor.contracts import DeliveryError
-from monitor.store.db import SQLITE_BEGIN_OPTION, is_sqlite
-from monitor.store.migrations import Migration
-from monitor.store.types import UtcDateTime
+from alerts.storage import SQLITE_BEGIN_OPTION, Migration, UtcDateTime, is_sqlite
+from checks.contracts import DeliveryError
 
 log = structlog.get_logger(__name__)
 

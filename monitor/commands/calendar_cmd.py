@@ -6,8 +6,8 @@ import argparse
 import sys
 from datetime import datetime, time
 
-from monitor.calendar import WorkingCalendar
-from monitor.timeutil import parse_cli_time
+from checks.calendar import WorkingCalendar
+from checks.timeutil import parse_cli_time
 
 _WEEKDAYS = {
     "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"),

@@ -10,26 +10,27 @@ stored alert and digest state: nothing is written.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
+from alerts import history as alert_history
 from alerts.outbox import load_digests, load_states
 from alerts.policy import PolicyDecision, digest_key, plan_notifications, state_key
 from alerts.render import format_deadline, problem_text
 from alerts.routing import match_routes
 from alerts.settings import AlertsSettings
 from alerts.silences import finding_labels, load_silences
-from alerts.tables import outbox
-from monitor.calendar import WorkingCalendar
-from monitor.contracts import Finding, Unit, thread_of_key
+from checks.calendar import WorkingCalendar
+from checks.contracts import Finding, Unit, thread_of_key
+from checks.timeutil import VN_TZ, parse_cli_time, to_vn_aware
 from monitor.settings import Settings
 from monitor.store.history import HistoryStore
-from monitor.timeutil import VN_TZ, parse_cli_time, to_vn_aware
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -78,12 +79,9 @@ class FindingExplanation(BaseModel):
     next: list[str] = Field(default_factory=list)
 
 
-def _messages(engine: Engine, unit: str, at: datetime) -> list[sa.Row[tuple[object, ...]]]:
-    o = outbox.c
-    query = (sa.select(o.id, o.created_at, o.sent_at, o.channel, o.receiver, o.status, o.finding_keys, o.payload)
-             .where(o.unit == unit, o.created_at <= at).order_by(o.created_at, o.id))
+def _messages(engine: Engine, unit: str, at: datetime) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return list(conn.execute(query))
+        return list(alert_history.messages(conn, created_until=at, unit=unit).iter_rows(named=True))
 
 
 def explain(engine: Engine, findings: Sequence[Finding], units: Sequence[Unit], settings: AlertsSettings,
@@ -116,13 +114,13 @@ def explain(engine: Engine, findings: Sequence[Finding], units: Sequence[Unit], 
                                          problem=problem_text(finding, settings.language),
                                          due=format_deadline(finding.due_at, settings.language))
         for row in messages:
-            if finding.thread_key not in {thread_of_key(key) for key in row.finding_keys or []}:
+            if finding.thread_key not in {thread_of_key(key) for key in row["finding_keys"] or []}:
                 continue
-            items = (row.payload or {}).get("items", [])
+            items = json.loads(row["payload"]).get("items", [])
             section = next((i.get("section", "") for i in items if i.get("code") == finding.subject), "")
             explanation.history.append(words["shown"].format(
-                id=row.id, channel=row.channel, receiver=row.receiver, status=row.status, section=section,
-                at=format_deadline(row.sent_at or row.created_at, settings.language)))
+                id=row["outbox_id"], channel=row["channel"], receiver=row["receiver"], status=row["status"],
+                section=section, at=format_deadline(row["sent_at"] or row["created_at"], settings.language)))
         if not explanation.history:
             explanation.history.append(words["never"])
         silence = next((s for s in silences if s.matches(finding_labels(finding))), None)

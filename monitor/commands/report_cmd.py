@@ -12,12 +12,12 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from checks.timeutil import parse_cli_time
 from monitor.reports.inspection import build_inspection_report
 from monitor.reports.model import Language, ReportWindow
 from monitor.reports.render_csv import write_csv_folder
 from monitor.reports.render_markdown import render_markdown
 from monitor.reports.render_xlsx import write_xlsx
-from monitor.timeutil import parse_cli_time
 
 FORMATS = ("xlsx", "md", "csv")
 _TEXT = {

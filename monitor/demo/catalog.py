@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from checks.schema import PROCEDURE_COMPONENTS, REQUIRED_PROCEDURE_COMPONENTS
 from monitor.demo.procedure_names import FIELDS, PROCEDURE_ROWS
-from monitor.schema import PROCEDURE_COMPONENTS, REQUIRED_PROCEDURE_COMPONENTS
 
 PROVINCIAL_SUFFIX = ".000.00.00.H48"
 

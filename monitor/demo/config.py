@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from monitor.contracts import Unit
+from checks.contracts import Unit
+from checks.schema import TableName
 from monitor.demo.layout import (
     CATALOG_COLUMNS,
     FEEDBACK_COLUMNS,
@@ -20,7 +21,6 @@ from monitor.demo.layout import (
 )
 from monitor.demo.server import DEMO_TOKEN
 from monitor.demo.units import UNIT_PROFILES
-from monitor.schema import TableName
 from monitor.settings import LogSettings, Settings, StateSettings
 from monitor.sources.config import (
     HttpJsonSourceSettings,

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from monitor.calendar import WorkingCalendar
+from checks.calendar import WorkingCalendar
 from monitor.demo.units import UNITS_BY_CODE
 
 US_PER_HOUR = 3_600_000_000

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
+from checks.schema import DOSSIER_STATUS_VI
 from monitor.demo.layout import (
     CATALOG_COLUMNS,
     DOSSIER_REPORT_FILE,
@@ -28,7 +29,6 @@ from monitor.demo.layout import (
 from monitor.demo.portal_view import PROVINCIAL_CODE_SUFFIX
 from monitor.demo.simulator import PortalSimulator
 from monitor.demo.units import UNITS_BY_CODE
-from monitor.schema import DOSSIER_STATUS_VI
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 DATE_FORMAT_NATIONAL = "%d/%m/%Y"

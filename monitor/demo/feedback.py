@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from monitor.calendar import WorkingCalendar
+from checks.calendar import WorkingCalendar
 from monitor.demo.dossiers import (
     NAT,
     US_PER_HOUR,

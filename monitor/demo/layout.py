@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.schema import PROCEDURE_COMPONENTS_VI
+from checks.schema import PROCEDURE_COMPONENTS_VI
 
 Kind = Literal["text", "number", "bool", "date", "limit_unit", "level", "unit_name", "code"]
 

@@ -8,13 +8,13 @@ from typing import Any
 import polars as pl
 import structlog
 
-from monitor.calendar import WorkingCalendar
+from checks.calendar import WorkingCalendar
+from checks.timeutil import to_vn_naive
 from monitor.demo.catalog import CatalogDefects, Catalogs, build_catalogs
 from monitor.demo.dossiers import FateBuilder, to_us, working_days
 from monitor.demo.feedback import build_feedback_fates, feedback_at, mondays
 from monitor.demo.plan import plan_at, plan_fates
 from monitor.demo.portal_view import portal_frame, portal_records
-from monitor.timeutil import to_vn_naive
 
 log = structlog.get_logger(__name__)
 
@@ -23,7 +23,7 @@ SUBMISSION_LEAD_DAYS = 4
 
 
 def _default_calendar() -> WorkingCalendar:
-    from monitor.settings import CalendarSettings
+    from checks.calendar import CalendarSettings
 
     return WorkingCalendar(CalendarSettings())
 

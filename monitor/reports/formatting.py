@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import polars as pl
 
+from checks.timeutil import to_vn_naive
 from monitor.reports.model import ColumnKind, InspectionReport, Language
-from monitor.timeutil import to_vn_naive
 
 DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 DATE_FORMAT = "%d/%m/%Y"

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from alerts.tables import delivery_log, outbox, silences
+from alerts import history as alert_history
 from checks.common import ALL_UNITS
 from checks.settings import KPI_NAMES
 from monitor.reports import labels
@@ -321,30 +321,14 @@ def _notifications(
     unit: str | None, language: Language,
 ) -> pl.DataFrame:
     """One row per (notification, finding it mentions) created in the window: who was told, when."""
-    o = outbox.c
-    in_window = sa.and_(o.created_at >= begin, o.created_at < until)
-    rows = conn.execute(
-        sa.select(
-            o.id, o.created_at, o.channel, o.receiver, o.unit, o.subject, o.finding_keys, o.status,
-            o.attempts, o.sent_at, o.last_error,
-        ).where(in_window)
-    ).all()
-    messages = _frame(
-        [(*r[:6], [str(k) for k in (r.finding_keys or [])], *r[7:]) for r in rows],
-        {
-            "outbox_id": pl.Int64, "created_at": UTC_TIME, "channel": pl.Utf8, "receiver": pl.Utf8,
-            "receiver_unit": pl.Utf8, "message_subject": pl.Utf8, "finding_key": pl.List(pl.Utf8),
-            "status": pl.Utf8, "attempts": pl.Int64, "sent_at": UTC_TIME, "last_error": pl.Utf8,
-        },
+    messages = alert_history.messages(conn, created_from=begin, created_until=until).select(
+        "outbox_id", "created_at", "channel", "receiver", pl.col("unit").alias("receiver_unit"),
+        pl.col("subject").alias("message_subject"), pl.col("finding_keys").alias("finding_key"),
+        "status", "attempts", "sent_at", "last_error",
     )
-    d = delivery_log.c
-    log_rows = conn.execute(
-        sa.select(d.outbox_id, d.id, d.at, d.outcome)
-        .select_from(delivery_log.join(outbox, outbox.c.id == d.outbox_id))
-        .where(in_window, d.at < until)
-    ).all()
+    log_rows = alert_history.delivery_attempts(conn, created_from=begin, created_until=until, at_before=until).rename({"attempt_id": "id"})
     deliveries = (
-        _frame(log_rows, {"outbox_id": pl.Int64, "id": pl.Int64, "at": UTC_TIME, "outcome": pl.Utf8})
+        log_rows
         .with_columns(_vn("at"))
         .sort("id")
         .group_by("outbox_id", maintain_order=True)
@@ -559,17 +543,11 @@ def _check_run_section(conn: Connection, begin: datetime, until: datetime) -> Re
 
 
 def _silence_section(conn: Connection, begin: datetime, until: datetime, unit: str | None) -> ReportSection:
-    s = silences.c
-    effective_end = sa.case((s.expired_at.is_not(None) & (s.expired_at < s.ends_at), s.expired_at), else_=s.ends_at)
-    query = (
-        sa.select(s.id, s.matchers, s.starts_at, s.ends_at, s.expired_at, s.author, s.reason, s.created_at)
-        .where(s.starts_at < until, effective_end >= begin)
-        .order_by(s.starts_at, s.id)
-    )
+    found = alert_history.silences_overlapping(conn, begin, until)
     rows = [
-        (row.id, _matchers_text(row.matchers), *row[2:])
-        for row in conn.execute(query)
-        if unit is None or (row.matchers or {}).get("unit") in (None, unit)
+        (row["silence_id"], _matchers_text(row["matchers"]), *list(row.values())[2:])
+        for row in found.iter_rows(named=True)
+        if unit is None or (row["matchers"] or {}).get("unit") in (None, unit)
     ]
     frame = _frame(
         rows,

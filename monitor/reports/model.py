@@ -13,7 +13,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from monitor.timeutil import VN_TZ
+from checks.timeutil import VN_TZ
 
 Language = Literal["vi", "en"]
 

@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
+from alerts import history as alert_history
 from alerts.policy import apology_deadline as fallback_apology_deadline
 from alerts.render import format_deadline
-from alerts.tables import outbox
-from monitor.calendar import WorkingCalendar
+from checks.calendar import WorkingCalendar
+from checks.timeutil import to_vn_aware, to_vn_naive
 from monitor.store.tables import findings
-from monitor.timeutil import to_vn_aware, to_vn_naive
 
 OVERDUE_RULES = ("dossier_overdue", "apology_missing", "apology_late")
 _ROW_CODE = re.compile(r"^\s*[-•·]\s+(?P<code>[^\s|–]+)")
@@ -170,30 +170,27 @@ def warning_lead_report(engine: Engine, calendar: WorkingCalendar, since: dateti
                         until: datetime | None = None) -> LeadReport:
     """Judge every dossier whose due time fell in [since, until] and went overdue."""
     dossiers = _overdue_dossiers(engine, calendar, since, until)
-    o = outbox.c
     with engine.connect() as conn:
-        sent = conn.execute(sa.select(o.id, o.sent_at, o.channel, o.receiver, o.unit, o.text, o.payload)
-                            .where(o.status == "sent").order_by(o.sent_at, o.id)).all()
+        sent = list(alert_history.messages(conn, sent_only=True).iter_rows(named=True))
     report = LeadReport(since=since, until=until, messages=len(sent))
     by_unit: dict[str, list[tuple[FirstWarning, dict[str, list[str]]]]] = defaultdict(list)
     last_text: dict[tuple[str, str], tuple[int, str, str]] = {}
     for row in sent:
-        at = to_vn_aware(_utc(row.sent_at))
-        warning = FirstWarning(outbox_id=row.id, sent_at=at, channel=row.channel, receiver=row.receiver)
-        by_unit[row.unit].append((warning, _visible_mentions(row.text)))
+        at = to_vn_aware(_utc(row["sent_at"]))
+        warning = FirstWarning(outbox_id=row["outbox_id"], sent_at=at, channel=row["channel"], receiver=row["receiver"])
+        by_unit[row["unit"]].append((warning, _visible_mentions(row["text"])))
         hour = to_vn_naive(at).hour
-        kind = (row.payload or {}).get("kind")
         if hour >= NIGHT_START or hour < NIGHT_END:
-            report.night.append(NightMessage(outbox_id=row.id, sent_at=at, unit=row.unit, channel=row.channel,
-                                             urgent=kind == "urgent"))
-        body = _body(row.text)
-        receiver = (row.channel, row.receiver)
+            report.night.append(NightMessage(outbox_id=row["outbox_id"], sent_at=at, unit=row["unit"],
+                                             channel=row["channel"], urgent=row["kind"] == "urgent"))
+        body = _body(row["text"])
+        receiver = (row["channel"], row["receiver"])
         day = to_vn_naive(at).date().isoformat()
         previous = last_text.get(receiver)
         if previous is not None and previous[1] == body and previous[2] != day:
-            report.repeated.append(RepeatedDigest(receiver=row.receiver, channel=row.channel, first_id=previous[0],
-                                                  second_id=row.id, days=(previous[2], day)))
-        last_text[receiver] = (row.id, body, day)
+            report.repeated.append(RepeatedDigest(receiver=row["receiver"], channel=row["channel"], first_id=previous[0],
+                                                  second_id=row["outbox_id"], days=(previous[2], day)))
+        last_text[receiver] = (row["outbox_id"], body, day)
 
     hours_per_day = calendar.seconds_per_working_day() / 3600.0
     for dossier in dossiers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.contracts import Source, Unit
+from checks.contracts import Source, Unit
 from monitor.sources.config import HttpJsonSourceSettings, SourceSettings, TabularSourceSettings
 
 

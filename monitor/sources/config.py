@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from monitor.schema import SCHEMAS, TableName
+from checks.schema import SCHEMAS, TableName
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "%Y%m%d%H%M%S",  # yyyyMMddHHmmss (national portal)

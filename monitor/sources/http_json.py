@@ -12,8 +12,8 @@ import requests
 import structlog
 from pydantic import BaseModel
 
-from monitor.contracts import FetchResult, RejectedRow, SourceError, Unit
-from monitor.schema import TableName, empty_table
+from checks.contracts import FetchResult, RejectedRow, SourceError, Unit
+from checks.schema import TableName, empty_table
 from monitor.sources.config import HttpJsonSourceSettings, MappingSettings
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
@@ -139,7 +139,7 @@ def read_dvcqg_page(content: bytes, items_path: str, total_pages_path: str | Non
 
 
 class HttpJsonSource:
-    """Paged GET of JSON records (see HttpJsonSourceSettings). Implements ``monitor.contracts.Source``."""
+    """Paged GET of JSON records (see HttpJsonSourceSettings). Implements ``checks.contracts.Source``."""
 
     def __init__(self, settings: HttpJsonSourceSettings, units: Sequence[Unit]) -> None:
         self.settings = settings

@@ -12,7 +12,7 @@ import requests
 import structlog
 from pydantic import BaseModel
 
-from monitor.contracts import SourceError
+from checks.contracts import SourceError
 
 log = structlog.get_logger(__name__)
 

@@ -15,8 +15,8 @@ import polars as pl
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.contracts import FetchResult, RejectedRow, Unit
-from monitor.schema import (
+from checks.contracts import FetchResult, RejectedRow, Unit
+from checks.schema import (
     DOSSIER_STATUS_VI,
     REQUIRED_COLUMNS,
     SCHEMAS,

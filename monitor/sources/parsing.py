@@ -11,7 +11,7 @@ from datetime import datetime
 
 import polars as pl
 
-from monitor.contracts import Unit
+from checks.contracts import Unit
 
 VN_ZONE = "Asia/Ho_Chi_Minh"
 EXCEL_EPOCH = datetime(1899, 12, 30)

@@ -16,8 +16,8 @@ import requests
 import structlog
 from pydantic import BaseModel
 
-from monitor.contracts import FetchResult, SourceError, Unit
-from monitor.schema import TableName
+from checks.contracts import FetchResult, SourceError, Unit
+from checks.schema import TableName
 from monitor.sources.config import TabularSourceSettings
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.mapping import fetched, map_frame, match_headers, preset_columns
@@ -53,7 +53,7 @@ def decode_cursor(cursor: str | None) -> TabularCursor:
 
 
 class TabularSource:
-    """A CSV or XLSX export (see TabularSourceSettings). Implements ``monitor.contracts.Source``."""
+    """A CSV or XLSX export (see TabularSourceSettings). Implements ``checks.contracts.Source``."""
 
     def __init__(self, settings: TabularSourceSettings, units: Sequence[Unit]) -> None:
         self.settings = settings

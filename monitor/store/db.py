@@ -12,11 +12,11 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from alerts.storage import SQLITE_BEGIN_OPTION
+
 log = structlog.get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Execution option read by the SQLite "begin" hook: "IMMEDIATE" takes the write lock at BEGIN.
-SQLITE_BEGIN_OPTION = "sqlite_begin_mode"
 WAL_SWITCH_ATTEMPTS = 200
 
 
@@ -47,10 +47,6 @@ def create_engine_for(url: str) -> Engine:
         raise ValueError(f"unsupported state database backend {backend!r}: use sqlite or postgresql")
     log.info("state_engine_created", url=parsed.render_as_string(hide_password=True), backend=backend)
     return engine
-
-
-def is_sqlite(engine: Engine | Connection) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def _sqlite_engine(url: URL) -> Engine:

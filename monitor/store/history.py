@@ -16,8 +16,9 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.contracts import Finding, KpiValue, Period, RejectedRow, Severity, Stage, SubjectKind
-from monitor.schema import TableName
+from checks.contracts import Finding, KpiValue, Period, RejectedRow, Severity, Stage, SubjectKind
+from checks.schema import TableName
+from checks.timeutil import VN_TZ, to_vn_aware
 from monitor.store.db import for_writes
 from monitor.store.tables import (
     check_runs,
@@ -27,7 +28,6 @@ from monitor.store.tables import (
     source_polls,
     source_rejects,
 )
-from monitor.timeutil import VN_TZ, to_vn_aware
 
 log = structlog.get_logger(__name__)
 

@@ -11,17 +11,15 @@ migration defines the tables as they were at that point, never by importing the 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.store.db import SQLITE_BEGIN_OPTION
-from monitor.store.types import Identifier, JsonDocument, UtcDateTime
+from alerts.storage import SQLITE_BEGIN_OPTION, Identifier, JsonDocument, Migration, UtcDateTime
 
 log = structlog.get_logger(__name__)
 
@@ -35,12 +33,6 @@ schema_migrations = sa.Table(
     sa.Column("id", sa.String(200), primary_key=True),
     sa.Column("applied_at", UtcDateTime, nullable=False),
 )
-
-
-@dataclass(frozen=True)
-class Migration:
-    id: str  # "<package>_<NNNN>_<what>", e.g. "core_0001_initial", "alerts_0001_outbox"
-    upgrade: Callable[[Connection], None]
 
 
 def migrate(engine: Engine, migrations: Sequence[Migration]) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import structlog
 
-from monitor.schema import KEY_COLUMNS, TableName
+from checks.schema import KEY_COLUMNS, TableName
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from monitor.store.types import Identifier, JsonDocument, UtcDateTime
+from alerts.storage import Identifier, JsonDocument, UtcDateTime
 
 metadata = sa.MetaData()
 

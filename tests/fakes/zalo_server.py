@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from monitor.timeutil import VN_TZ
+from checks.timeutil import VN_TZ
 
 
 @dataclass

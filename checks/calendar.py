@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import holidays
 import numpy as np
@@ -22,12 +22,9 @@ import numpy.typing as npt
 import polars as pl
 import structlog
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.timeutil import to_vn_aware, to_vn_naive
-
-if TYPE_CHECKING:  # only attributes are read; keeps this module importable on its own
-    from monitor.settings import CalendarSettings
+from checks.timeutil import to_vn_aware, to_vn_naive
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +38,32 @@ _NO_CUTOFF = _US_PER_DAY  # a time of day no receipt is after
 
 Int64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+class CalendarSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    working_hours: list[tuple[time, time]] = Field(
+        default_factory=lambda: [(time(7, 0), time(11, 30)), (time(13, 30), time(17, 0))]
+    )
+    overrides_file: Path | None = None  # None: the shipped checks/data/calendar_overrides.yaml
+    culture_day_off: bool = True  # 24/11 (Ngày Văn hóa Việt Nam) as a day off, from 2026
+    first_year: int = 2020
+    last_year: int = 2035
+
+    @field_validator("working_hours")
+    @classmethod
+    def _ordered(cls, value: list[tuple[time, time]]) -> list[tuple[time, time]]:
+        if not value:
+            raise ValueError("at least one working-hours window is required")
+        previous_end: time | None = None
+        for start, end in value:
+            if start >= end:
+                raise ValueError(f"window {start}-{end}: start must be before end")
+            if previous_end is not None and start < previous_end:
+                raise ValueError("windows must be in order and must not overlap")
+            previous_end = end
+        return value
 
 
 class OverrideDay(BaseModel):

@@ -1,13 +1,31 @@
-"""Column types shared by the store's tables and migrations."""
+"""What the alerting tables need from a SQL database, owned here so that ``alerts`` stands on
+``checks`` alone: column types (aware UTC times, JSON documents, surrogate keys), the SQLite
+write-lock option and the migration record. ``monitor.store`` builds the engine and reuses these.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
+
+# Execution option read by the store's SQLite "begin" hook: "IMMEDIATE" takes the write lock at BEGIN.
+SQLITE_BEGIN_OPTION = "sqlite_begin_mode"
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@dataclass(frozen=True)
+class Migration:
+    id: str  # "<package>_<NNNN>_<what>", e.g. "core_0001_initial", "alerts_0001_outbox"
+    upgrade: Callable[[Connection], None]
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

@@ -8,15 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.schema import TableName, empty_table
-
-if TYPE_CHECKING:
-    from monitor.calendar import WorkingCalendar
+from checks.calendar import WorkingCalendar
+from checks.schema import TableName, empty_table
 
 
 class Severity(StrEnum):
