@@ -1,0 +1,298 @@
+"""Rules that change with the law: settings variants with effective date ranges (DOMAIN.md §9).
+
+A *variant* gives one checks setting (a dotted path under ``checks:``, e.g.
+``deadlines.supplement_mode``) a value for ``[from, until)``; either end may be open. The shipped
+rulebook (``checks/data/rulebook.yaml``) records the 2025–2026 changes and the text behind each
+value; operators add their own dated variants under ``checks.rules``. Precedence, per setting and
+date: an operator's dated variant, then a value the operator set in the configuration (undated:
+every date), then the shipped variant, then the settings model's default.
+
+Everything here is pure: :meth:`RuleBook.settings_at` returns the settings in force on a day and
+:meth:`RuleBook.regimes` the few date intervals over which nothing changes, so a check can judge
+each dossier by the rules in force at its receipt by splitting its table on those intervals (a
+handful of vectorised passes, not a per-row lookup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SHIPPED_RULEBOOK = Path(__file__).parent / "data" / "rulebook.yaml"
+
+Language = Literal["vi", "en"]
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class Words(BaseModel):
+    """A text a person reads, in both languages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def __call__(self, language: Language) -> str:
+        return self.vi if language == "vi" else self.en
+
+
+class LegalText(BaseModel):
+    """A decree, circular, decision or plan that sets a rule, with the dates it is in force."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    code: str = Field(min_length=1)
+    name: Words
+    subject: Words
+    effective_from: date | None = Field(default=None, alias="from")
+    effective_until: date | None = Field(default=None, alias="until")
+    replaces: str | None = None
+    unsure: str | None = None  # why the date or the content is not certain
+
+
+class RuleVariant(BaseModel):
+    """One setting's value over ``[effective_from, effective_until)``; None: open-ended."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    setting: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+    value: Any
+    effective_from: date | None = Field(default=None, alias="from")
+    effective_until: date | None = Field(default=None, alias="until")
+    basis: str | None = None  # code of a LegalText
+    note: Words | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RuleVariant:
+        if (self.effective_from is not None and self.effective_until is not None
+                and self.effective_from >= self.effective_until):
+            raise ValueError(f"{self.setting}: 'from' {self.effective_from} must be before 'until' {self.effective_until}")
+        return self
+
+    def in_force(self, day: date) -> bool:
+        return ((self.effective_from is None or self.effective_from <= day)
+                and (self.effective_until is None or day < self.effective_until))
+
+
+class RuleFile(BaseModel):
+    """The shape of the shipped rulebook file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[LegalText] = Field(default_factory=list)
+    variants: list[RuleVariant] = Field(default_factory=list)
+
+
+class InForce(BaseModel):
+    """What ``rules show --at`` prints for one setting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    setting: str
+    value: Any
+    source: Literal["configuration", "configured_variant", "shipped", "default"]
+    effective_from: date | None = None
+    effective_until: date | None = None
+    basis: LegalText | None = None  # the text behind the value, when the rulebook knows it
+    basis_code: str | None = None  # as written in the variant (an operator may cite any text)
+    note: Words | None = None
+
+
+class RuleBookError(ValueError):
+    """A variant names an unknown setting, gives a value the setting refuses, or overlaps another."""
+
+
+class Regime(BaseModel):
+    """An interval ``[start, end)`` (None: open) over which the settings in force do not change."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    start: date | None
+    end: date | None
+    settings: Any  # the same type as the rulebook's base settings
+
+    def contains(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
+
+
+class RuleBook:
+    """The shipped and configured variants over one base settings object (the ``checks`` tree)."""
+
+    def __init__(self, base: BaseModel, shipped: Sequence[RuleVariant], configured: Sequence[RuleVariant] = (),
+                 texts: Sequence[LegalText] = ()) -> None:
+        self.base = base
+        self.texts = {text.code: text for text in texts}
+        self.shipped = list(shipped)
+        self.configured = list(configured)
+        _refuse_unknown_basis(self.shipped, self.texts)
+        for variants in (self.shipped, self.configured):
+            _refuse_overlaps(variants)
+        for variant in self.shipped + self.configured:
+            _check_value(base, variant)
+
+    @classmethod
+    def load(cls, base: BaseModel, configured: Sequence[RuleVariant] = (), path: Path = SHIPPED_RULEBOOK) -> RuleBook:
+        """The shipped rulebook at ``path`` plus the operator's ``configured`` variants."""
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            parsed = RuleFile.model_validate(document)
+        except (OSError, yaml.YAMLError, ValidationError) as error:
+            raise RuleBookError(f"rulebook {path}: {error}") from error
+        return cls(base, parsed.variants, configured, parsed.texts)
+
+    # --- what is in force ------------------------------------------------------------------------
+
+    def in_force(self, day: date) -> list[InForce]:
+        """Every setting any variant governs, with the value in force on ``day`` and where it comes from."""
+        result: list[InForce] = []
+        for setting in sorted({v.setting for v in self.shipped + self.configured}):
+            result.append(self._resolve(setting, day))
+        return result
+
+    def settings_at(self, day: date) -> BaseModel:
+        """A copy of the base settings with the values in force on ``day``."""
+        values = {entry.setting: entry.value for entry in self.in_force(day) if entry.source != "default"}
+        return _with_values(self.base, values)
+
+    def breakpoints(self, prefix: str = "") -> list[date]:
+        """Dates on which some variant under ``prefix`` starts or stops (sorted, unique)."""
+        days: set[date] = set()
+        for variant in self.shipped + self.configured:
+            if not variant.setting.startswith(prefix):
+                continue
+            days.update(d for d in (variant.effective_from, variant.effective_until) if d is not None)
+        return sorted(days)
+
+    def regimes(self, prefix: str = "", today: date | None = None) -> list[Regime]:
+        """The date intervals over which the settings under ``prefix`` do not change, oldest first.
+
+        Consecutive intervals with identical values are merged, so a change of legal basis that
+        keeps the value costs no extra pass over the data.
+        """
+        edges: list[date | None] = [None, *self.breakpoints(prefix), None]
+        regimes: list[Regime] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            if start is not None:
+                probe = start
+            elif end is not None:
+                probe = date.fromordinal(end.toordinal() - 1)
+            else:
+                probe = today or date(2000, 1, 1)  # no variant at all: every day is alike
+            settings = self.settings_at(probe)
+            if regimes and regimes[-1].settings == settings:
+                regimes[-1] = Regime(start=regimes[-1].start, end=end, settings=settings)
+            else:
+                regimes.append(Regime(start=start, end=end, settings=settings))
+        return regimes
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _resolve(self, setting: str, day: date) -> InForce:
+        for variant in self.configured:
+            if variant.setting == setting and variant.in_force(day):
+                return self._entry(variant, "configured_variant")
+        if _is_explicit(self.base, setting):
+            return InForce(setting=setting, value=_get(self.base, setting), source="configuration")
+        for variant in self.shipped:
+            if variant.setting == setting and variant.in_force(day):
+                return self._entry(variant, "shipped")
+        return InForce(setting=setting, value=_get(self.base, setting), source="default")
+
+    def _entry(self, variant: RuleVariant, source: Literal["configured_variant", "shipped"]) -> InForce:
+        return InForce(setting=variant.setting, value=_get(_with_values(self.base, {variant.setting: variant.value}),
+                                                            variant.setting),
+                       source=source, effective_from=variant.effective_from, effective_until=variant.effective_until,
+                       basis=self.texts.get(variant.basis) if variant.basis else None, basis_code=variant.basis,
+                       note=variant.note)
+
+
+def texts_in_force(texts: Iterable[LegalText], day: date) -> list[LegalText]:
+    """The legal texts in force on ``day`` (by their own dates), in file order."""
+    return [t for t in texts if (t.effective_from is None or t.effective_from <= day)
+            and (t.effective_until is None or day < t.effective_until)]
+
+
+def _parts(setting: str) -> list[str]:
+    return setting.split(".")
+
+
+def _get(model: BaseModel, setting: str) -> Any:
+    node: Any = model
+    for part in _parts(setting):
+        node = getattr(node, part)
+    return node
+
+
+def _is_explicit(model: BaseModel, setting: str) -> bool:
+    """True when the operator wrote this setting in the configuration (pydantic's fields_set)."""
+    node: Any = model
+    for part in _parts(setting):
+        if not isinstance(node, BaseModel) or part not in node.model_fields_set:
+            return False
+        node = getattr(node, part)
+    return True
+
+
+def _with_values(model: SettingsT, values: dict[str, Any]) -> SettingsT:
+    """A validated copy of ``model`` with dotted ``values`` replaced (fields_set preserved)."""
+    if not values:
+        return model
+    document = model.model_dump(mode="python")
+    for setting, value in values.items():
+        node = document
+        *parents, leaf = _parts(setting)
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    rebuilt = type(model).model_validate(document)
+    _restore_fields_set(rebuilt, model)
+    return rebuilt
+
+
+def _restore_fields_set(rebuilt: BaseModel, original: BaseModel) -> None:
+    object.__setattr__(rebuilt, "__pydantic_fields_set__", set(original.model_fields_set))
+    for name in type(original).model_fields:
+        old, new = getattr(original, name), getattr(rebuilt, name)
+        if isinstance(old, BaseModel) and isinstance(new, BaseModel):
+            _restore_fields_set(new, old)
+
+
+def _check_value(base: BaseModel, variant: RuleVariant) -> None:
+    node: Any = base
+    for part in _parts(variant.setting):
+        if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+            raise RuleBookError(f"rule variant names an unknown setting: checks.{variant.setting}")
+        node = getattr(node, part)
+    try:
+        _with_values(base, {variant.setting: variant.value})
+    except ValidationError as error:
+        problem = "; ".join(e["msg"] for e in error.errors())
+        raise RuleBookError(f"rule variant checks.{variant.setting} = {variant.value!r}: {problem}") from error
+
+
+def _refuse_overlaps(variants: Sequence[RuleVariant]) -> None:
+    by_setting: dict[str, list[RuleVariant]] = {}
+    for variant in variants:
+        by_setting.setdefault(variant.setting, []).append(variant)
+    for setting, group in by_setting.items():
+        ordered = sorted(group, key=lambda v: v.effective_from or date.min)
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            end = earlier.effective_until or date.max
+            start = later.effective_from or date.min
+            if start < end:
+                raise RuleBookError(
+                    f"rule variants of checks.{setting} overlap: "
+                    f"{earlier.effective_from or '…'}–{earlier.effective_until or '…'} and "
+                    f"{later.effective_from or '…'}–{later.effective_until or '…'}"
+                )
+
+
+def _refuse_unknown_basis(variants: Sequence[RuleVariant], texts: dict[str, LegalText]) -> None:
+    unknown = sorted({v.basis for v in variants if v.basis is not None and v.basis not in texts})
+    if unknown:
+        raise RuleBookError(f"rule variants cite unknown legal texts {unknown}; known: {sorted(texts)}")

@@ -1,0 +1,154 @@
+"""The rulebook: dated variants of settings, their precedence, boundaries and regimes."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from checks.rulebook import LegalText, RuleBook, RuleBookError, RuleVariant, Words, texts_in_force
+
+
+class Deadlines(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    supplement_mode: Literal["pause", "restart"] = "pause"
+    apology_lead_working_days: int = Field(default=1, ge=0)
+
+
+class Online(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    full_online_by_default: bool = False
+
+
+class Root(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deadlines: Deadlines = Field(default_factory=Deadlines)
+    online: Online = Field(default_factory=Online)
+
+
+DECREE = LegalText.model_validate({
+    "code": "ND1", "name": {"vi": "Nghị định 1", "en": "Decree 1"},
+    "subject": {"vi": "Một cửa", "en": "One-stop"}, "from": "2025-07-01",
+})
+
+
+def variant(setting: str, value: object, start: str | None = None, end: str | None = None,
+            basis: str | None = None) -> RuleVariant:
+    return RuleVariant.model_validate({"setting": setting, "value": value, "from": start, "until": end, "basis": basis})
+
+
+SHIPPED = [
+    variant("online.full_online_by_default", False, end="2026-07-01"),
+    variant("online.full_online_by_default", True, start="2026-07-01", basis="ND1"),
+    variant("deadlines.apology_lead_working_days", 1, end="2025-07-01"),
+    variant("deadlines.apology_lead_working_days", 1, start="2025-07-01", basis="ND1"),
+]
+
+
+def book(base: Root | None = None, configured: list[RuleVariant] | None = None) -> RuleBook:
+    return RuleBook(base or Root(), SHIPPED, configured or [], [DECREE])
+
+
+def value_on(rules: RuleBook, setting: str, day: date) -> object:
+    return next(e.value for e in rules.in_force(day) if e.setting == setting)
+
+
+def test_from_is_inclusive_and_until_exclusive() -> None:
+    rules = book()
+    assert value_on(rules, "online.full_online_by_default", date(2026, 6, 30)) is False
+    assert value_on(rules, "online.full_online_by_default", date(2026, 7, 1)) is True
+    assert rules.settings_at(date(2026, 7, 1)).online.full_online_by_default is True  # type: ignore[attr-defined]
+    assert rules.settings_at(date(2026, 6, 30)).online.full_online_by_default is False  # type: ignore[attr-defined]
+
+
+def test_entry_says_where_the_value_comes_from() -> None:
+    rules = book()
+    entry = next(e for e in rules.in_force(date(2026, 8, 1)) if e.setting == "online.full_online_by_default")
+    assert entry.source == "shipped"
+    assert entry.effective_from == date(2026, 7, 1) and entry.effective_until is None
+    assert entry.basis is not None and entry.basis.name.vi == "Nghị định 1"
+
+
+def test_a_value_the_operator_wrote_wins_over_shipped_variants_on_every_date() -> None:
+    base = Root.model_validate({"online": {"full_online_by_default": False}})
+    rules = book(base)
+    for day in (date(2026, 1, 1), date(2026, 7, 1), date(2030, 1, 1)):
+        entry = next(e for e in rules.in_force(day) if e.setting == "online.full_online_by_default")
+        assert (entry.source, entry.value) == ("configuration", False)
+
+
+def test_an_operator_variant_wins_over_the_written_value_in_its_range_only() -> None:
+    base = Root.model_validate({"deadlines": {"supplement_mode": "pause"}})
+    rules = book(base, [variant("deadlines.supplement_mode", "restart", start="2025-07-01", end="2026-01-01")])
+    assert value_on(rules, "deadlines.supplement_mode", date(2025, 6, 30)) == "pause"
+    assert value_on(rules, "deadlines.supplement_mode", date(2025, 7, 1)) == "restart"
+    assert value_on(rules, "deadlines.supplement_mode", date(2025, 12, 31)) == "restart"
+    assert value_on(rules, "deadlines.supplement_mode", date(2026, 1, 1)) == "pause"
+    assert rules.settings_at(date(2025, 7, 1)).deadlines.supplement_mode == "restart"  # type: ignore[attr-defined]
+
+
+def test_settings_at_keeps_what_the_operator_wrote_marked_as_written() -> None:
+    base = Root.model_validate({"deadlines": {"supplement_mode": "restart"}})
+    shifted = book(base).settings_at(date(2026, 8, 1))
+    assert shifted.online.full_online_by_default is True  # type: ignore[attr-defined]
+    assert "supplement_mode" in shifted.deadlines.model_fields_set  # type: ignore[attr-defined]
+    assert "full_online_by_default" not in shifted.online.model_fields_set  # type: ignore[attr-defined]
+
+
+def test_regimes_split_only_where_a_value_changes() -> None:
+    rules = book()
+    regimes = rules.regimes()
+    # 2025-07-01 changes only the legal basis (1 -> 1): merged; 2026-07-01 changes the value.
+    assert [(r.start, r.end) for r in regimes] == [(None, date(2026, 7, 1)), (date(2026, 7, 1), None)]
+    assert [r.settings.online.full_online_by_default for r in regimes] == [False, True]
+    assert regimes[1].contains(date(2026, 7, 1)) and not regimes[0].contains(date(2026, 7, 1))
+    assert rules.regimes("deadlines.")[0].start is None and len(rules.regimes("deadlines.")) == 1
+
+
+def test_touching_ranges_are_fine_overlapping_ones_are_refused() -> None:
+    RuleBook(Root(), [variant("deadlines.supplement_mode", "pause", end="2025-07-01"),
+                      variant("deadlines.supplement_mode", "restart", start="2025-07-01")])
+    with pytest.raises(RuleBookError, match="overlap"):
+        RuleBook(Root(), [variant("deadlines.supplement_mode", "pause", end="2025-07-02"),
+                          variant("deadlines.supplement_mode", "restart", start="2025-07-01")])
+    with pytest.raises(RuleBookError, match="overlap"):
+        RuleBook(Root(), [variant("deadlines.supplement_mode", "pause"),
+                          variant("deadlines.supplement_mode", "restart", start="2030-01-01")])
+
+
+def test_unknown_settings_bad_values_and_unknown_texts_are_refused_with_the_key() -> None:
+    with pytest.raises(RuleBookError, match=r"unknown setting: checks\.deadlines\.nope"):
+        RuleBook(Root(), [variant("deadlines.nope", 1)])
+    with pytest.raises(RuleBookError, match=r"checks\.deadlines\.supplement_mode = 'sometimes'"):
+        RuleBook(Root(), [variant("deadlines.supplement_mode", "sometimes")])
+    with pytest.raises(RuleBookError, match=r"apology_lead_working_days = -1"):
+        RuleBook(Root(), [variant("deadlines.apology_lead_working_days", -1)])
+    with pytest.raises(RuleBookError, match="unknown legal texts"):
+        RuleBook(Root(), [variant("deadlines.supplement_mode", "pause", basis="ND999")])
+
+
+def test_from_must_be_before_until() -> None:
+    with pytest.raises(ValueError, match="must be before"):
+        variant("deadlines.supplement_mode", "pause", start="2026-01-01", end="2026-01-01")
+
+
+def test_texts_in_force_by_their_own_dates() -> None:
+    old = LegalText.model_validate({"code": "ND0", "name": {"vi": "NĐ 0", "en": "D 0"},
+                                    "subject": {"vi": "x", "en": "x"}, "until": "2025-07-01"})
+    assert [t.code for t in texts_in_force([old, DECREE], date(2025, 6, 30))] == ["ND0"]
+    assert [t.code for t in texts_in_force([old, DECREE], date(2025, 7, 1))] == ["ND1"]
+
+
+def test_a_broken_rulebook_file_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "rules.yaml"
+    broken.write_text("variants:\n  - setting: deadlines.supplement_mode\n    valeu: pause\n", encoding="utf-8")
+    with pytest.raises(RuleBookError, match=str(broken)):
+        RuleBook.load(Root(), path=broken)
+
+
+def test_words_pick_the_language() -> None:
+    words = Words(vi="Nghị định", en="Decree")
+    assert (words("vi"), words("en")) == ("Nghị định", "Decree")
