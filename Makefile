@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck services bench clean
+.PHONY: run test lint typecheck services bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ typecheck: $(STAMP)
 
 test: $(STAMP) services lint typecheck
 	$(BIN)/python -m pytest
+
+# After changing user-facing texts: refresh the catalogs, then translate the new entries.
+messages: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords "gettext:2 ngettext:2,3 _ N_" \
+	  --no-wrap --sort-by-file --project tthc-monitor --output-file checks/locale/tthc.pot .
+	for lang in vi en; do \
+	  $(BIN)/pybabel update --domain tthc --input-file checks/locale/tthc.pot --output-dir checks/locale \
+	    --locale $$lang --no-wrap --ignore-obsolete; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sources.py
