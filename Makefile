@@ -29,14 +29,9 @@ typecheck: $(STAMP)
 test: $(STAMP) services lint typecheck
 	$(BIN)/python -m pytest
 
-# After changing user-facing texts: refresh the catalogs, then translate the new entries.
+# After changing user-facing texts: refresh the catalogs, then translate the new Vietnamese entries.
 messages: $(STAMP)
-	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords "gettext:2 ngettext:2,3 _ N_" \
-	  --no-wrap --sort-by-file --project tthc-monitor --output-file checks/locale/tthc.pot .
-	for lang in vi en; do \
-	  $(BIN)/pybabel update --domain tthc --input-file checks/locale/tthc.pot --output-dir checks/locale \
-	    --locale $$lang --no-wrap --ignore-obsolete; \
-	done
+	$(BIN)/python scripts/update_catalogs.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sources.py

@@ -23,9 +23,11 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from checks.i18n import N_, Language, translator
+
 SHIPPED_RULEBOOK = Path(__file__).parent / "data" / "rulebook.yaml"
 
-Language = Literal["vi", "en"]
+
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
@@ -221,17 +223,28 @@ def _parts(setting: str) -> list[str]:
     return setting.split(".")
 
 
+def _child(node: Any, part: str) -> Any:
+    """A field of a settings model, or an entry of a mapping setting (``targets.dossier_on_time``)."""
+    return node[part] if isinstance(node, dict) else getattr(node, part)
+
+
 def _get(model: BaseModel, setting: str) -> Any:
     node: Any = model
     for part in _parts(setting):
-        node = getattr(node, part)
+        node = _child(node, part)
     return node
 
 
 def _is_explicit(model: BaseModel, setting: str) -> bool:
-    """True when the operator wrote this setting in the configuration (pydantic's fields_set)."""
+    """True when the operator wrote this setting in the configuration (pydantic's fields_set).
+
+    An entry of a mapping (``targets.x``) counts as written when the mapping was written: the
+    mapping is merged over its defaults, so its own keys cannot tell.
+    """
     node: Any = model
     for part in _parts(setting):
+        if isinstance(node, dict):
+            return True
         if not isinstance(node, BaseModel) or part not in node.model_fields_set:
             return False
         node = getattr(node, part)
@@ -265,9 +278,11 @@ def _restore_fields_set(rebuilt: BaseModel, original: BaseModel) -> None:
 def _check_value(base: BaseModel, variant: RuleVariant) -> None:
     node: Any = base
     for part in _parts(variant.setting):
-        if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+        known = part in node if isinstance(node, dict) else (
+            isinstance(node, BaseModel) and part in type(node).model_fields)
+        if not known:
             raise RuleBookError(f"rule variant names an unknown setting: checks.{variant.setting}")
-        node = getattr(node, part)
+        node = _child(node, part)
     try:
         _with_values(base, {variant.setting: variant.value})
     except ValidationError as error:
@@ -296,3 +311,39 @@ def _refuse_unknown_basis(variants: Sequence[RuleVariant], texts: dict[str, Lega
     unknown = sorted({v.basis for v in variants if v.basis is not None and v.basis not in texts})
     if unknown:
         raise RuleBookError(f"rule variants cite unknown legal texts {unknown}; known: {sorted(texts)}")
+
+
+# --- what `rules show` prints ------------------------------------------------------------------
+
+SOURCE_LABELS: dict[str, str] = {
+    "configuration": N_("configuration"),
+    "configured_variant": N_("configuration, dated"),
+    "shipped": N_("legal text"),
+    "default": N_("default"),
+}
+IN_FORCE_HEADERS: tuple[str, ...] = (N_("Setting"), N_("Value"), N_("In force"), N_("Legal basis"), N_("Source"))
+
+
+def in_force_rows(entries: Sequence[InForce], language: Language) -> list[tuple[str, ...]]:
+    """``rules show`` as table rows (headers first), in ``language``."""
+    _ = translator(language)
+    rows: list[tuple[str, ...]] = [tuple(_(h) for h in IN_FORCE_HEADERS)]
+    for entry in entries:
+        span = f"{_format_day(entry.effective_from)} – {_format_day(entry.effective_until)}"
+        if entry.effective_from is None and entry.effective_until is None:
+            span = _("always")
+        basis = entry.basis.name(language) if entry.basis else (entry.basis_code or "")
+        if entry.note is not None:
+            basis = f"{basis}: {entry.note(language)}" if basis else entry.note(language)
+        rows.append((f"checks.{entry.setting}", _format_value(entry.value), span, basis, _(SOURCE_LABELS[entry.source])))
+    return rows
+
+
+def _format_day(day: date | None) -> str:
+    return "…" if day is None else day.strftime("%d/%m/%Y")
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value.value if hasattr(value, "value") else value)

@@ -69,3 +69,14 @@ def test_a_plugin_adds_words_without_changing_shipped_ones(messages: set[str]) -
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported language"):
         i18n.translations("fr")  # type: ignore[arg-type]
+
+
+def test_catalogs_are_what_make_messages_would_write() -> None:
+    """Someone changed a text without `make messages`: the catalogs are stale."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("update_catalogs", ROOT / "scripts" / "update_catalogs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0

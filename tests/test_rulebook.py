@@ -27,6 +27,7 @@ class Root(BaseModel):
     model_config = ConfigDict(extra="forbid")
     deadlines: Deadlines = Field(default_factory=Deadlines)
     online: Online = Field(default_factory=Online)
+    targets: dict[str, float] = Field(default_factory=lambda: {"dossier_on_time": 0.99, "dossier_online": 0.5})
 
 
 DECREE = LegalText.model_validate({
@@ -152,3 +153,27 @@ def test_a_broken_rulebook_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_words_pick_the_language() -> None:
     words = Words(vi="Nghị định", en="Decree")
     assert (words("vi"), words("en")) == ("Nghị định", "Decree")
+
+
+def test_a_target_is_a_setting_with_dates_too() -> None:
+    rules = RuleBook(Root(), [variant("targets.dossier_online", 0.6, start="2027-01-01")])
+    assert rules.settings_at(date(2026, 12, 31)).targets == {"dossier_on_time": 0.99, "dossier_online": 0.5}  # type: ignore[attr-defined]
+    assert rules.settings_at(date(2027, 1, 1)).targets == {"dossier_on_time": 0.99, "dossier_online": 0.6}  # type: ignore[attr-defined]
+    with pytest.raises(RuleBookError, match=r"unknown setting: checks\.targets\.nope"):
+        RuleBook(Root(), [variant("targets.nope", 0.5)])
+    written = Root.model_validate({"targets": {"dossier_on_time": 0.99, "dossier_online": 0.7}})
+    entry = next(e for e in RuleBook(written, [variant("targets.dossier_online", 0.6, start="2027-01-01")])
+                 .in_force(date(2027, 6, 1)))
+    assert (entry.source, entry.value) == ("configuration", 0.7)
+
+
+def test_rows_of_rules_show_in_both_languages() -> None:
+    from checks.rulebook import in_force_rows
+
+    entries = book().in_force(date(2026, 8, 1))
+    vi, en = in_force_rows(entries, "vi"), in_force_rows(entries, "en")
+    assert vi[0] == ("Thiết lập", "Giá trị", "Hiệu lực", "Căn cứ", "Nguồn")
+    assert en[0] == ("Setting", "Value", "In force", "Legal basis", "Source")
+    row = next(r for r in vi if r[0] == "checks.online.full_online_by_default")
+    assert row[1:] == ("true", "01/07/2026 – …", "Nghị định 1", "theo văn bản")
+    assert next(r for r in en if r[0] == "checks.online.full_online_by_default")[3:] == ("Decree 1", "legal text")
