@@ -177,3 +177,43 @@ def test_rows_of_rules_show_in_both_languages() -> None:
     row = next(r for r in vi if r[0] == "checks.online.full_online_by_default")
     assert row[1:] == ("true", "01/07/2026 – …", "Nghị định 1", "theo văn bản")
     assert next(r for r in en if r[0] == "checks.online.full_online_by_default")[3:] == ("Decree 1", "legal text")
+
+
+def test_three_regimes_have_exact_edges_and_a_merge_keeps_its_start() -> None:
+    three = RuleBook(Root(), [
+        variant("deadlines.supplement_mode", "pause", end="2025-07-01"),
+        variant("deadlines.supplement_mode", "restart", start="2025-07-01", end="2026-07-01"),
+        variant("deadlines.supplement_mode", "pause", start="2026-07-01"),
+        variant("deadlines.apology_lead_working_days", 2, start="2026-07-01", end="2026-08-01"),
+        variant("deadlines.apology_lead_working_days", 2, start="2026-08-01"),
+    ])
+    spans = [(r.start, r.end, r.settings.deadlines.supplement_mode, r.settings.deadlines.apology_lead_working_days)
+             for r in three.regimes()]
+    assert spans == [
+        (None, date(2025, 7, 1), "pause", 1),
+        (date(2025, 7, 1), date(2026, 7, 1), "restart", 1),
+        (date(2026, 7, 1), None, "pause", 2),  # 1/8/2026 changes nothing: merged, start kept
+    ]
+
+
+def test_breakpoints_of_one_part_skip_the_others() -> None:
+    rules = RuleBook(Root(), [
+        variant("online.full_online_by_default", True, start="2026-07-01"),
+        variant("deadlines.supplement_mode", "restart", start="2025-07-01"),
+    ])
+    assert rules.breakpoints("deadlines.") == [date(2025, 7, 1)]
+    assert rules.breakpoints() == [date(2025, 7, 1), date(2026, 7, 1)]
+
+
+def test_an_operator_variant_of_one_setting_leaves_the_others_alone() -> None:
+    rules = book(configured=[variant("deadlines.supplement_mode", "restart", start="2025-01-01")])
+    entry = next(e for e in rules.in_force(date(2026, 8, 1)) if e.setting == "online.full_online_by_default")
+    assert (entry.source, entry.value) == ("shipped", True)
+
+
+def test_before_any_variant_the_model_default_is_in_force() -> None:
+    rules = RuleBook(Root(), [variant("deadlines.apology_lead_working_days", 3, start="2030-01-01")])
+    entry = rules.in_force(date(2026, 1, 1))[0]
+    assert (entry.source, entry.value) == ("default", 1)
+    assert rules.settings_at(date(2026, 1, 1)).deadlines.apology_lead_working_days == 1
+    assert rules.settings_at(date(2030, 1, 1)).deadlines.apology_lead_working_days == 3
