@@ -8,7 +8,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy import Engine
 
-from alerts.channels import build_alertmanager, build_channels
+from alerts.channels import build_alertmanager, build_channels, registry
 from alerts.channels.kind import samples_of
 from alerts.channels.zalo import ZALO_NEEDS_HUMAN, ZALO_TOKEN_EXPIRY  # noqa: F401  (re-exported)
 from alerts.dispatcher import Dispatcher
@@ -34,6 +34,9 @@ class AlertPipeline:
         self._engine = engine
         self._clock = clock
         self.channels = build_channels(settings.alerts.channels, engine, clock)
+        for unit, keys in registry.unused_contact_keys(settings.units).items():  # keys only: values are personal
+            log.warning("unit_contacts_unused", unit=unit, keys=keys,
+                        known=sorted({key for kind in registry.kinds() for key in kind.contacts}))
         self.dispatcher = Dispatcher(engine, self.channels, clock, settings.alerts)
         self._alertmanager = build_alertmanager(settings.alerts.channels)
         self._alertmanager_ok: bool | None = None

@@ -12,6 +12,7 @@ the discovered ones (tests).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 
 import structlog
@@ -22,6 +23,7 @@ from alerts.channels.file import KIND as FILE
 from alerts.channels.kind import ChannelKind
 from alerts.channels.webhook import KIND as WEBHOOK
 from alerts.channels.zalo import KIND as ZALO
+from checks.contracts import Unit
 
 log = structlog.get_logger(__name__)
 
@@ -93,3 +95,10 @@ def channel_hint() -> str:
     """How receivers may name a channel: "'email', 'zalo', 'webhook:<name>' or 'file'"."""
     hints = [kind.hint() for kind in kinds() if kind.receivable]
     return hints[0] if len(hints) == 1 else f"{', '.join(hints[:-1])} or {hints[-1]}"
+
+
+def unused_contact_keys(units: Iterable[Unit]) -> dict[str, list[str]]:
+    """Per unit code, the contact keys no known channel reads (a typo such as ``email:``)."""
+    known = {key for kind in kinds() for key in kind.contacts}
+    unused = {unit.code: sorted(set(unit.contacts) - known) for unit in units}
+    return {code: keys for code, keys in unused.items() if keys}
