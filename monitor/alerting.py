@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from alerts.channels import build_alertmanager, build_channels, registry
 from alerts.channels.kind import samples_of
-from alerts.channels.zalo import ZALO_NEEDS_HUMAN, ZALO_TOKEN_EXPIRY  # noqa: F401  (re-exported)
 from alerts.dispatcher import Dispatcher
 from alerts.metrics import outbox_samples
 from alerts.outbox import StateCache, process_findings
