@@ -32,6 +32,47 @@ class WebhookChannelSettings(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+def _unique_names(hooks: list[WebhookChannelSettings]) -> list[WebhookChannelSettings]:
+    names = [hook.name for hook in hooks]
+    dupes = sorted({name for name in names if names.count(name) > 1})
+    if dupes:
+        raise ValueError(f"webhooks: duplicate names {dupes}")
+    return hooks
+
+
+class WebhookKind(ChannelKind):
+    """``alerts.channels.webhooks``: a list, one channel ``webhook:<name>`` each; the receiver is the
+    webhook's name; the body is the JSON document (machines: never held by quiet hours)."""
+
+    name = "webhook"
+    section = "webhooks"
+    section_type = Annotated[list[WebhookChannelSettings], AfterValidator(_unique_names)]
+    digest = DigestFormat(body="json", html_template=None, detailed_items=True)
+    name_hint = "'webhook:<name>'"
+
+    def default_section(self) -> Any:
+        return []
+
+    def validate_section(self, value: Any) -> Any:
+        return [] if value is None else super().validate_section(value)
+
+    def owns(self, channel: str) -> bool:
+        return channel.startswith("webhook:") and len(channel) > len("webhook:")
+
+    def names(self, section: Any) -> list[str]:
+        return [f"webhook:{hook.name}" for hook in section or []]
+
+    def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
+        channels = [WebhookChannel(hook, context.http) for hook in section or []]
+        return {channel.name: channel for channel in channels}
+
+    def addresses(self, unit: Unit | None, channel: str, unit_code: str) -> list[str]:
+        return [channel.removeprefix("webhook:")]
+
+
+KIND = WebhookKind()
+
+
 def webhook_body(message: Message) -> bytes:
     """The JSON document posted: every Message field, UTF-8, Vietnamese kept readable."""
     document = message.model_dump(mode="json")
@@ -82,44 +123,3 @@ class WebhookChannel:
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     return float(value) if value.strip().isdigit() else None
-
-
-def _unique_names(hooks: list[WebhookChannelSettings]) -> list[WebhookChannelSettings]:
-    names = [hook.name for hook in hooks]
-    dupes = sorted({name for name in names if names.count(name) > 1})
-    if dupes:
-        raise ValueError(f"webhooks: duplicate names {dupes}")
-    return hooks
-
-
-class WebhookKind(ChannelKind):
-    """``alerts.channels.webhooks``: a list, one channel ``webhook:<name>`` each; the receiver is the
-    webhook's name; the body is the JSON document (machines: never held by quiet hours)."""
-
-    name = "webhook"
-    section = "webhooks"
-    section_type = Annotated[list[WebhookChannelSettings], AfterValidator(_unique_names)]
-    digest = DigestFormat(body="json", html_template=None, detailed_items=True)
-    name_hint = "'webhook:<name>'"
-
-    def default_section(self) -> Any:
-        return []
-
-    def validate_section(self, value: Any) -> Any:
-        return [] if value is None else super().validate_section(value)
-
-    def owns(self, channel: str) -> bool:
-        return channel.startswith("webhook:") and len(channel) > len("webhook:")
-
-    def names(self, section: Any) -> list[str]:
-        return [f"webhook:{hook.name}" for hook in section or []]
-
-    def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
-        channels = [WebhookChannel(hook, context.http) for hook in section or []]
-        return {channel.name: channel for channel in channels}
-
-    def addresses(self, unit: Unit | None, channel: str, unit_code: str) -> list[str]:
-        return [channel.removeprefix("webhook:")]
-
-
-KIND = WebhookKind()
