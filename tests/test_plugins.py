@@ -185,7 +185,7 @@ def test_a_kind_registered_from_code_is_built_like_a_builtin(tmp_path: Path) -> 
 
         channels = ChannelsSettings.model_validate({"memo": {"directory": str(tmp_path)}, "file": None})
         assert isinstance(channels.section("memo"), MemoSettings)
-        built = build_channels(channels, engine=None, now_fn=lambda: NOW)  # type: ignore[arg-type]
+        built = build_channels(channels, engine=None, now_fn=lambda: NOW)
         assert list(built) == ["memo"]
     finally:
         _forget_plugins()

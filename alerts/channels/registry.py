@@ -32,7 +32,8 @@ ENTRY_POINT_GROUP = "tthc_monitor.channels"
 # default quiet channels.
 BUILTIN_KINDS: tuple[ChannelKind, ...] = (EMAIL, ZALO, WEBHOOK, FILE, ALERTMANAGER)
 
-_kinds: list[ChannelKind] | None = None
+_kinds: tuple[ChannelKind, ...] | None = None
+_by_channel: dict[str, ChannelKind | None] = {}  # kind_for answers: asked per finding and receiver
 
 
 def _discover() -> list[ChannelKind]:
@@ -63,8 +64,8 @@ def kinds() -> tuple[ChannelKind, ...]:
     """Every known kind, built-ins first."""
     global _kinds
     if _kinds is None:
-        _kinds = _discover()
-    return tuple(_kinds)
+        _kinds = tuple(_discover())
+    return _kinds
 
 
 def register(kind: ChannelKind) -> None:
@@ -72,18 +73,22 @@ def register(kind: ChannelKind) -> None:
     current = list(kinds())
     _add(current, kind, origin=type(kind).__module__)
     global _kinds
-    _kinds = current
+    _kinds = tuple(current)
+    _by_channel.clear()
 
 
 def reset() -> None:
     """Forget registered and discovered kinds: the next ``kinds()`` reads the entry points again."""
     global _kinds
     _kinds = None
+    _by_channel.clear()
 
 
 def kind_for(channel: str) -> ChannelKind | None:
     """The kind serving a receiver's channel name ("email", "webhook:vp"), or None."""
-    return next((kind for kind in kinds() if kind.owns(channel)), None)
+    if channel not in _by_channel:
+        _by_channel[channel] = next((kind for kind in kinds() if kind.owns(channel)), None)
+    return _by_channel[channel]
 
 
 def by_section() -> dict[str, ChannelKind]:
