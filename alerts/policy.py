@@ -34,6 +34,7 @@ from typing import Literal, Protocol
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerts.channels.registry import kind_for
 from alerts.digest import due_order
 from alerts.quiet_hours import is_quiet_channel, release_time
 from alerts.routing import addresses_for, match_routes, target_units
@@ -329,7 +330,8 @@ class _Planner:
         self.decision.held[digest_key(group.unit, group.channel)] = to_vn_aware(opens)
         self.decision.held_why[digest_key(group.unit, group.channel)] = why
         urgent = set(self.settings.quiet_hours.urgent_severities)
-        sendable = group.channel != "zalo" and bool(urgent)
+        kind = kind_for(group.channel)
+        sendable = (kind is None or kind.urgent_outside_windows) and bool(urgent)
         rows: list[tuple[_Candidate, Section]] = []
         for candidate in group.candidates:
             if sendable and candidate.change in _CHANGES and candidate.finding.severity in urgent:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
+from alerts.channels.registry import kind_for
 from alerts.settings import QuietHoursSettings, Window
 
 _MAX_DAYS_AHEAD = 60
@@ -26,7 +27,9 @@ def _windows(unit: str, settings: QuietHoursSettings) -> list[Window]:
 
 
 def is_quiet_channel(channel: str, settings: QuietHoursSettings) -> bool:
-    return channel in settings.quiet_channels or (channel == "email" and settings.email_quiet)
+    """Listed in ``quiet_channels``, or quiet by its kind's own rule (e-mail: ``email_quiet``)."""
+    kind = kind_for(channel)
+    return kind.is_quiet(channel, settings) if kind is not None else channel in settings.quiet_channels
 
 
 def release_time(

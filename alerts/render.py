@@ -16,6 +16,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, Field
 
+from alerts.channels.kind import ChannelKind, DigestFormat
+from alerts.channels.registry import kind_for
+from alerts.channels.zalo import ZALO_MAX_CHARS  # noqa: F401  (re-exported: callers import it from here)
 from alerts.digest import truncate
 from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
 from alerts.settings import AlertsSettings
@@ -23,7 +26,6 @@ from checks.contracts import Finding, Message, Stage, Unit
 from checks.timeutil import to_vn_naive
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-ZALO_MAX_CHARS = 2000
 _PROCEDURE_FACTS = ("procedure_name", "procedure", "procedure_code")
 
 
@@ -282,8 +284,10 @@ def _render(name: str, language: str, context: Mapping[str, Any]) -> str:
     return _environment().get_template(f"{language}/{name}").render(**context).strip()
 
 
-def _zalo_parts(language: str, context: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
-    """Zalo texts within 2000 characters each: rows move to a further message rather than vanish."""
+def _split_parts(fmt: DigestFormat, language: str, context: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """Texts within ``fmt.max_chars`` each (Zalo: 2,000): rows move to a further message rather
+    than vanish; the backlog and resolutions ride on the last message only."""
+    limit = fmt.max_chars or 0
     pending = list(context["rows"])
     out: list[tuple[dict[str, Any], str]] = []
     while True:
@@ -294,48 +298,49 @@ def _zalo_parts(language: str, context: dict[str, Any]) -> list[tuple[dict[str, 
             part = {**context, "rows": chunk, "sections": _sections(chunk)}
             if rest:  # the backlog and resolutions ride on the last message only
                 part.update(show_backlog=False, resolved_rows=[], resolved_hidden=0, listed=[], hidden=0)
-            text = _render("zalo.txt.j2", language, part)
-            if len(text) <= ZALO_MAX_CHARS or take <= 1:
+            text = _render(fmt.text_template, language, part)
+            if len(text) <= limit or take <= 1:
                 break
             take = max(1, take * 3 // 4 if take > 8 else take - 1)
-        out.append((part, text[:ZALO_MAX_CHARS]))
+        out.append((part, text[:limit]))
         pending = rest
         if not pending:
             return out
 
 
-def _payload(notification: Notification, channel: str, context: dict[str, Any]) -> dict[str, Any]:
-    """Channel extras plus a compact item list (codes, stages, sections) every channel carries."""
+def _bodies(fmt: DigestFormat, language: str, context: dict[str, Any]) -> list[tuple[dict[str, Any], str, str | None]]:
+    """The (context, text, html) of each message for one context, as the channel's format says."""
+    if fmt.body == "json":
+        return [(context, "", None)]  # the text is the JSON document, made once the payload is known
+    if fmt.max_chars is not None:
+        return [(part, text, None) for part, text in _split_parts(fmt, language, context)]
+    html = _render(fmt.html_template, language, context) if fmt.html_template else None
+    return [(context, _render(fmt.text_template, language, context), html)]
+
+
+def _payload(notification: Notification, kind: ChannelKind | None, context: dict[str, Any]) -> dict[str, Any]:
+    """A compact item list (codes, stages, sections) every channel carries, the full rows when the
+    channel's format asks for them (webhooks, files), plus the channel's own extras (Zalo ZNS)."""
+    fmt = kind.digest if kind is not None else DigestFormat()
     rows = [*context["rows"], *context["resolved_rows"]]
     summary = [{"code": r["code"], "stage": r["stage"], "change": r["change"], "section": r["section"]} for r in rows]
     summary += [{"code": r["code"], "stage": r["stage"], "change": r["change"], "section": "backlog"}
                 for r in context["listed"]]
     backlog = {b["rule"]: b["count"] for b in context["backlog"]} if context["show_backlog"] else {}
-    common = {"items": summary, "kind": notification.kind, "part": context["part"], "parts": context["parts"],
-              "backlog": backlog}
-    if channel == "zalo":
-        first = context["rows"][0] if context["rows"] else {}
-        return {
-            **common,
-            "template_data": {
-                "unit": context["unit_name"][:30],
-                "count": str(context["actionable_total"]),
-                "stage": context["stage"],
-                "first_code": first.get("code", ""),
-                "first_due": first.get("due", ""),
-            },
-        }
-    if channel.startswith("webhook:") or channel == "file":
-        return {
-            **common,
+    payload: dict[str, Any] = {"items": summary, "kind": notification.kind, "part": context["part"],
+                               "parts": context["parts"], "backlog": backlog}
+    if fmt.detailed_items:
+        payload.update({
             "unit": notification.unit,
             "stage": context["stage"],
             "items": [{k: row[k] for k in ("code", "kind", "check", "rule", "unit", "stage", "change", "section",
                                             "procedure", "due", "left_days")} for row in rows],
             "total": len(rows),
             "hidden": context["hidden"],
-        }
-    return common
+        })
+    if kind is not None:
+        payload.update(kind.payload_extras(context))
+    return payload
 
 
 def render_notification(notification: Notification, units: Mapping[str, Unit] | list[Unit],
@@ -344,23 +349,19 @@ def render_notification(notification: Notification, units: Mapping[str, Unit] | 
     by_code = units if isinstance(units, Mapping) else {unit.code: unit for unit in units}
     language = settings.language
     channel = notification.channel
+    kind = kind_for(channel)  # the channel's declaration says how its digest looks
+    fmt = kind.digest if kind is not None else DigestFormat()
     parts: list[tuple[dict[str, Any], str, str | None]] = []
     for context in _contexts(notification, by_code, settings, department):
-        if channel == "zalo":
-            parts += [(part, text, None) for part, text in _zalo_parts(language, context)]
-        elif channel.startswith("webhook:"):
-            parts.append((context, "", None))
-        else:
-            parts.append((context, _render("email.txt.j2", language, context),
-                          _render("email.html.j2", language, context)))
+        parts += _bodies(fmt, language, context)
     entries = []
     for index, (context, text, html) in enumerate(parts, start=1):
         context = {**context, "part": index, "parts": len(parts)}
         subject = _render("subject.txt.j2", language, context)
-        payload = _payload(notification, channel, context)
+        payload = _payload(notification, kind, context)
         keys = [row["key"] for row in (*context["rows"], *context["resolved_rows"], *context["listed"])]
         for address in notification.addresses:
-            body = json.dumps({"subject": subject, **payload}, ensure_ascii=False) if channel.startswith("webhook:") else text
+            body = json.dumps({"subject": subject, **payload}, ensure_ascii=False) if fmt.body == "json" else text
             entries.append(OutboxEntry(
                 channel=channel, receiver=address, unit=notification.unit, subject=subject, text=body, html=html,
                 payload=payload, idempotency_key=notification.idempotency_key(address, index - 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from alerts.channels.registry import kind_for
 from alerts.settings import Receiver, Route
 from checks.contracts import Finding, Unit
 
@@ -54,13 +55,7 @@ def target_units(
 
 
 def addresses_for(unit: Unit | None, channel: str, unit_code: str) -> list[str]:
-    """Where a channel delivers for one unit: its e-mails, its Zalo ids/phones, or one logical target."""
-    if channel == "email":
-        return list(unit.emails) if unit else []
-    if channel == "zalo":
-        if unit is None:
-            return []
-        return [*(f"user:{uid}" for uid in unit.zalo_user_ids), *(f"phone:{phone}" for phone in unit.zalo_phones)]
-    if channel.startswith("webhook:"):
-        return [channel.removeprefix("webhook:")]
-    return [unit_code]  # file: one file per unit
+    """Where a channel delivers for one unit, as its kind declares (e-mails, Zalo ids/phones, a
+    webhook's name, the unit code for files). A channel no kind serves: one logical target."""
+    kind = kind_for(channel)
+    return kind.addresses(unit, channel, unit_code) if kind is not None else [unit_code]

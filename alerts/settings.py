@@ -13,12 +13,13 @@ from typing import Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alerts.channels import registry
 from alerts.channels.config import ChannelsSettings
 from checks.contracts import Severity, Stage
 
 log = structlog.get_logger(__name__)
 
-ChannelName = str  # "email", "zalo", "file", "webhook:<name>"
+ChannelName = str  # "email", "zalo", "file", "webhook:<name>", or a plug-in's name
 
 
 class Receiver(BaseModel):
@@ -34,9 +35,10 @@ class Receiver(BaseModel):
     @field_validator("channel")
     @classmethod
     def _known_channel(cls, value: str) -> str:
-        if value in {"email", "zalo", "file"} or (value.startswith("webhook:") and len(value) > len("webhook:")):
+        kind = registry.kind_for(value)
+        if kind is not None and kind.receivable:
             return value
-        raise ValueError("channel must be 'email', 'zalo', 'file' or 'webhook:<name>'")
+        raise ValueError(f"channel must be {registry.channel_hint()}")
 
     @property
     def target_label(self) -> str:
@@ -68,20 +70,17 @@ class StagePolicy(BaseModel):
 
 
 def default_routes() -> list[Route]:
-    """Every finding to its unit on e-mail, Zalo and file; overdue ones also up the escalation chain."""
-    return [
-        Route(
-            name="default",
-            receivers=[
-                Receiver(channel="email", to="unit"),
-                Receiver(channel="zalo", to="unit"),
-                Receiver(channel="file", to="unit"),
-                Receiver(channel="email", to="escalation"),
-                Receiver(channel="file", to="escalation"),
-            ],
-            send_resolved=True,
-        )
-    ]
+    """Every finding to its unit on each channel that declares it (e-mail, Zalo, file); overdue
+    ones also up the escalation chain (e-mail, file). Units first, then escalations."""
+    kinds = registry.kinds()
+    receivers = [Receiver(channel=kind.name, to=to) for to in ("unit", "escalation")
+                 for kind in kinds if to in kind.default_receivers]
+    return [Route(name="default", receivers=receivers, send_resolved=True)]
+
+
+def default_quiet_channels() -> list[ChannelName]:
+    """Channels whose kind says they wait for the working windows: Zalo and file."""
+    return [kind.name for kind in registry.kinds() if kind.quiet_by_default]
 
 
 class DigestSettings(BaseModel):
@@ -129,9 +128,9 @@ class QuietHoursSettings(BaseModel):
     night_end: time = time(6, 0)
     # E-mail follows the same windows as Zalo (people read it); false: e-mail goes any time.
     email_quiet: bool = True
-    # Channels held outside the windows. "file" stands for e-mail in the demo; webhooks feed
-    # machines and are never held.
-    quiet_channels: list[ChannelName] = Field(default_factory=lambda: ["zalo", "file"])
+    # Channels held outside the windows (default: the kinds declaring ``quiet_by_default``: Zalo,
+    # and "file", which stands for e-mail in the demo); webhooks feed machines and are never held.
+    quiet_channels: list[ChannelName] = Field(default_factory=default_quiet_channels)
     # Findings of these severities go out at once even outside the windows (never on Zalo,
     # whose API refuses night-time sends). Empty by default: nothing here needs a night alarm.
     urgent_severities: list[Severity] = Field(default_factory=list)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from checks.calendar import WorkingCalendar
 from checks.schema import TableName, empty_table
@@ -171,16 +171,48 @@ class Tables(BaseModel):
 
 
 class Unit(BaseModel):
-    """A responsible unit of the department, with the contacts alerts go to."""
+    """A responsible unit of the department, with the contacts alerts go to.
+
+    ``contacts`` holds every channel's addresses by contact key (a channel declares the keys it
+    reads, e.g. the e-mail channel ``emails``, Zalo ``zalo_user_ids`` and ``zalo_phones``). A
+    contact key may also be written directly on the unit, as configuration files always did
+    (``emails: [a@x.vn]``): any other key whose value is a list lands in ``contacts``.
+    """
 
     code: str
     name: str
     aliases: list[str] = Field(default_factory=list)  # other spellings seen in exports (DonViXuLy)
-    emails: list[str] = Field(default_factory=list)
-    zalo_user_ids: list[str] = Field(default_factory=list)
-    zalo_phones: list[str] = Field(default_factory=list)
+    contacts: dict[str, list[str]] = Field(default_factory=dict)
     escalate_to: str | None = None  # unit code that receives escalations
     handles_dossiers: bool = True  # False for units that own no procedures (e.g. leadership)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _contacts_at_top_level(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        listed = {key: value for key, value in data.items()
+                  if key not in cls.model_fields and isinstance(value, list | tuple)}
+        if not listed:
+            return data
+        contacts = {**listed, **dict(data.get("contacts") or {})}
+        return {**{k: v for k, v in data.items() if k not in listed}, "contacts": contacts}
+
+    def contact(self, key: str) -> list[str]:
+        return list(self.contacts.get(key, []))
+
+    # Read-only views kept for existing readers; channels use ``contacts`` through their declaration.
+    @property
+    def emails(self) -> list[str]:
+        return self.contact("emails")
+
+    @property
+    def zalo_user_ids(self) -> list[str]:
+        return self.contact("zalo_user_ids")
+
+    @property
+    def zalo_phones(self) -> list[str]:
+        return self.contact("zalo_phones")
 
 
 class RejectedRow(BaseModel):

@@ -8,8 +8,8 @@ from datetime import datetime
 import structlog
 from sqlalchemy import Engine
 
-from alerts.channels import build_alertmanager, build_channels
-from alerts.channels.zalo import ZaloChannel
+from alerts.channels import build_alertmanager, build_channels, registry
+from alerts.channels.kind import samples_of
 from alerts.dispatcher import Dispatcher
 from alerts.metrics import outbox_samples
 from alerts.outbox import StateCache, process_findings
@@ -20,14 +20,6 @@ from monitor.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-ZALO_TOKEN_EXPIRY = MetricSpec(
-    name="tthc_zalo_token_expiry_timestamp_seconds",
-    help="Unix time when the Zalo OA access token expires (0: no token).",
-)
-ZALO_NEEDS_HUMAN = MetricSpec(
-    name="tthc_zalo_needs_reauthorisation",
-    help="1 when the Zalo refresh token is lost or invalid and a person must re-authorise the OA.",
-)
 ALERTMANAGER_UP = MetricSpec(
     name="tthc_alertmanager_push_up", help="1 if the last push of open findings to Alertmanager succeeded."
 )
@@ -41,6 +33,9 @@ class AlertPipeline:
         self._engine = engine
         self._clock = clock
         self.channels = build_channels(settings.alerts.channels, engine, clock)
+        for unit, keys in registry.unused_contact_keys(settings.units).items():  # keys only: values are personal
+            log.warning("unit_contacts_unused", unit=unit, keys=keys,
+                        known=sorted({key for kind in registry.kinds() for key in kind.contacts}))
         self.dispatcher = Dispatcher(engine, self.channels, clock, settings.alerts)
         self._alertmanager = build_alertmanager(settings.alerts.channels)
         self._alertmanager_ok: bool | None = None
@@ -82,29 +77,29 @@ class AlertPipeline:
         if self._metrics is None:
             return
         samples: list[MetricSample] = outbox_samples(self._engine, now, self.channels)
-        zalo = self._zalo()
-        if zalo is not None:
-            samples.append(ZALO_TOKEN_EXPIRY.sample(zalo.tokens.expiry_timestamp() or 0.0))
-            samples.append(ZALO_NEEDS_HUMAN.sample(1 if zalo.needs_human() else 0))
+        for channel in self.channels.values():  # a channel's own health (Zalo: token expiry, needs a human)
+            samples += samples_of(channel)
         if self._alertmanager_ok is not None:
             samples.append(ALERTMANAGER_UP.sample(1 if self._alertmanager_ok else 0))
         self._metrics.publish("alerts", samples)
 
-    def keep_zalo_token_fresh(self, now: datetime) -> None:
-        """Refresh the OA access token proactively, so the single-use refresh token never lapses
-        on a quiet channel; a failure is logged and shown by tthc_zalo_needs_reauthorisation."""
-        zalo = self._zalo()
-        if zalo is None:
-            return
-        try:
-            zalo.tokens.access_token()
-        except DeliveryError as error:
-            log.error("zalo_token_refresh_failed", error=str(error))
+    def maintain_channels(self, now: datetime) -> None:
+        """Run each channel's own upkeep (``maintain()``: Zalo refreshes its OA access token ahead of
+        time, so the single-use refresh token never lapses on a quiet channel); a failure is logged
+        and shown by the channel's samples (tthc_zalo_needs_reauthorisation)."""
+        for name, channel in self.channels.items():
+            maintain = getattr(channel, "maintain", None)
+            if not callable(maintain):
+                continue
+            try:
+                maintain()
+            except DeliveryError as error:
+                log.error("channel_maintenance_failed", channel=name, error=str(error))
         self.publish_metrics(now)
 
-    def _zalo(self) -> ZaloChannel | None:
-        channel = self.channels.get("zalo")
-        return channel if isinstance(channel, ZaloChannel) else None
+    def keep_zalo_token_fresh(self, now: datetime) -> None:
+        """The daemon's Zalo job (kept name): every channel's upkeep."""
+        self.maintain_channels(now)
 
     def _push_alertmanager(self, findings: Sequence[Finding], now: datetime) -> None:
         if self._alertmanager is None:

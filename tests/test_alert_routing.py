@@ -112,3 +112,19 @@ def test_defaults_route_everything_to_the_unit_and_escalation() -> None:
 def test_invalid_settings_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         AlertsSettings.model_validate(bad)
+
+
+def test_unit_contacts_come_from_todays_keys_and_from_a_contacts_mapping() -> None:
+    """A unit written as configuration files always were still reaches e-mail and Zalo; a
+    ``contacts:`` mapping works too and wins for a key given both ways."""
+    legacy = Unit.model_validate({"code": "QLKH", "name": "Phòng QLKH", "emails": ["a@x.vn"],
+                                  "zalo_user_ids": ["11"], "zalo_phones": ["0901234567"]})
+    mapped = Unit.model_validate({"code": "QLKH", "name": "Phòng QLKH", "emails": ["old@x.vn"],
+                                  "contacts": {"emails": ["a@x.vn"], "zalo_user_ids": ["11"],
+                                               "zalo_phones": ["0901234567"]}})
+    for unit in (legacy, mapped, Unit.model_validate(legacy.model_dump())):
+        assert unit.contacts == {"emails": ["a@x.vn"], "zalo_user_ids": ["11"], "zalo_phones": ["0901234567"]}
+        assert addresses_for(unit, "email", "QLKH") == ["a@x.vn"]
+        assert addresses_for(unit, "zalo", "QLKH") == ["user:11", "phone:0901234567"]
+        assert unit.emails == ["a@x.vn"] and unit.zalo_phones == ["0901234567"]
+    assert Unit(code="VP", name="Văn phòng", note="không phải địa chỉ").contacts == {}

@@ -400,3 +400,44 @@ def test_secrets_never_reach_the_logs(zalo_engine: Engine, server: FakeZaloServe
         secrets_seen |= {issued["access_token"], issued["refresh_token"]}
     dumped = repr(logs)
     assert [secret for secret in secrets_seen if secret in dumped] == []
+
+
+def _gauges(metrics: Any, name: str) -> list[float]:
+    return [sample.value for sample in metrics.samples() if sample.spec.name == name]
+
+
+def test_the_daemon_publishes_zalo_health_and_refreshes_through_the_channel_declaration(
+    store: Engine, server: FakeZaloServer, clock: Clock, tmp_path: Any
+) -> None:
+    """monitor.alerting knows no channel by name: Zalo's gauges come from ZaloChannel.samples()
+    and the token job calls ZaloChannel.maintain()."""
+    from alerts.channels.config import ChannelsSettings
+    from alerts.settings import AlertsSettings
+    from checks.calendar import CalendarSettings, WorkingCalendar
+    from monitor.alerting import AlertPipeline
+    from monitor.metrics import MetricsState
+    from monitor.settings import Settings
+
+    migrate(store, ZALO_MIGRATIONS)
+    zalo = settings_for(server, server.issue_refresh_token(), refresh_margin_seconds=0)
+    settings = Settings(alerts=AlertsSettings(channels=ChannelsSettings(zalo=zalo, file=None)))
+    pipeline = AlertPipeline(settings, store, clock)
+    metrics = MetricsState()
+    pipeline.attach(WorkingCalendar(CalendarSettings()), metrics)
+    assert _gauges(metrics, "tthc_zalo_token_expiry_timestamp_seconds") == [0.0]  # no token yet
+    assert _gauges(metrics, "tthc_zalo_needs_reauthorisation") == [0.0]
+
+    pipeline.keep_zalo_token_fresh(clock())
+    assert server.state.refresh_attempts == 1
+    expiry = _gauges(metrics, "tthc_zalo_token_expiry_timestamp_seconds")
+    assert expiry == [pytest.approx(clock().timestamp() + server.state.access_lifetime_seconds, abs=2)]
+
+    server.state.valid_refresh_tokens.clear()  # the stored refresh token is refused from now on
+    server.expire_access_tokens()
+    clock.now += timedelta(seconds=server.state.access_lifetime_seconds + 1)
+    with capture_logs() as logs:
+        pipeline.keep_zalo_token_fresh(clock())
+    assert server.state.refresh_attempts == 2
+    assert "zalo_token_refresh_failed" in [entry["event"] for entry in logs if entry["log_level"] == "error"]
+    assert server.state.app_secret not in str(logs)
+    assert _gauges(metrics, "tthc_zalo_needs_reauthorisation") == [1.0]

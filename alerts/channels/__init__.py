@@ -1,6 +1,9 @@
 """Alert channels: one module each, all implementing ``checks.contracts.Channel``.
 
-``build_channels`` turns ``ChannelsSettings`` into ``{"email", "zalo", "webhook:<name>", "file"}``.
+Each module declares itself with a ``ChannelKind`` (``KIND``: its settings section, contact keys,
+digest format, quiet-hours defaults, how to build it); ``alerts.channels.registry`` knows the
+built-in kinds plus plug-ins from the ``tthc_monitor.channels`` entry-point group.
+``build_channels`` turns ``ChannelsSettings`` into ``{"email", "zalo", "webhook:<name>", "file", …}``.
 The Alertmanager pusher is not a Channel (it takes findings, not messages): ``build_alertmanager``.
 """
 
@@ -12,19 +15,15 @@ from datetime import datetime
 import requests
 from sqlalchemy.engine import Engine
 
-from alerts.channels.alertmanager import AlertmanagerPusher
-from alerts.channels.config import (
-    AlertmanagerSettings,
-    ChannelsSettings,
-    EmailChannelSettings,
-    FileChannelSettings,
-    WebhookChannelSettings,
-    ZaloChannelSettings,
-)
-from alerts.channels.email import EmailChannel
-from alerts.channels.file import FileChannel
-from alerts.channels.webhook import WebhookChannel
-from alerts.channels.zalo import ZaloChannel
+from alerts.channels import registry
+from alerts.channels.alertmanager import KIND as ALERTMANAGER_KIND
+from alerts.channels.alertmanager import AlertmanagerPusher, AlertmanagerSettings
+from alerts.channels.config import ChannelsSettings
+from alerts.channels.email import EmailChannel, EmailChannelSettings
+from alerts.channels.file import FileChannel, FileChannelSettings
+from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
+from alerts.channels.webhook import WebhookChannel, WebhookChannelSettings
+from alerts.channels.zalo import ZaloChannel, ZaloChannelSettings
 from alerts.channels.zalo_tokens import ZALO_MIGRATIONS, ZaloNeedsHumanError, ZaloTokenManager
 from checks.contracts import Channel
 
@@ -32,7 +31,10 @@ __all__ = [
     "ZALO_MIGRATIONS",
     "AlertmanagerPusher",
     "AlertmanagerSettings",
+    "BuildContext",
+    "ChannelKind",
     "ChannelsSettings",
+    "DigestFormat",
     "EmailChannel",
     "EmailChannelSettings",
     "FileChannel",
@@ -46,16 +48,13 @@ __all__ = [
     "build_alertmanager",
     "build_channels",
     "channel_names",
+    "registry",
 ]
 
 
 def channel_names(settings: ChannelsSettings) -> list[str]:
     """The names ``build_channels`` would return, without building anything (no I/O)."""
-    names = ["email"] if settings.email is not None and settings.email.enabled else []
-    names += ["zalo"] if settings.zalo is not None and settings.zalo.enabled else []
-    names += [f"webhook:{hook.name}" for hook in settings.webhooks]
-    names += ["file"] if settings.file is not None and settings.file.enabled else []
-    return names
+    return [name for kind in registry.kinds() for name in kind.names(settings.section(kind.section))]
 
 
 def build_channels(
@@ -65,22 +64,12 @@ def build_channels(
     http: requests.Session | None = None,
 ) -> dict[str, Channel]:
     """The enabled channels by name. Zalo needs ``engine`` (migrated with ZALO_MIGRATIONS)."""
-    session = http if http is not None else requests.Session()
+    context = BuildContext(engine, now_fn, http if http is not None else requests.Session())
     channels: dict[str, Channel] = {}
-    if settings.email is not None and settings.email.enabled:
-        channels["email"] = EmailChannel(settings.email, now_fn)
-    if settings.zalo is not None and settings.zalo.enabled:
-        tokens = ZaloTokenManager(engine, settings.zalo, session, now_fn)
-        channels["zalo"] = ZaloChannel(settings.zalo, tokens, session, now_fn)
-    for hook in settings.webhooks:
-        channel = WebhookChannel(hook, session)
-        channels[channel.name] = channel
-    if settings.file is not None and settings.file.enabled:
-        channels["file"] = FileChannel(settings.file, now_fn)
+    for kind in registry.kinds():
+        channels.update(kind.build(settings.section(kind.section), context))
     return channels
 
 
 def build_alertmanager(settings: ChannelsSettings, http: requests.Session | None = None) -> AlertmanagerPusher | None:
-    if settings.alertmanager is None or not settings.alertmanager.enabled:
-        return None
-    return AlertmanagerPusher(settings.alertmanager, http)
+    return ALERTMANAGER_KIND.pusher(settings.section(ALERTMANAGER_KIND.section), http)

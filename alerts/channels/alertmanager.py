@@ -15,12 +15,38 @@ from typing import Any
 
 import requests
 import structlog
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from alerts.channels.config import AlertmanagerSettings
-from checks.contracts import DeliveryError, Finding, Severity, Stage
+from alerts.channels.kind import BuildContext, ChannelKind
+from checks.contracts import Channel, DeliveryError, Finding, Severity, Stage
 from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
+
+
+class AlertmanagerSettings(BaseModel):
+    """Push open findings to an Alertmanager (``{url}/api/v2/alerts``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    url: str = "http://127.0.0.1:9093"
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    username: str | None = None
+    password: SecretStr | None = None
+    resend_window_seconds: float = Field(default=900.0, gt=0)  # endsAt = now + this, for active alerts
+    generator_url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _auth_pairs(self) -> AlertmanagerSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password must be given together")
+        return self
 
 STAGE_VI = {
     Stage.UPCOMING: "sắp đến hạn",
@@ -128,3 +154,28 @@ class AlertmanagerPusher:
                 f"Alertmanager HTTP {response.status_code}: {response.text[:300]}", permanent=permanent
             )
         log.info("alertmanager_pushed", active=len(active), resolved=len(resolved))
+
+
+class AlertmanagerKind(ChannelKind):
+    """``alerts.channels.alertmanager``: not a route receiver (it takes findings): ``pusher``."""
+
+    name = "alertmanager"
+    section = "alertmanager"
+    section_type = AlertmanagerSettings
+    receivable = False
+
+    def owns(self, channel: str) -> bool:
+        return False
+
+    def names(self, section: Any) -> list[str]:
+        return []
+
+    def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
+        return {}
+
+    def pusher(self, section: Any, http: requests.Session | None = None) -> AlertmanagerPusher | None:
+        enabled = section is not None and section.enabled
+        return AlertmanagerPusher(section, http) if enabled else None
+
+
+KIND = AlertmanagerKind()

@@ -1,122 +1,82 @@
-"""Settings of the alert channels: one pydantic model per channel, composed in ChannelsSettings."""
+"""Settings of the alert channels: ``ChannelsSettings`` is the ``alerts.channels`` YAML section.
+
+Each channel module declares its own section and model (``ChannelKind.section``,
+``section_type``); this model holds one validated value per known kind, so a plug-in channel's
+section is read without a field here. Unknown sections are refused, as before. The per-channel
+models are re-exported from here for existing imports.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from alerts.channels.alertmanager import AlertmanagerSettings
+from alerts.channels.email import EmailChannelSettings
+from alerts.channels.file import FileChannelSettings
+from alerts.channels.webhook import WebhookChannelSettings
 
-class EmailChannelSettings(BaseModel):
-    """SMTP delivery. ``security``: "starttls" (port 587), "tls" (implicit, port 465) or "none"."""
+if TYPE_CHECKING:
+    from alerts.channels.zalo import ZaloChannelSettings
 
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    host: str = "localhost"
-    port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    sender_address: str = "tthc-monitor@localhost"
-    sender_name: str = "Hệ thống giám sát thủ tục hành chính"
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    ca_file: Path | None = None  # extra CA bundle for a private SMTP server certificate
-
-    @model_validator(mode="after")
-    def _auth_pairs(self) -> EmailChannelSettings:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password must be given together")
-        return self
+__all__ = [
+    "AlertmanagerSettings",
+    "ChannelsSettings",
+    "EmailChannelSettings",
+    "FileChannelSettings",
+    "WebhookChannelSettings",
+    "ZaloChannelSettings",
+]
 
 
-class ZaloChannelSettings(BaseModel):
-    """Zalo Official Account (DOMAIN.md §8). ``refresh_token`` only seeds the token store."""
+def __getattr__(name: str) -> Any:
+    # ZaloChannelSettings lives in alerts.channels.zalo, which imports zalo_tokens, which imports
+    # it from here: resolved lazily to break the cycle.
+    if name == "ZaloChannelSettings":
+        from alerts.channels import zalo
 
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    app_id: str
-    app_secret: SecretStr
-    refresh_token: SecretStr | None = None
-    oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
-    openapi_base: str = "https://openapi.zalo.me"
-    business_base: str = "https://business.openapi.zalo.me"
-    template_id: str | None = None  # ZNS template for messages by phone number
-    refresh_margin_seconds: float = Field(default=3600.0, ge=0)
-    refresh_token_lifetime_days: float = Field(default=90.0, gt=0)  # Zalo: about 3 months
-    timeout_seconds: float = Field(default=15.0, gt=0)
-
-    @field_validator("openapi_base", "business_base")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-
-class WebhookChannelSettings(BaseModel):
-    """A JSON POST signed with HMAC-SHA256 in ``X-TTHC-Signature: sha256=<hex>``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    url: str
-    secret: SecretStr
-    timeout_seconds: float = Field(default=10.0, gt=0)
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-class AlertmanagerSettings(BaseModel):
-    """Push open findings to an Alertmanager (``{url}/api/v2/alerts``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    url: str = "http://127.0.0.1:9093"
-    timeout_seconds: float = Field(default=10.0, gt=0)
-    username: str | None = None
-    password: SecretStr | None = None
-    resend_window_seconds: float = Field(default=900.0, gt=0)  # endsAt = now + this, for active alerts
-    generator_url: str | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @model_validator(mode="after")
-    def _auth_pairs(self) -> AlertmanagerSettings:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password must be given together")
-        return self
-
-
-class FileChannelSettings(BaseModel):
-    """Each message written as a file (.eml or .json) in ``directory``: the embedded default."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    directory: Path = Path("tthc-state/outbox")
-    sender_address: str = "tthc-monitor@localhost"
-    sender_name: str = "Hệ thống giám sát thủ tục hành chính"
+        return zalo.ZaloChannelSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ChannelsSettings(BaseModel):
-    """All channels. Missing ones are off, except the file channel (the embedded default)."""
+    """All channel sections, by their YAML key. Missing ones take the kind's default: off, except
+    the file channel (the embedded default) and an empty webhook list.
 
-    model_config = ConfigDict(extra="forbid")
+    Read a section as an attribute (``settings.email``) or with :meth:`section`.
+    """
 
-    email: EmailChannelSettings | None = None
-    zalo: ZaloChannelSettings | None = None
-    webhooks: list[WebhookChannelSettings] = Field(default_factory=list)
-    alertmanager: AlertmanagerSettings | None = None
-    file: FileChannelSettings | None = Field(default_factory=FileChannelSettings)
+    model_config = ConfigDict(extra="allow")
 
-    @model_validator(mode="after")
-    def _unique_webhooks(self) -> ChannelsSettings:
-        names = [hook.name for hook in self.webhooks]
-        dupes = sorted({name for name in names if names.count(name) > 1})
-        if dupes:
-            raise ValueError(f"webhooks: duplicate names {dupes}")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _sections(cls, data: Any) -> Any:
+        from alerts.channels.registry import by_section
+
+        if not isinstance(data, Mapping):
+            return data
+        kinds = by_section()
+        unknown = sorted(str(key) for key in data if key not in kinds)
+        if unknown:
+            raise ValueError(f"unknown channel section(s) {unknown}; known: {sorted(kinds)}")
+        sections: dict[str, Any] = {}
+        for key, kind in kinds.items():
+            try:
+                sections[key] = kind.validate_section(data[key]) if key in data else kind.default_section()
+            except ValidationError as error:  # name the section and the field, as a typed field would
+                problems = "; ".join(
+                    f"{'.'.join(str(part) for part in (key, *problem['loc']))}: {problem['msg']}"
+                    for problem in error.errors(include_url=False)
+                )
+                raise ValueError(problems) from None
+        return sections
+
+    def section(self, key: str) -> Any:
+        """The validated section ``key`` (a kind's ``section``), or None when no kind reads it."""
+        return (self.model_extra or {}).get(key)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...

@@ -16,11 +16,14 @@ from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, Literal
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from alerts.channels.config import EmailChannelSettings
-from checks.contracts import DeliveryError, Message
+from alerts.channels.kind import BuildContext, ChannelKind
+from checks.contracts import Channel, DeliveryError, Message
 from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
@@ -29,6 +32,29 @@ IDEMPOTENCY_HEADER = "X-TTHC-Idempotency-Key"
 MESSAGE_ID_DOMAIN = "tthc-monitor"
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._-]+$")
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class EmailChannelSettings(BaseModel):
+    """SMTP delivery. ``security``: "starttls" (port 587), "tls" (implicit, port 465) or "none"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender_address: str = "tthc-monitor@localhost"
+    sender_name: str = "Hệ thống giám sát thủ tục hành chính"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    ca_file: Path | None = None  # extra CA bundle for a private SMTP server certificate
+
+    @model_validator(mode="after")
+    def _auth_pairs(self) -> EmailChannelSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password must be given together")
+        return self
 
 
 def safe_key(key: str, max_length: int = 64) -> str:
@@ -136,3 +162,22 @@ def _by_code(code: int, what: str, codes: list[int]) -> DeliveryError:
     if 500 <= code < 600:
         return DeliveryError(f"SMTP {what}: permanent failure {codes}", permanent=True)
     return DeliveryError(f"SMTP {what}: temporary failure {codes}")
+
+
+class EmailKind(ChannelKind):
+    """``alerts.channels.email``; receivers are the unit's ``emails``; quiet when ``email_quiet``."""
+
+    name = "email"
+    section = "email"
+    section_type = EmailChannelSettings
+    contacts = {"emails": ""}
+    default_receivers = ("unit", "escalation")
+
+    def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
+        return {self.name: EmailChannel(section, context.now_fn)} if self.names(section) else {}
+
+    def is_quiet(self, channel: str, settings: Any) -> bool:
+        return super().is_quiet(channel, settings) or bool(settings.email_quiet)
+
+
+KIND = EmailKind()

@@ -14,15 +14,28 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
+from pydantic import BaseModel, ConfigDict
 
-from alerts.channels.config import FileChannelSettings
 from alerts.channels.email import build_email_message, safe_key
-from checks.contracts import DeliveryError, Message
+from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
+from checks.contracts import Channel, DeliveryError, Message, Unit
 from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
+
+
+class FileChannelSettings(BaseModel):
+    """Each message written as a file (.eml or .json) in ``directory``: the embedded default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    directory: Path = Path("tthc-state/outbox")
+    sender_address: str = "tthc-monitor@localhost"
+    sender_name: str = "Hệ thống giám sát thủ tục hành chính"
 
 
 def is_email_like(message: Message) -> bool:
@@ -84,3 +97,26 @@ def _atomic_write(target: Path, content: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class FileKind(ChannelKind):
+    """``alerts.channels.file`` (on by default): one file per message and unit; the demo's e-mail."""
+
+    name = "file"
+    section = "file"
+    section_type = FileChannelSettings
+    digest = DigestFormat(detailed_items=True)
+    quiet_by_default = True  # stands for e-mail in the demo
+    default_receivers = ("unit", "escalation")
+
+    def default_section(self) -> Any:
+        return FileChannelSettings()
+
+    def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
+        return {self.name: FileChannel(section, context.now_fn)} if self.names(section) else {}
+
+    def addresses(self, unit: Unit | None, channel: str, unit_code: str) -> list[str]:
+        return [unit_code]  # one file per unit
+
+
+KIND = FileKind()

@@ -5,17 +5,72 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from typing import Annotated, Any
 
 import requests
 import structlog
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
-from alerts.channels.config import WebhookChannelSettings
-from checks.contracts import DeliveryError, Message
+from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
+from checks.contracts import Channel, DeliveryError, Message, Unit
 
 log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER = "X-TTHC-Signature"
 IDEMPOTENCY_HEADER = "X-TTHC-Idempotency-Key"
+
+
+class WebhookChannelSettings(BaseModel):
+    """A JSON POST signed with HMAC-SHA256 in ``X-TTHC-Signature: sha256=<hex>``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    url: str
+    secret: SecretStr
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+def _unique_names(hooks: list[WebhookChannelSettings]) -> list[WebhookChannelSettings]:
+    names = [hook.name for hook in hooks]
+    dupes = sorted({name for name in names if names.count(name) > 1})
+    if dupes:
+        raise ValueError(f"webhooks: duplicate names {dupes}")
+    return hooks
+
+
+class WebhookKind(ChannelKind):
+    """``alerts.channels.webhooks``: a list, one channel ``webhook:<name>`` each; the receiver is the
+    webhook's name; the body is the JSON document (machines: never held by quiet hours)."""
+
+    name = "webhook"
+    section = "webhooks"
+    section_type = Annotated[list[WebhookChannelSettings], AfterValidator(_unique_names)]
+    digest = DigestFormat(body="json", html_template=None, detailed_items=True)
+    name_hint = "'webhook:<name>'"
+
+    def default_section(self) -> Any:
+        return []
+
+    def validate_section(self, value: Any) -> Any:
+        return [] if value is None else super().validate_section(value)
+
+    def owns(self, channel: str) -> bool:
+        return channel.startswith("webhook:") and len(channel) > len("webhook:")
+
+    def names(self, section: Any) -> list[str]:
+        return [f"webhook:{hook.name}" for hook in section or []]
+
+    def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
+        channels = [WebhookChannel(hook, context.http) for hook in section or []]
+        return {channel.name: channel for channel in channels}
+
+    def addresses(self, unit: Unit | None, channel: str, unit_code: str) -> list[str]:
+        return [channel.removeprefix("webhook:")]
+
+
+KIND = WebhookKind()
 
 
 def webhook_body(message: Message) -> bytes:

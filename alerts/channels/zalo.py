@@ -8,22 +8,58 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import requests
 import structlog
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from alerts.channels.config import ZaloChannelSettings
-from alerts.channels.zalo_tokens import ZaloNeedsHumanError, ZaloTokenManager
-from checks.contracts import DeliveryError, Message
+from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
+from checks.contracts import Channel, DeliveryError, Message, MetricSample, MetricSpec
 from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
 
+
+class ZaloChannelSettings(BaseModel):
+    """Zalo Official Account (DOMAIN.md §8). ``refresh_token`` only seeds the token store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    app_id: str
+    app_secret: SecretStr
+    refresh_token: SecretStr | None = None
+    oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    openapi_base: str = "https://openapi.zalo.me"
+    business_base: str = "https://business.openapi.zalo.me"
+    template_id: str | None = None  # ZNS template for messages by phone number
+    refresh_margin_seconds: float = Field(default=3600.0, ge=0)
+    refresh_token_lifetime_days: float = Field(default=90.0, gt=0)  # Zalo: about 3 months
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("openapi_base", "business_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+from alerts.channels.zalo_tokens import ZaloNeedsHumanError, ZaloTokenManager  # noqa: E402  (needs the model above)
+
+ZALO_TOKEN_EXPIRY = MetricSpec(
+    name="tthc_zalo_token_expiry_timestamp_seconds",
+    help="Unix time when the Zalo OA access token expires (0: no token).",
+)
+ZALO_NEEDS_HUMAN = MetricSpec(
+    name="tthc_zalo_needs_reauthorisation",
+    help="1 when the Zalo refresh token is lost or invalid and a person must re-authorise the OA.",
+)
+
 MAX_TEXT_CHARS = 2000
+ZALO_MAX_CHARS = MAX_TEXT_CHARS  # a rendered digest text fits in one customer-service message
 MAX_TRACKING_ID_CHARS = 48
 NIGHT_BAN_END_HOUR = 6
 RATE_LIMIT_RETRY_SECONDS = 60.0
@@ -115,6 +151,19 @@ class ZaloChannel:
     def tokens(self) -> ZaloTokenManager:
         """The token manager (for the expiry metric and the needs-a-human state)."""
         return self._tokens
+
+    def samples(self) -> list[MetricSample]:
+        """Health for the metrics endpoint: access-token expiry and the needs-a-human flag."""
+        return [ZALO_TOKEN_EXPIRY.sample(self._tokens.expiry_timestamp() or 0.0),
+                ZALO_NEEDS_HUMAN.sample(1 if self.needs_human() else 0)]
+
+    def maintain(self) -> None:
+        """Refresh the access token ahead of time, so the single-use refresh token never lapses on
+        a quiet channel. A failure is logged; ``samples()`` then shows it."""
+        try:
+            self._tokens.access_token()
+        except DeliveryError as error:
+            log.error("zalo_token_refresh_failed", error=str(error))
 
     def needs_human(self) -> bool:
         """True after a refused refresh token (stored) or an app/OA error -101…-105, -135 (this process)."""
@@ -212,3 +261,39 @@ def _error_code(reply: dict[str, Any]) -> int:
         return int(reply.get("error", 0))
     except (TypeError, ValueError):
         return -1
+
+
+class ZaloKind(ChannelKind):
+    """``alerts.channels.zalo``; receivers ``user:<id>`` (``zalo_user_ids``) and ``phone:<number>``
+    (``zalo_phones``); texts of at most 2,000 characters; never sent outside the windows."""
+
+    name = "zalo"
+    section = "zalo"
+    section_type = ZaloChannelSettings
+    contacts = {"zalo_user_ids": "user:", "zalo_phones": "phone:"}
+    digest = DigestFormat(text_template="zalo.txt.j2", html_template=None, max_chars=ZALO_MAX_CHARS)
+    quiet_by_default = True
+    urgent_outside_windows = False  # the API refuses night-time sends
+    default_receivers = ("unit",)
+
+    def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
+        if not self.names(section):
+            return {}
+        tokens = ZaloTokenManager(context.engine, section, context.http, context.now_fn)
+        return {self.name: ZaloChannel(section, tokens, context.http, context.now_fn)}
+
+    def payload_extras(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """ZNS ``template_data`` for phone receivers (the unit name cut to 30 characters)."""
+        first = context["rows"][0] if context["rows"] else {}
+        return {
+            "template_data": {
+                "unit": context["unit_name"][:30],
+                "count": str(context["actionable_total"]),
+                "stage": context["stage"],
+                "first_code": first.get("code", ""),
+                "first_due": first.get("due", ""),
+            },
+        }
+
+
+KIND = ZaloKind()

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    SecretStr,
+    SerializeAsAny,
+    ValidationError,
+    model_validator,
+)
 
 from checks.schema import SCHEMAS, TableName
+
+if TYPE_CHECKING:
+    from monitor.sources.http_json import HttpJsonSourceSettings
+    from monitor.sources.tabular import TabularSourceSettings
+
+__all__ = ["DEFAULT_DATE_FORMATS", "HttpJsonSourceSettings", "MappingSettings", "SourceSettings",
+           "SourceSettingsBase", "TabularSourceSettings"]
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "%Y%m%d%H%M%S",  # yyyyMMddHHmmss (national portal)
@@ -44,9 +61,12 @@ class MappingSettings(BaseModel):
     false_words: list[str] = Field(default_factory=lambda: ["0", "false", "", "không", "khong", "no", "chưa", "n"])
 
 
-class _SourceBase(BaseModel):
+class SourceSettingsBase(BaseModel):
+    """The fields every source entry has; a kind's model adds ``kind: Literal[<kind>]`` and its own."""
+
     model_config = ConfigDict(extra="forbid")
 
+    kind: str  # the discriminator: a kind's model narrows it to Literal["<kind>"]
     name: str = Field(pattern=r"^[a-z0-9_]+$", description="metric label: lowercase, digits, underscore")
     table: TableName
     interval_seconds: float = Field(default=300.0, gt=0)
@@ -57,7 +77,7 @@ class _SourceBase(BaseModel):
     mapping: MappingSettings = Field(default_factory=MappingSettings)
 
     @model_validator(mode="after")
-    def _mapping_targets_exist(self) -> _SourceBase:
+    def _mapping_targets_exist(self) -> SourceSettingsBase:
         known = set(SCHEMAS[self.table])
         for header, field in self.mapping.columns.items():
             if field not in known:
@@ -71,44 +91,44 @@ class _SourceBase(BaseModel):
         return self
 
 
-class TabularSourceSettings(_SourceBase):
-    """A CSV or XLSX export, from a local path/glob or an HTTP(S) URL."""
-
-    kind: Literal["tabular"] = "tabular"
-    path: str | None = None  # file path or glob; newest match wins unless combine_files
-    url: str | None = None
-    combine_files: bool = False  # glob: concatenate every match instead of taking the newest
-    format: Literal["auto", "csv", "xlsx"] = "auto"
-    sheet: str | int | None = None  # XLSX sheet name or 0-based index; default the first
-    header_row: int = Field(default=0, ge=0)  # 0-based row index of the header in the file
-    encoding: str = "utf-8"
-    delimiter: str = ","
-
-    @model_validator(mode="after")
-    def _one_location(self) -> TabularSourceSettings:
-        if (self.path is None) == (self.url is None):
-            raise ValueError("set exactly one of 'path' or 'url'")
-        return self
 
 
-class HttpJsonSourceSettings(_SourceBase):
-    """A paged HTTP JSON API shaped like the national portal's dossier sync records."""
-
-    kind: Literal["http_json"] = "http_json"
-    url: str
-    token: SecretStr | None = None  # sent as  <auth_header>: <token_prefix><token>
-    auth_header: str = "Authorization"
-    token_prefix: str = "Bearer "
-    items_path: str = "data"  # dotted path to the list of records in a page
-    page_param: str = "page"
-    page_size_param: str = "pageSize"
-    page_size: int = Field(default=500, gt=0)
-    first_page: int = 1
-    total_pages_path: str | None = "totalPages"  # dotted path; else stop on a short/empty page
-    max_pages: int = Field(default=100_000, gt=0)
-    updated_since_param: str | None = None  # e.g. "updatedSince": incremental polls by cursor
-    updated_at_field: str = "NgayCapNhat"  # record field that feeds the cursor
-    conditional: bool = True  # send If-None-Match / If-Modified-Since
+_SourceBase = SourceSettingsBase  # the former private name
 
 
-SourceSettings = Annotated[TabularSourceSettings | HttpJsonSourceSettings, Field(discriminator="kind")]
+def _by_kind(value: Any) -> SourceSettingsBase:
+    """A ``sources:`` entry, read with the model its ``kind`` names (built-in or plug-in)."""
+    if isinstance(value, SourceSettingsBase):
+        return value
+    from monitor.sources.registry import kinds
+
+    known = kinds()
+    tag = value.get("kind") if isinstance(value, Mapping) else None
+    if tag not in known:
+        raise ValueError(f"'kind' must be one of {', '.join(repr(k) for k in known)} (got {tag!r})")
+    try:
+        settings: SourceSettingsBase = known[tag].settings_model.model_validate(value)
+    except ValidationError as error:  # name the field, as the former tagged union did
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in (tag, *problem['loc']))}: {problem['msg']}"
+            for problem in error.errors(include_url=False)
+        )
+        raise ValueError(problems) from None
+    return settings
+
+
+# One entry of ``sources:``: the ``kind`` discriminator picks the model among the registered kinds.
+SourceSettings = Annotated[SerializeAsAny[SourceSettingsBase], PlainValidator(_by_kind)]
+
+
+def __getattr__(name: str) -> Any:
+    # The kinds' models live in their modules, which import this one: re-exported lazily.
+    if name == "TabularSourceSettings":
+        from monitor.sources import tabular
+
+        return tabular.TabularSourceSettings
+    if name == "HttpJsonSourceSettings":
+        from monitor.sources import http_json
+
+        return http_json.HttpJsonSourceSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,22 +5,43 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import requests
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, SecretStr
 
-from checks.contracts import FetchResult, RejectedRow, SourceError, Unit
+from checks.contracts import FetchResult, RejectedRow, Source, SourceError, Unit
 from checks.schema import TableName, empty_table
-from monitor.sources.config import HttpJsonSourceSettings, MappingSettings
+from monitor.sources.config import MappingSettings, SourceSettingsBase
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
+from monitor.sources.kind import SourceKind
 from monitor.sources.mapping import MAX_REJECTED_LISTED, MappedFrame, fetched, map_frame
 from monitor.sources.parsing import parse_datetime
 
 log = structlog.get_logger(__name__)
+
+
+class HttpJsonSourceSettings(SourceSettingsBase):
+    """A paged HTTP JSON API shaped like the national portal's dossier sync records."""
+
+    kind: Literal["http_json"] = "http_json"
+    url: str
+    token: SecretStr | None = None  # sent as  <auth_header>: <token_prefix><token>
+    auth_header: str = "Authorization"
+    token_prefix: str = "Bearer "
+    items_path: str = "data"  # dotted path to the list of records in a page
+    page_param: str = "page"
+    page_size_param: str = "pageSize"
+    page_size: int = Field(default=500, gt=0)
+    first_page: int = 1
+    total_pages_path: str | None = "totalPages"  # dotted path; else stop on a short/empty page
+    max_pages: int = Field(default=100_000, gt=0)
+    updated_since_param: str | None = None  # e.g. "updatedSince": incremental polls by cursor
+    updated_at_field: str = "NgayCapNhat"  # record field that feeds the cursor
+    conditional: bool = True  # send If-None-Match / If-Modified-Since
 
 
 class HttpJsonCursor(BaseModel):
@@ -300,3 +321,16 @@ class _MappedPages:
         self._rejected.extend(part.rejected[: max(room, 0)])
         self._rejected_count += part.rejected_count
         self._rows += batch.height
+
+
+class HttpJsonKind(SourceKind):
+    """``kind: http_json``: paged JSON APIs (national-portal dossier records by default)."""
+
+    kind = "http_json"
+    settings_model = HttpJsonSourceSettings
+
+    def build(self, settings: Any, units: Sequence[Unit]) -> Source:
+        return HttpJsonSource(settings, units)
+
+
+KIND = HttpJsonKind()

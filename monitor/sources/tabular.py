@@ -9,20 +9,41 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import requests
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
-from checks.contracts import FetchResult, SourceError, Unit
+from checks.contracts import FetchResult, Source, SourceError, Unit
 from checks.schema import TableName
-from monitor.sources.config import TabularSourceSettings
+from monitor.sources.config import SourceSettingsBase
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
+from monitor.sources.kind import SourceKind
 from monitor.sources.mapping import fetched, map_frame, match_headers, preset_columns
 
 log = structlog.get_logger(__name__)
+
+
+class TabularSourceSettings(SourceSettingsBase):
+    """A CSV or XLSX export, from a local path/glob or an HTTP(S) URL."""
+
+    kind: Literal["tabular"] = "tabular"
+    path: str | None = None  # file path or glob; newest match wins unless combine_files
+    url: str | None = None
+    combine_files: bool = False  # glob: concatenate every match instead of taking the newest
+    format: Literal["auto", "csv", "xlsx"] = "auto"
+    sheet: str | int | None = None  # XLSX sheet name or 0-based index; default the first
+    header_row: int = Field(default=0, ge=0)  # 0-based row index of the header in the file
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+    @model_validator(mode="after")
+    def _one_location(self) -> TabularSourceSettings:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("set exactly one of 'path' or 'url'")
+        return self
 
 _XLSX_MAGIC = b"PK\x03\x04"
 Content = bytes | Path  # a download's bytes, or a local file read in place
@@ -213,3 +234,16 @@ def _csv_input(data: Content) -> io.BytesIO | str:
 def _first_bytes(path: Path, count: int) -> bytes:
     with path.open("rb") as handle:
         return handle.read(count)
+
+
+class TabularKind(SourceKind):
+    """``kind: tabular``: CSV or XLSX exports."""
+
+    kind = "tabular"
+    settings_model = TabularSourceSettings
+
+    def build(self, settings: Any, units: Sequence[Unit]) -> Source:
+        return TabularSource(settings, units)
+
+
+KIND = TabularKind()

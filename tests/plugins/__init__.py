@@ -1,0 +1,1 @@
+"""Plug-ins defined only for the tests: registered through entry points (tests/test_plugins.py)."""
