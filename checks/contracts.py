@@ -176,7 +176,9 @@ class Unit(BaseModel):
     ``contacts`` holds every channel's addresses by contact key (a channel declares the keys it
     reads, e.g. the e-mail channel ``emails``, Zalo ``zalo_user_ids`` and ``zalo_phones``). A
     contact key may also be written directly on the unit, as configuration files always did
-    (``emails: [a@x.vn]``): any other key whose value is a list lands in ``contacts``.
+    (``emails: [a@x.vn]``): any other key whose value is a list, or a single text (``emails: a@x.vn``
+    is one address), lands in ``contacts`` — never silently dropped: the daemon names a key no
+    channel reads (``unit_contacts_unused``), e.g. a misspelt ``email:``.
     """
 
     code: str
@@ -191,8 +193,8 @@ class Unit(BaseModel):
     def _contacts_at_top_level(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
-        listed = {key: value for key, value in data.items()
-                  if key not in cls.model_fields and isinstance(value, list | tuple)}
+        listed = {key: [value] if isinstance(value, str) else value for key, value in data.items()
+                  if key not in cls.model_fields and isinstance(value, list | tuple | str)}
         if not listed:
             return data
         contacts = {**listed, **dict(data.get("contacts") or {})}

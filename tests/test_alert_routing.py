@@ -127,4 +127,7 @@ def test_unit_contacts_come_from_todays_keys_and_from_a_contacts_mapping() -> No
         assert addresses_for(unit, "email", "QLKH") == ["a@x.vn"]
         assert addresses_for(unit, "zalo", "QLKH") == ["user:11", "phone:0901234567"]
         assert unit.emails == ["a@x.vn"] and unit.zalo_phones == ["0901234567"]
-    assert Unit(code="VP", name="Văn phòng", note="không phải địa chỉ").contacts == {}
+    assert Unit(code="VP", name="Văn phòng", handles_dossiers=False, order=3).contacts == {}
+    single = Unit.model_validate({"code": "VP", "name": "Văn phòng", "emails": "vp@x.vn", "email": "typo@x.vn"})
+    assert addresses_for(single, "email", "VP") == ["vp@x.vn"]  # one text is one address, not dropped
+    assert single.contacts["email"] == ["typo@x.vn"]  # kept, so the daemon can name the unused key
