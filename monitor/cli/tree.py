@@ -20,17 +20,15 @@ from checks.timeutil import parse_cli_time
 
 Handler = Callable[[argparse.Namespace], int]
 DEMO_DIR = Path("tthc-demo")
+_CONFIG = "YAML configuration file (TTHC_MONITOR_* environment variables override it)."
 
 
 class ConfigUse(Enum):
     """What a command does without ``--config``: the wording of its ``--config`` help."""
 
-    DEMO = "YAML configuration file (TTHC_MONITOR_* environment variables override it). " \
-           "Without it: the embedded demo."
-    DEMO_STATE = "YAML configuration file (TTHC_MONITOR_* environment variables override it). " \
-                 "Without it: the demo's state store in ./tthc-demo."
-    DEFAULTS = "YAML configuration file (TTHC_MONITOR_* environment variables override it). " \
-               "Without it: the built-in defaults."
+    DEMO = f"{_CONFIG} Without it: the embedded demo."
+    DEMO_STATE = f"{_CONFIG} Without it: the demo's state store in ./tthc-demo."
+    DEFAULTS = f"{_CONFIG} Without it: the built-in defaults."
     REQUIRED = "YAML configuration file to check (TTHC_MONITOR_* environment variables override it)."
     UNUSED = "YAML configuration file: accepted like everywhere else, not needed by this command."
 
