@@ -20,6 +20,7 @@ from checks.contracts import Severity, Stage
 log = structlog.get_logger(__name__)
 
 ChannelName = str  # "email", "zalo", "file", "webhook:<name>", or a plug-in's name
+Language = Literal["vi", "en"]
 
 
 class Receiver(BaseModel):
@@ -156,7 +157,9 @@ class AlertsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    language: Literal["vi", "en"] = "vi"
+    # Received from the root ``language`` (monitor.settings.Settings passes it down); in the YAML
+    # file ``alerts.language`` is a deprecated spelling of ``language``.
+    language: Language = "vi"
     routes: list[Route] = Field(default_factory=default_routes)
     # Deprecated (accepted, ignored): repeats now come from the morning digest and the backlog summary.
     stages: dict[Stage, StagePolicy] | None = None

@@ -1,22 +1,18 @@
-"""What the CLI commands do: the daemon, one-shot check, validate, findings listing."""
+"""What the CLI commands run: the daemon (and the demo around it), a one-shot check, a try of each
+source. The printing is in ``monitor.cli``."""
 
 from __future__ import annotations
 
-import csv
-import json
 import math
-import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
-from sqlalchemy import Engine
+from pydantic import BaseModel, ConfigDict
 
-from checks.timeutil import VN_TZ, parse_cli_time
+from checks.contracts import RejectedRow
 from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock
 from monitor.cycle import CycleReport
@@ -24,7 +20,6 @@ from monitor.logging_setup import configure_logging
 from monitor.metrics import new_registry, render
 from monitor.settings import Settings, StateSettings
 from monitor.sources import build_source
-from monitor.store.history import HistoryStore
 
 log = structlog.get_logger(__name__)
 
@@ -165,11 +160,18 @@ def run_daemon(
     return daemon.run_forever()
 
 
-def run_check(
-    config: Path | None, settings: Settings, now_text: str | None, fmt: str, demo_dir: Path
-) -> int:
-    """Poll every source once and run every check at ``now``; print; send nothing; touch no state."""
-    now = parse_cli_time(now_text) if now_text else datetime.now(VN_TZ)
+class CheckOutcome(BaseModel):
+    """What a one-shot ``check`` found: the cycle's report and the metrics as Prometheus text."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    report: CycleReport
+    prometheus_text: str
+
+
+def check_once(config: Path | None, settings: Settings, now: datetime) -> CheckOutcome:
+    """Poll every source once and run every check at ``now``; send nothing; touch no state (a
+    throw-away SQLite and snapshot folder). Without ``config``: the embedded demo's portal."""
     demo = None
     scratch = tempfile.TemporaryDirectory(prefix="tthc-check-")
     try:
@@ -179,106 +181,51 @@ def run_check(
             demo = DemoPortal(Path(scratch.name) / "data")
             url = demo.start(now)
             settings = demo_runtime_settings(url, Path(scratch.name))
-        configure_logging("console", "WARNING", stream=sys.stderr)
         state = StateSettings(url=f"sqlite:///{scratch.name}/check.db", data_dir=Path(scratch.name) / "snapshots")
         settings = settings.model_copy(update={"state": state})
         engine = open_store(settings)
-        monitor = Monitor(settings, engine)
-        monitor.poll_all(now)
-        report = monitor.run_cycle(now)
-        if fmt == "json":
-            print(json.dumps(report_as_json(report), ensure_ascii=False, indent=2, default=str))
-        else:
-            sys.stdout.write(render(new_registry(monitor.metrics)).decode())
-        engine.dispose()
+        try:
+            monitor = Monitor(settings, engine)
+            monitor.poll_all(now)
+            report = monitor.run_cycle(now)
+            text = render(new_registry(monitor.metrics)).decode()
+        finally:
+            engine.dispose()
     finally:
         if demo is not None:
             demo.stop()
         scratch.cleanup()
-    return 0
+    return CheckOutcome(report=report, prometheus_text=text)
 
 
-def report_as_json(report: CycleReport) -> dict[str, Any]:
-    return {
-        "now": report.now.isoformat(),
-        "duration_seconds": round(report.duration_seconds, 4),
-        "sources": [s.model_dump(mode="json") for s in report.sources],
-        "checks": report.checks,
-        "kpis": [
-            {**k.model_dump(mode="json"), "ratio": None if k.ratio is None else round(k.ratio, 6)}
-            for k in report.kpis
-        ],
-        "findings": [{"key": f.key, **f.model_dump(mode="json")} for f in report.findings],
-    }
+class SourceProbe(BaseModel):
+    """One try of one source by ``validate``: the rows it gave, or why it failed."""
+
+    name: str
+    kind: str
+    table: str
+    seconds: float
+    error: str | None = None
+    rows: int = 0
+    rejected_count: int = 0
+    first_rejected: RejectedRow | None = None
 
 
-def run_validate(config: Path | None, settings: Settings) -> int:
-    """Print the configuration's shape and try each source once, as a readable table."""
-    print(f"Cấu hình hợp lệ: {config}")
-    print(f"  đơn vị: {', '.join(u.code for u in settings.units) or '(chưa khai báo)'}")
-    print(f"  trạng thái: {settings.state.url.split('@')[-1]}")
-    print(f"  metrics: http://{settings.metrics.host}:{settings.metrics.port}/metrics")
-    print()
-    configure_logging("console", "ERROR", stream=sys.stderr)
-    header = ("nguồn", "loại", "bảng", "kết quả", "dòng", "bị loại", "giây", "lỗi / dòng bị loại đầu tiên")
-    rows: list[tuple[str, ...]] = []
-    failures = 0
-    now = datetime.now(VN_TZ)
+def probe_sources(settings: Settings, now: datetime) -> list[SourceProbe]:
+    """Build and fetch every configured source once (no cursor, nothing stored)."""
+    probes: list[SourceProbe] = []
     for source_settings in settings.sources:
         started = time.perf_counter()
+        named = {"name": source_settings.name, "kind": source_settings.kind, "table": source_settings.table.value}
         try:
             source = build_source(source_settings, settings.units)
             result = source.fetch(None, now)
         except Exception as error:
-            failures += 1
-            rows.append(
-                (source_settings.name, source_settings.kind, source_settings.table.value, "LỖI", "-", "-",
-                 f"{time.perf_counter() - started:.2f}", str(error)[:160])
-            )
+            probes.append(SourceProbe(**named, seconds=time.perf_counter() - started, error=str(error)))
             continue
-        height = result.frame.height if result.frame is not None else 0
-        first = result.rejected[0] if result.rejected else None
-        detail = f"dòng {first.row}, cột {first.column!r}: {first.reason}" if first else ""
-        rows.append(
-            (source_settings.name, source_settings.kind, source_settings.table.value, "OK", str(height),
-             str(result.rejected_count), f"{time.perf_counter() - started:.2f}", detail[:160])
-        )
-    _print_table(header, rows)
-    return 1 if failures else 0
-
-
-def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
-    print(line.format(*header))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line.format(*row))
-
-
-def list_findings(engine: Engine, unit: str | None, check: str | None, fmt: str) -> int:
-    findings = [
-        f
-        for f in HistoryStore(engine).open_findings()
-        if (unit is None or f.unit == unit) and (check is None or f.check == check)
-    ]
-    findings.sort(key=lambda f: (f.unit, f.due_at.timestamp() if f.due_at else float("inf"), f.key))
-    if fmt == "json":
-        print(json.dumps([{"key": f.key, **f.model_dump(mode="json")} for f in findings], ensure_ascii=False, indent=2))
-        return 0
-    from alerts.render import problem_text
-
-    header = ("đơn vị", "kiểm tra", "đối tượng", "vấn đề", "giai đoạn", "mức độ", "hạn")
-    rows = [
-        (f.unit, f.check, f.subject, problem_text(f, "vi"), f.stage.value, f.severity.value,
-         f.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if f.due_at else "")
-        for f in findings
-    ]
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows(rows)
-    else:
-        _print_table(header, rows)
-        print(f"\n{len(rows)} phát hiện đang mở")
-    return 0
+        probes.append(SourceProbe(
+            **named, seconds=time.perf_counter() - started,
+            rows=result.frame.height if result.frame is not None else 0, rejected_count=result.rejected_count,
+            first_rejected=result.rejected[0] if result.rejected else None,
+        ))
+    return probes

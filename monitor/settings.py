@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -13,11 +14,13 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from alerts.settings import AlertsSettings
+from alerts.settings import AlertsSettings, Language
 from checks.calendar import CalendarSettings
 from checks.contracts import Unit
 from checks.settings import ChecksSettings
 from monitor.sources.config import SourceSettings
+
+log = structlog.get_logger(__name__)
 
 
 class StateSettings(BaseModel):
@@ -50,13 +53,20 @@ class LogSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Everything the daemon needs. Load with :func:`load_settings`."""
+    """Everything the daemon needs. Load with :func:`load_settings`.
+
+    Sources, highest first: keyword arguments, TTHC_MONITOR_* environment variables, then the YAML
+    file named by ``model_config["yaml_file"]`` (none on this class: :func:`load_settings` names the
+    file on a subclass made for that one load).
+    """
 
     model_config = SettingsConfigDict(
-        env_prefix="TTHC_MONITOR_", env_nested_delimiter="__", extra="forbid"
+        env_prefix="TTHC_MONITOR_", env_nested_delimiter="__", extra="forbid", yaml_file_encoding="utf-8"
     )
 
-    language: Literal["vi", "en"] = "vi"
+    # The one language of everything a person reads (messages, reports, calendar output); the
+    # alerts part receives it (``alerts.language`` is the deprecated spelling).
+    language: Language = "vi"
     department: str = "Sở Khoa học và Công nghệ"
     state: StateSettings = Field(default_factory=StateSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
@@ -71,6 +81,34 @@ class Settings(BaseSettings):
     def unit_codes(self) -> list[str]:
         """Units whose dossiers and procedures the checks report on."""
         return [unit.code for unit in self.units if unit.handles_dossiers]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_at_the_root(cls, data: Any) -> Any:
+        """``alerts.language`` (deprecated) still works: it becomes ``language`` unless that is given."""
+        if not isinstance(data, dict):
+            return data
+        given = data.get("alerts")
+        if isinstance(given, AlertsSettings) and "language" in given.model_fields_set and "language" not in data:
+            return {**data, "language": given.language}  # built in code: the alerts part's own choice
+        if not isinstance(given, dict) or "language" not in given:
+            return data
+        alerts = dict(data["alerts"])
+        old = alerts.pop("language")
+        data = {**data, "alerts": alerts}
+        if "language" in data:
+            log.warning("deprecated_setting", key="alerts.language", replaced_by="language",
+                        detail="ignored: language is set" if data["language"] != old else "same value as language")
+        else:
+            log.warning("deprecated_setting", key="alerts.language", replaced_by="language")
+            data["language"] = old
+        return data
+
+    @model_validator(mode="after")
+    def _alerts_speak_the_language(self) -> Settings:
+        if self.alerts.language != self.language:
+            self.alerts = self.alerts.model_copy(update={"language": self.language})
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -89,14 +127,17 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_file = _YAML_FILE.get("path")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if yaml_file is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file, yaml_file_encoding="utf-8"))
-        return tuple(sources)
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls)
 
 
-_YAML_FILE: dict[str, Path | None] = {"path": None}
+def _reading(path: Path) -> type[Settings]:
+    """:class:`Settings` whose YAML source is ``path``: a subclass per load, so no load leaks its file
+    into another (pydantic-settings reads ``yaml_file`` from the class's ``model_config``)."""
+
+    class SettingsFromFile(Settings):
+        model_config = SettingsConfigDict(yaml_file=path)
+
+    return SettingsFromFile
 
 
 class SettingsError(Exception):
@@ -121,10 +162,11 @@ def load_settings(path: Path | None, **overrides: Any) -> Settings:
     """Read ``path`` (YAML) with TTHC_MONITOR_* env overrides; raise SettingsError with a clear text."""
     if path is not None and not path.is_file():
         raise SettingsError(f"configuration file not found: {path}")
-    _YAML_FILE["path"] = path
     try:
-        return Settings(**overrides)
+        if path is None:
+            return Settings(**overrides)
+        loaded = _reading(path)(**overrides)
     except ValidationError as error:
         raise SettingsError(format_validation_error(error, str(path or "environment"))) from error
-    finally:
-        _YAML_FILE["path"] = None
+    # Hand back a plain Settings (equal to one built in code); every value is validated already.
+    return Settings.model_construct(_fields_set=loaded.model_fields_set, **dict(loaded))

@@ -67,3 +67,20 @@ def store(db_url: str) -> Iterator[Engine]:
         yield created
     finally:
         created.dispose()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that call ``monitor.cli.main`` (which configures logging on the captured stderr of
+    the moment): put back structlog's config and the root logger's handlers and level afterwards."""
+    import logging
+
+    import structlog
+
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -7,13 +7,13 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from alerts.explain import explain
 from alerts.outbox import process_findings
 from alerts.settings import AlertsSettings
 from alerts.silences import add_silence
 from checks.calendar import CalendarSettings, WorkingCalendar
 from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit
 from checks.timeutil import VN_TZ
-from monitor.commands.explain_cmd import explain
 
 CALENDAR = WorkingCalendar(CalendarSettings())
 UNITS = [Unit(code="QLKH", name="Phòng Quản lý Khoa học", emails=["qlkh@so.gov.vn"])]

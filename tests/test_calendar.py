@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -13,7 +12,8 @@ import pytest
 
 from checks.calendar import WorkingCalendar, load_overrides
 from checks.timeutil import VN_TZ
-from monitor.commands.calendar_cmd import format_days, register
+from monitor.cli import build_parser
+from monitor.cli.calendar import format_days
 from monitor.settings import CalendarSettings, Settings
 
 
@@ -376,9 +376,7 @@ def test_shipped_override_file_is_valid() -> None:
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str], settings: Settings | None = None) -> tuple[int, str]:
-    parser = argparse.ArgumentParser(prog="tthc-monitor")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.settings = settings or Settings()
     capsys.readouterr()
     code = args.func(args)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from monitor.cli import _leaf_parsers, build_parser, main
+from monitor.cli import build_cli, main
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def logging_as_it_was() -> Iterator[None]:
 
 
 def test_every_leaf_command_has_a_config_option() -> None:
-    leaves = _leaf_parsers(build_parser())
+    leaves = [command.parser for command in build_cli().commands]
     assert len(leaves) >= 15
     assert all(any(action.dest == "config" for action in leaf._actions) for leaf in leaves)
 

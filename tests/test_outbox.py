@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from alerts import commands
 from alerts.dispatcher import Dispatcher, backoff_seconds
 from alerts.metrics import outbox_samples
 from alerts.outbox import enqueue, get_outbox, list_outbox, load_states, process_findings
@@ -24,6 +23,8 @@ from alerts.tables import alert_state, delivery_log, outbox
 from checks.calendar import CalendarSettings, WorkingCalendar
 from checks.contracts import DeliveryError, Finding, Message, Severity, Stage, SubjectKind, Unit
 from checks.timeutil import VN_TZ
+from monitor.cli import alerts as commands
+from monitor.cli import build_parser
 from monitor.store.db import create_engine_for
 
 CALENDAR = WorkingCalendar(CalendarSettings())
@@ -253,9 +254,7 @@ def test_silences_are_kept_forever_and_expire(store: Engine) -> None:
 
 
 def run_cli(store: Engine, argv: list[str], now: datetime, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    parser = argparse.ArgumentParser()
-    commands.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.engine, args.settings, args.now = store, None, now
     code = args.func(args)
     return code, capsys.readouterr().out

@@ -4,7 +4,6 @@ APIs (HistoryStore, alerts.outbox.enqueue, the Dispatcher, add_silence), then re
 
 from __future__ import annotations
 
-import argparse
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from checks.contracts import (
 )
 from checks.schema import TableName
 from checks.timeutil import VN_TZ
-from monitor.commands import report_cmd
+from monitor.cli import build_parser
 from monitor.reports import (
     InspectionReport,
     ReportWindow,
@@ -325,9 +324,7 @@ def test_csv_folder_has_one_file_per_section(filled: Engine, tmp_path: Path) -> 
 
 
 def run_cli(engine: Engine, *argv: str, settings: Settings | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    report_cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["report", *argv])
+    args = build_parser().parse_args(["report", *argv])
     args.settings = settings or Settings(units=[Unit(code=c, name=n) for c, n in UNIT_NAMES.items()])
     args.engine = engine
     result: int = args.func(args)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
-from monitor.settings import SettingsError, load_settings
+from monitor.settings import Settings, SettingsError, load_settings
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -65,3 +66,58 @@ def test_wrong_setting_names_the_key(tmp_path: Path, text: str, needle: str) -> 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not found"):
         load_settings(tmp_path / "absent.yaml")
+
+
+# --------------------------------------------------------------------------- language: one key, at the root
+
+
+def test_language_at_the_root_reaches_the_alerts(tmp_path: Path) -> None:
+    with capture_logs() as logs:
+        settings = load_settings(_write(tmp_path, "language: en\n"))
+    assert (settings.language, settings.alerts.language) == ("en", "en")
+    assert not [entry for entry in logs if entry["event"] == "deprecated_setting"]
+
+
+def test_alerts_language_still_works_and_names_its_new_spelling(tmp_path: Path) -> None:
+    with capture_logs() as logs:
+        settings = load_settings(_write(tmp_path, "alerts:\n  language: en\n"))
+    assert (settings.language, settings.alerts.language) == ("en", "en")
+    (warning,) = [entry for entry in logs if entry["event"] == "deprecated_setting"]
+    assert (warning["key"], warning["replaced_by"], warning["log_level"]) == ("alerts.language", "language", "warning")
+
+
+def test_the_root_language_wins_over_the_old_spelling(tmp_path: Path) -> None:
+    with capture_logs() as logs:
+        settings = load_settings(_write(tmp_path, "language: vi\nalerts:\n  language: en\n"))
+    assert (settings.language, settings.alerts.language) == ("vi", "vi")
+    assert [entry["replaced_by"] for entry in logs if entry["event"] == "deprecated_setting"] == ["language"]
+
+
+def test_a_wrong_language_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"language: Input should be 'vi' or 'en'"):
+        load_settings(_write(tmp_path, "language: fr\n"))
+    with pytest.raises(SettingsError, match=r"  - language: Input should be 'vi' or 'en'"):
+        load_settings(_write(tmp_path, "alerts: {language: fr}\n"))
+
+
+@pytest.mark.parametrize("text", ["language: vi\n", "alerts: {language: vi}\n"])
+def test_the_environment_wins_over_either_spelling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  text: str) -> None:
+    monkeypatch.setenv("TTHC_MONITOR_LANGUAGE", "en")
+    settings = load_settings(_write(tmp_path, text))
+    assert (settings.language, settings.alerts.language) == ("en", "en")
+
+
+def test_an_override_wins_over_the_environment_and_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TTHC_MONITOR_METRICS__PORT", "9200")
+    path = _write(tmp_path, "metrics: {port: 9100}\nlog: {level: ERROR}\n")
+    settings = load_settings(path, metrics={"port": 9300})
+    assert (settings.metrics.port, settings.log.level) == (9300, "ERROR")
+
+
+def test_loads_do_not_leak_their_file_into_each_other(tmp_path: Path) -> None:
+    first = load_settings(_write(tmp_path, "metrics: {port: 9100}\n"))
+    assert first.metrics.port == 9100
+    assert load_settings(None).metrics.port == 9708  # no file: the defaults, not the last file read
+    assert Settings().metrics.port == 9708
+    assert type(first) is Settings and first == Settings(metrics={"port": 9100})

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
-from checks.calendar import WorkingCalendar
 from checks.timeutil import parse_cli_time
+from monitor.cli.tree import CommandGroup, ConfigUse
+
+if TYPE_CHECKING:
+    from checks.calendar import WorkingCalendar
 
 _WEEKDAYS = {
     "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"),
@@ -39,28 +43,41 @@ _TEXT = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `calendar` command (with `due`, `between`, `days`) to the main CLI."""
-    calendar = subparsers.add_parser("calendar", help="working-day calendar: due dates, working days between")
-    commands = calendar.add_subparsers(dest="calendar_command", required=True)
-
-    due = commands.add_parser("due", help="due time of a time limit counted from a receipt time")
-    due.add_argument("--from", dest="start", required=True, help="receipt time, ISO 8601 (naive = Vietnam time)")
+def register(root: CommandGroup) -> None:
+    """Add `calendar due|between|days`."""
+    calendar = root.group(
+        "calendar", help="working-day calendar: due dates, working days between, a year's special days",
+        examples=["tthc-monitor calendar due --from 2026-02-12T09:00 --working-days 3",
+                  "tthc-monitor calendar days --year 2027"],
+    )
+    due = calendar.command(
+        "due", help="due time of a time limit counted from a receipt time", handler=run_due, config=ConfigUse.DEFAULTS,
+        examples=["tthc-monitor calendar due --from 2026-02-12T09:00 --working-days 3   # 2026-02-24T17:00:00+07:00",
+                  "tthc-monitor calendar due --from 2026-02-12T15:30 --working-days 3 --cutoff 15:00",
+                  "tthc-monitor calendar due --from 2026-03-06T16:00 --working-hours 2",
+                  "tthc-monitor calendar due --from 2026-08-21T10:00 --calendar-days 10"],
+    )
+    due.add_argument("--from", dest="start", required=True, metavar="ISO",
+                     help="receipt time, ISO 8601 (naive = Vietnam time)")
     limit = due.add_mutually_exclusive_group(required=True)
-    limit.add_argument("--working-days", type=int, help="limit in working days")
-    limit.add_argument("--calendar-days", type=int, help="limit in calendar days")
-    limit.add_argument("--working-hours", type=float, help="limit in working hours")
-    due.add_argument("--cutoff", help="HH:MM: a receipt after it counts from the next working day")
-    due.set_defaults(func=run_due)
+    limit.add_argument("--working-days", type=int, metavar="N", help="limit in working days")
+    limit.add_argument("--calendar-days", type=int, metavar="N", help="limit in calendar days")
+    limit.add_argument("--working-hours", type=float, metavar="H", help="limit in working hours")
+    due.add_argument("--cutoff", metavar="HH:MM", help="a receipt after this time counts from the next working day")
 
-    between = commands.add_parser("between", help="working days between two times")
+    between = calendar.command(
+        "between", help="working days between two times", handler=run_between, config=ConfigUse.DEFAULTS,
+        examples=["tthc-monitor calendar between 2026-03-02T07:00 2026-03-05T11:00   # 3.5"],
+    )
     between.add_argument("start", help="ISO 8601 time (naive = Vietnam time)")
     between.add_argument("end", help="ISO 8601 time (naive = Vietnam time)")
-    between.set_defaults(func=run_between)
 
-    days = commands.add_parser("days", help="days off and make-up working days of a year")
-    days.add_argument("--year", type=int, required=True)
-    days.set_defaults(func=run_days)
+    days = calendar.command(
+        "days", help="days off and make-up working days of a year", handler=run_days, config=ConfigUse.DEFAULTS,
+        examples=["tthc-monitor calendar days --year 2026",
+                  "tthc-monitor calendar days --config /etc/tthc-monitor/config.yaml --year 2027"],
+    )
+    days.add_argument("--year", type=int, required=True, help="the year, e.g. 2026")
 
 
 def _language(args: argparse.Namespace) -> str:
@@ -68,6 +85,8 @@ def _language(args: argparse.Namespace) -> str:
 
 
 def _calendar(args: argparse.Namespace) -> WorkingCalendar:
+    from checks.calendar import WorkingCalendar
+
     return WorkingCalendar(args.settings.calendar)
 
 

@@ -1,4 +1,4 @@
-"""`tthc-monitor alerts explain --unit U [--finding KEY] [--at T]`: for each open finding of a unit,
+"""Why a finding was (not) announced, for `tthc-monitor alerts explain`: for each open finding of a unit,
 the messages that showed it (when, on which channel, in which section) and, for the next cycle at
 ``T``, what the policy would do with it and why (shown, held for quiet hours or the morning
 digest, counted in the backlog, unchanged since a message, silenced, no receiver).
@@ -9,11 +9,9 @@ stored alert and digest state: nothing is written.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -28,9 +26,6 @@ from alerts.settings import AlertsSettings
 from alerts.silences import finding_labels, load_silences
 from checks.calendar import WorkingCalendar
 from checks.contracts import Finding, Unit, thread_of_key
-from checks.timeutil import VN_TZ, parse_cli_time, to_vn_aware
-from monitor.settings import Settings
-from monitor.store.history import HistoryStore
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -153,47 +148,3 @@ def explain(engine: Engine, findings: Sequence[Finding], units: Sequence[Unit], 
             explanation.next.append(words["no_route"].format(unit=unit))
         out.append(explanation)
     return out
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    alerts = subparsers.add_parser("alerts", help="alerting: explain when (and why not) a finding was announced")
-    commands = alerts.add_subparsers(dest="alerts_command", required=True)
-    explain_cmd = commands.add_parser(
-        "explain",
-        help="for each open finding of a unit: the messages that showed it, and what the next cycle would do, and why",
-        epilog="examples:\n  tthc-monitor alerts explain --unit BCVT\n"
-               "  tthc-monitor alerts explain --unit BCVT --at 2026-08-21T07:30\n"
-               "  tthc-monitor alerts explain --unit QLKH --finding deadlines/dossier_upcoming/dossier/H48-1",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    explain_cmd.add_argument("--config", type=Path, help="YAML configuration file (without it: the demo's state in "
-                                                          "./tthc-demo)")
-    explain_cmd.add_argument("--demo-dir", type=Path, default=Path("tthc-demo"), help="demo only: its folder")
-    explain_cmd.add_argument("--unit", required=True, help="receiving unit code, e.g. BCVT")
-    explain_cmd.add_argument("--finding", help="only this finding key (as `findings --format json` shows it)")
-    explain_cmd.add_argument("--at", help="when the next cycle runs (ISO 8601; naive = Vietnam time; default now); "
-                                          "messages created after it are not listed")
-    explain_cmd.set_defaults(func=cmd_explain, needs_engine=True)
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    settings: Settings = args.settings
-    at = parse_cli_time(args.at) if args.at else to_vn_aware(datetime.now(VN_TZ))
-    findings = HistoryStore(args.engine).open_findings()
-    channels = _configured_channels(settings)
-    explanations = explain(args.engine, findings, settings.units, settings.alerts, WorkingCalendar(settings.calendar),
-                           args.unit, at, channels, only_key=args.finding)
-    if not explanations:
-        print(TEXT[settings.alerts.language]["none"].format(unit=args.unit))
-        return 1 if args.finding else 0
-    for item in explanations:
-        print(f"{item.subject} – {item.problem}{' – ' + item.due if item.due else ''}  [{item.key}]")
-        for line in [*item.history, *item.next]:
-            print(f"    {line}")
-    return 0
-
-
-def _configured_channels(settings: Settings) -> list[str]:
-    from alerts.channels import channel_names
-
-    return channel_names(settings.alerts.channels)

@@ -2,7 +2,7 @@
 for a window of days, as XLSX, Markdown or a folder of CSV files.
 
 The main CLI sets ``args.settings`` (monitor.settings.Settings) and ``args.engine`` (a migrated
-Engine) before calling ``func``.
+Engine) before calling the handler.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import argparse
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checks.timeutil import parse_cli_time
-from monitor.reports.inspection import build_inspection_report
-from monitor.reports.model import Language, ReportWindow
-from monitor.reports.render_csv import write_csv_folder
-from monitor.reports.render_markdown import render_markdown
-from monitor.reports.render_xlsx import write_xlsx
+from monitor.cli.tree import CommandGroup, complete_paths
+
+if TYPE_CHECKING:
+    from monitor.reports.model import Language
 
 FORMATS = ("xlsx", "md", "csv")
 _TEXT = {
@@ -38,24 +38,30 @@ _TEXT = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `report` command to the main CLI."""
-    report = subparsers.add_parser(
-        "report", help="báo cáo phục vụ kiểm tra: chỉ tiêu, hồ sơ trễ hạn, cảnh báo đã gửi, nguồn, tạm tắt"
+def register(root: CommandGroup) -> None:
+    """Add the `report` command."""
+    report = root.command(
+        "report",
+        help="báo cáo phục vụ kiểm tra: chỉ tiêu, hồ sơ trễ hạn, cảnh báo đã gửi, nguồn, tạm tắt "
+             "/ the inspection report",
+        examples=["tthc-monitor report --from 2026-10-01 --to 2026-12-31 --output bao-cao-quy-4.xlsx",
+                  "tthc-monitor report --config /etc/tthc-monitor/config.yaml --from 2026-10-01 --to 2026-12-31 "
+                  "--unit QLKH --format csv --output bao-cao-qlkh",
+                  "tthc-monitor report --from 2026-11-01 --to 2026-11-30 --format md --output -   # print it"],
+        handler=run_report, needs_engine=True,
     )
-    report.add_argument(
-        "--config", type=Path, help="tệp cấu hình YAML (không có: kho trạng thái của bản demo)"
-    )
-    report.add_argument("--from", dest="start", required=True, help="ngày bắt đầu, YYYY-MM-DD (giờ Việt Nam)")
-    report.add_argument("--to", dest="end", required=True, help="ngày kết thúc (tính cả ngày này), YYYY-MM-DD")
-    report.add_argument("--unit", help="chỉ một đơn vị (mã, ví dụ QLKH)")
+    report.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD",
+                        help="ngày bắt đầu, YYYY-MM-DD (giờ Việt Nam) / first day")
+    report.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD",
+                        help="ngày kết thúc (tính cả ngày này), YYYY-MM-DD / last day, included")
+    report.add_argument("--unit", help="chỉ một đơn vị (mã, ví dụ QLKH) / only this unit")
     report.add_argument("--format", choices=FORMATS, default="xlsx", help="xlsx (mặc định), md hoặc csv")
-    report.add_argument(
-        "--output", required=True, type=Path,
+    complete_paths(report.add_argument(
+        "--output", required=True, type=Path, metavar="PATH",
         help="tệp .xlsx / .md (md: '-' để in ra màn hình); csv: thư mục, mỗi mục một tệp",
-    )
-    report.add_argument("--now", help="lập báo cáo như tại thời điểm này (ISO 8601; mặc định: bây giờ)")
-    report.set_defaults(func=run_report, needs_engine=True)
+    ))
+    report.add_argument("--now", metavar="ISO",
+                        help="lập báo cáo như tại thời điểm này (ISO 8601; mặc định: bây giờ) / as if at this time")
 
 
 def _language(args: argparse.Namespace) -> Language:
@@ -81,6 +87,12 @@ def _now(args: argparse.Namespace) -> datetime | None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from monitor.reports.inspection import build_inspection_report
+    from monitor.reports.model import ReportWindow
+    from monitor.reports.render_csv import write_csv_folder
+    from monitor.reports.render_markdown import render_markdown
+    from monitor.reports.render_xlsx import write_xlsx
+
     language = _language(args)
     try:
         start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)

@@ -1,0 +1,220 @@
+"""`tthc-monitor alerts explain`, `silence …` and `outbox …`: who was told what, and the tools to
+hold or resend alerts. Staff-facing text in Vietnamese.
+
+The main CLI sets ``args.settings`` (monitor.settings.Settings) and ``args.engine`` before the handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alerts.outbox import delivery_history, get_outbox, list_outbox, retry
+from alerts.render import format_vn_datetime
+from alerts.silences import add_silence, expire_silence, load_silences, parse_matchers
+from checks.timeutil import VN_TZ, parse_cli_time, to_vn_aware
+from monitor.cli.table import format_table
+from monitor.cli.tree import DEMO_DIR, CommandGroup, complete_paths
+from monitor.settings import Settings
+
+MATCH_LABELS = "check, rule, stage, severity, unit, subject"
+
+
+def register(root: CommandGroup) -> None:
+    """Add `alerts explain`, `silence add|list|expire` and `outbox list|show|retry`."""
+    alerts = root.group(
+        "alerts", help="alerting: explain when (and why not) a finding was announced",
+        examples=["tthc-monitor alerts explain --unit BCVT"],
+    )
+    explain = alerts.command(
+        "explain",
+        help="for each open finding of a unit: the messages that showed it, and what the next cycle would do, and why",
+        examples=["tthc-monitor alerts explain --unit BCVT",
+                  "tthc-monitor alerts explain --unit BCVT --at 2026-08-21T07:30",
+                  "tthc-monitor alerts explain --unit QLKH --finding deadlines/dossier_upcoming/dossier/H48-1",
+                  "tthc-monitor alerts explain --config /etc/tthc-monitor/config.yaml --unit QLKH"],
+        handler=cmd_explain, needs_engine=True,
+    )
+    complete_paths(explain.add_argument("--demo-dir", type=Path, default=DEMO_DIR, metavar="DIR",
+                                        help="demo only (without --config): the demo's folder (default: ./tthc-demo)"),
+                   directory=True)
+    explain.add_argument("--unit", required=True, help="receiving unit code, e.g. BCVT")
+    explain.add_argument("--finding", metavar="KEY", help="only this finding key (as `findings --format json` shows it)")
+    explain.add_argument("--at", metavar="ISO", help="when the next cycle runs (ISO 8601; naive = Vietnam time; "
+                                                     "default now); messages created after it are not listed")
+
+    silence = root.group(
+        "silence", help="tạm ngừng cảnh báo (silence): add, list, expire / hold alerts for a while",
+        examples=["tthc-monitor silence add --match unit=QLKH,check=deadlines --until 2026-05-05T17:00 "
+                  "--reason \"nâng cấp phần mềm\"",
+                  "tthc-monitor silence list --all"],
+    )
+    add = silence.command(
+        "add", help="thêm một silence / add a silence", handler=cmd_silence_add, needs_engine=True,
+        examples=["tthc-monitor silence add --match unit=QLKH,check=deadlines --until 2026-05-05T17:00 "
+                  "--reason \"nâng cấp phần mềm\"",
+                  "tthc-monitor silence add --config /etc/tthc-monitor/config.yaml --match subject=H48-1 "
+                  "--from 2026-05-04T07:00 --until 2026-05-05T17:00 --reason \"sửa dữ liệu\" --author vp.le"],
+    )
+    add.add_argument("--match", required=True, metavar="LABEL=VALUE,…", help=f"label=value,… ({MATCH_LABELS})")
+    add.add_argument("--until", required=True, metavar="ISO",
+                     help="hết hiệu lực lúc (ISO 8601; không múi giờ = giờ Việt Nam) / ends at")
+    add.add_argument("--from", dest="start", metavar="ISO", help="bắt đầu lúc (mặc định: bây giờ) / starts at (default: now)")
+    add.add_argument("--reason", required=True, help="lý do (bắt buộc, lưu vĩnh viễn) / reason (required, kept forever)")
+    add.add_argument("--author", default=None,
+                     help="người tạo (mặc định: tài khoản hệ điều hành) / author (default: the OS user)")
+    listing = silence.command(
+        "list", help="liệt kê silence (kể cả đã hết hạn với --all) / list silences", handler=cmd_silence_list,
+        needs_engine=True, examples=["tthc-monitor silence list", "tthc-monitor silence list --all"],
+    )
+    listing.add_argument("--all", action="store_true", help="cả lịch sử / also expired and ended ones")
+    expire = silence.command(
+        "expire", help="kết thúc một silence ngay / end a silence now", handler=cmd_silence_expire,
+        needs_engine=True, examples=["tthc-monitor silence expire 3"],
+    )
+    expire.add_argument("id", type=int, help="số của silence (xem `silence list`) / silence number")
+
+    box = root.group(
+        "outbox", help="hàng đợi thông báo: list, show, retry / the notification queue",
+        examples=["tthc-monitor outbox list --status dead", "tthc-monitor outbox retry --all-dead"],
+    )
+    blist = box.command(
+        "list", help="liệt kê thông báo / list notifications", handler=cmd_outbox_list, needs_engine=True,
+        examples=["tthc-monitor outbox list", "tthc-monitor outbox list --status pending --limit 20"],
+    )
+    blist.add_argument("--status", choices=["pending", "sending", "sent", "dead"],
+                       help="chỉ trạng thái này / only this status")
+    blist.add_argument("--limit", type=int, default=50, metavar="N", help="tối đa N dòng (mặc định 50) / at most N rows")
+    show = box.command(
+        "show", help="xem một thông báo và các lần gửi / a message and its delivery attempts", handler=cmd_outbox_show,
+        needs_engine=True, examples=["tthc-monitor outbox show 12"],
+    )
+    show.add_argument("id", type=int, help="số của thông báo (xem `outbox list`) / message number")
+    again = box.command(
+        "retry", help="gửi lại thông báo lỗi vĩnh viễn (dead) / send dead messages again", handler=cmd_outbox_retry,
+        needs_engine=True, examples=["tthc-monitor outbox retry 12", "tthc-monitor outbox retry --all-dead"],
+    )
+    target = again.add_mutually_exclusive_group(required=True)
+    target.add_argument("id", nargs="?", type=int, help="số của thông báo / message number")
+    target.add_argument("--all-dead", action="store_true", help="mọi thông báo dead / every dead message")
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    """The edge of the program: the real clock, unless a test or the main CLI injected ``args.now``."""
+    given = getattr(args, "now", None)
+    if isinstance(given, datetime):
+        return given
+    if isinstance(given, str):
+        return parse_cli_time(given)
+    return datetime.now(UTC)
+
+
+def cmd_silence_add(args: argparse.Namespace) -> int:
+    now = _now(args)
+    try:
+        matchers = parse_matchers(args.match)
+        start = parse_cli_time(args.start) if args.start else now
+        until = parse_cli_time(args.until)
+        author = args.author or getpass.getuser()
+        silence_id = add_silence(args.engine, matchers, start, until, author, args.reason, now)
+    except ValueError as error:
+        print(f"Lỗi: {error}")
+        return 2
+    print(f"Đã tạo silence #{silence_id}: {args.match} đến {format_vn_datetime(until)} (người tạo: {author})")
+    return 0
+
+
+def cmd_silence_list(args: argparse.Namespace) -> int:
+    now = _now(args)
+    silences = load_silences(args.engine, active_at=None if args.all else now)
+    if not silences:
+        print("Không có silence nào đang hiệu lực." if not args.all else "Chưa có silence nào.")
+        return 0
+    rows = []
+    for s in silences:
+        state = "đang hiệu lực" if s.is_active(now) else ("đã kết thúc sớm" if s.expired_at else
+                                                       ("chưa bắt đầu" if s.starts_at > now else "đã hết hạn"))
+        rows.append([str(s.id), ",".join(f"{k}={v}" for k, v in s.matchers.items()), format_vn_datetime(s.starts_at),
+                     format_vn_datetime(s.ends_at), s.author, s.reason, state])
+    print(format_table(["ID", "Điều kiện", "Từ", "Đến", "Người tạo", "Lý do", "Trạng thái"], rows))
+    return 0
+
+
+def cmd_silence_expire(args: argparse.Namespace) -> int:
+    if expire_silence(args.engine, args.id, _now(args)):
+        print(f"Đã kết thúc silence #{args.id} (vẫn lưu trong lịch sử).")
+        return 0
+    print(f"Không tìm thấy silence #{args.id} đang hiệu lực.")
+    return 1
+
+
+def cmd_outbox_list(args: argparse.Namespace) -> int:
+    rows = list_outbox(args.engine, args.status, args.limit)
+    if not rows:
+        print("Hàng đợi trống.")
+        return 0
+    print(format_table(
+        ["ID", "Tạo lúc", "Kênh", "Người nhận", "Đơn vị", "Trạng thái", "Lần gửi", "Tiêu đề"],
+        [[str(r.id), format_vn_datetime(r.created_at), r.channel, r.receiver, r.unit, r.status, str(r.attempts),
+          r.subject[:60]] for r in rows],
+    ))
+    return 0
+
+
+def cmd_outbox_show(args: argparse.Namespace) -> int:
+    row = get_outbox(args.engine, args.id)
+    if row is None:
+        print(f"Không tìm thấy thông báo #{args.id}.")
+        return 1
+    fields = [
+        ("ID", str(row.id)), ("Kênh", row.channel), ("Người nhận", row.receiver), ("Đơn vị", row.unit),
+        ("Trạng thái", row.status), ("Số lần gửi", str(row.attempts)), ("Tạo lúc", format_vn_datetime(row.created_at)),
+        ("Không gửi trước", format_vn_datetime(row.not_before)),
+        ("Lần thử kế tiếp", format_vn_datetime(row.next_attempt_at)), ("Đã gửi lúc", format_vn_datetime(row.sent_at)),
+        ("Lỗi gần nhất", row.last_error or ""), ("Khóa idempotency", row.idempotency_key),
+        ("Phát hiện", ", ".join(row.finding_keys)), ("Tiêu đề", row.subject),
+    ]
+    print("\n".join(f"{name}: {value}" for name, value in fields))
+    print("\n" + row.text)
+    if row.payload:
+        print("\nPayload: " + json.dumps(row.payload, ensure_ascii=False))
+    history = delivery_history(args.engine, row.id)
+    if history:
+        print("\nLịch sử gửi:")
+        for at, outcome, error in history:
+            print(f"  {format_vn_datetime(at)}  {outcome}" + (f"  {error}" if error else ""))
+    return 0
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    count = retry(args.engine, _now(args), outbox_id=args.id, all_dead=args.all_dead)
+    if count == 0:
+        print("Không có thông báo lỗi (dead) nào phù hợp để gửi lại.")
+        return 1
+    print(f"Đã đưa {count} thông báo trở lại hàng đợi.")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from alerts.channels import channel_names
+    from alerts.explain import TEXT, explain
+    from checks.calendar import WorkingCalendar
+    from monitor.store.history import HistoryStore
+
+    settings: Settings = args.settings
+    at = parse_cli_time(args.at) if args.at else to_vn_aware(datetime.now(VN_TZ))
+    findings = HistoryStore(args.engine).open_findings()
+    channels = channel_names(settings.alerts.channels)
+    explanations = explain(args.engine, findings, settings.units, settings.alerts, WorkingCalendar(settings.calendar),
+                           args.unit, at, channels, only_key=args.finding)
+    if not explanations:
+        print(TEXT[settings.language]["none"].format(unit=args.unit))
+        return 1 if args.finding else 0
+    for item in explanations:
+        print(f"{item.subject} – {item.problem}{' – ' + item.due if item.due else ''}  [{item.key}]")
+        for line in [*item.history, *item.next]:
+            print(f"    {line}")
+    return 0

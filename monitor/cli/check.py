@@ -1,0 +1,142 @@
+"""`tthc-monitor check`, `validate` and `findings`: what the checks say now, whether a configuration
+works, and the open findings in the state store."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from checks.timeutil import VN_TZ, parse_cli_time
+from monitor.cli.table import print_table
+from monitor.cli.tree import DEMO_DIR, CommandGroup, ConfigUse, complete_paths
+
+if TYPE_CHECKING:
+    from monitor.cycle import CycleReport
+
+
+def register(root: CommandGroup) -> None:
+    """Add `check`, `validate` and `findings`."""
+    check = root.command(
+        "check", help="poll every source once, run every check, print results, send nothing",
+        description="Poll every source once, run every check and print the results (Prometheus text or JSON).\n"
+                    "Sends nothing and touches no state: it can run next to a live daemon.\n"
+                    "Without --config: the embedded demo.",
+        examples=["tthc-monitor check --now 2026-11-20T10:00 --format json   # the demo, fixed clock",
+                  "tthc-monitor check --config /etc/tthc-monitor/config.yaml --format json | less"],
+        handler=cmd_check, config=ConfigUse.DEMO,
+    )
+    check.add_argument("--now", metavar="ISO", help="fix the clock for the whole run (ISO 8601; naive = Vietnam time)")
+    check.add_argument("--format", choices=["prometheus", "json"], default="prometheus",
+                       help="prometheus (default): the metrics text exposition; json: sources, checks, KPIs, findings")
+    complete_paths(check.add_argument("--demo-dir", type=Path, default=DEMO_DIR, metavar="DIR",
+                                      help="demo only: folder for data"), directory=True)
+
+    root.command(
+        "validate", help="check a configuration and try each source once",
+        description="Check a configuration file and try each source once; print a table of the results.\n"
+                    "Exit code 1 when a source fails, 2 when the configuration is invalid.",
+        examples=["tthc-monitor validate --config /etc/tthc-monitor/config.yaml"],
+        handler=cmd_validate, config=ConfigUse.REQUIRED,
+    )
+
+    findings = root.command(
+        "findings", help="list open findings from the state store",
+        examples=["tthc-monitor findings --unit BCVT", "tthc-monitor findings --check deadlines --format csv > mo.csv",
+                  "tthc-monitor findings --config /etc/tthc-monitor/config.yaml --format json"],
+        handler=cmd_findings, needs_engine=True,
+    )
+    findings.add_argument("--unit", help="only this unit (code, e.g. BCVT)")
+    findings.add_argument("--check", help="only this check (e.g. deadlines, sync, feedback)")
+    findings.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                          help="table (default), json (with each finding's key) or csv")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from monitor.logging_setup import configure_logging
+    from monitor.runtime import check_once
+
+    now = parse_cli_time(args.now) if args.now else datetime.now(VN_TZ)
+    configure_logging("console", "WARNING", stream=sys.stderr)
+    outcome = check_once(args.config, args.settings, now)
+    if args.format == "json":
+        print(json.dumps(report_as_json(outcome.report), ensure_ascii=False, indent=2, default=str))
+    else:
+        sys.stdout.write(outcome.prometheus_text)
+    return 0
+
+
+def report_as_json(report: CycleReport) -> dict[str, Any]:
+    return {
+        "now": report.now.isoformat(),
+        "duration_seconds": round(report.duration_seconds, 4),
+        "sources": [s.model_dump(mode="json") for s in report.sources],
+        "checks": report.checks,
+        "kpis": [
+            {**k.model_dump(mode="json"), "ratio": None if k.ratio is None else round(k.ratio, 6)}
+            for k in report.kpis
+        ],
+        "findings": [{"key": f.key, **f.model_dump(mode="json")} for f in report.findings],
+    }
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Print the configuration's shape and try each source once, as a readable table."""
+    from monitor.logging_setup import configure_logging
+    from monitor.runtime import probe_sources
+
+    settings = args.settings
+    print(f"Cấu hình hợp lệ: {args.config}")
+    print(f"  đơn vị: {', '.join(u.code for u in settings.units) or '(chưa khai báo)'}")
+    print(f"  trạng thái: {settings.state.url.split('@')[-1]}")
+    print(f"  metrics: http://{settings.metrics.host}:{settings.metrics.port}/metrics")
+    print()
+    configure_logging("console", "ERROR", stream=sys.stderr)
+    header = ("nguồn", "loại", "bảng", "kết quả", "dòng", "bị loại", "giây", "lỗi / dòng bị loại đầu tiên")
+    rows: list[tuple[str, ...]] = []
+    probes = probe_sources(settings, datetime.now(VN_TZ))
+    for probe in probes:
+        seconds = f"{probe.seconds:.2f}"
+        if probe.error is not None:
+            rows.append((probe.name, probe.kind, probe.table, "LỖI", "-", "-", seconds, probe.error[:160]))
+            continue
+        first = probe.first_rejected
+        detail = f"dòng {first.row}, cột {first.column!r}: {first.reason}" if first else ""
+        rows.append((probe.name, probe.kind, probe.table, "OK", str(probe.rows), str(probe.rejected_count), seconds,
+                     detail[:160]))
+    print_table(header, rows)
+    return 1 if any(probe.error is not None for probe in probes) else 0
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from alerts.render import problem_text
+    from monitor.store.history import HistoryStore
+
+    unit, check = args.unit, args.check
+    findings = [
+        f
+        for f in HistoryStore(args.engine).open_findings()
+        if (unit is None or f.unit == unit) and (check is None or f.check == check)
+    ]
+    findings.sort(key=lambda f: (f.unit, f.due_at.timestamp() if f.due_at else float("inf"), f.key))
+    if args.format == "json":
+        print(json.dumps([{"key": f.key, **f.model_dump(mode="json")} for f in findings], ensure_ascii=False, indent=2))
+        return 0
+    header = ("đơn vị", "kiểm tra", "đối tượng", "vấn đề", "giai đoạn", "mức độ", "hạn")
+    rows = [
+        (f.unit, f.check, f.subject, problem_text(f, "vi"), f.stage.value, f.severity.value,
+         f.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if f.due_at else "")
+        for f in findings
+    ]
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(rows)
+    else:
+        print_table(header, rows)
+        print(f"\n{len(rows)} phát hiện đang mở")
+    return 0

@@ -1,0 +1,78 @@
+"""`tthc-monitor run`: the daemon, or (without --config) the embedded demo, in real time or as a
+time-lapse on a simulated clock."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from monitor.cli.tree import DEMO_DIR, CommandGroup, ConfigUse, cli_time, complete_paths
+
+
+def register(root: CommandGroup) -> None:
+    """Add the `run` command."""
+    run = root.command(
+        "run",
+        help="run the daemon (without --config: the embedded demo)",
+        description="Run the daemon until SIGTERM/SIGINT. Without --config: the embedded demo\n"
+        "(a simulated portal, SQLite state, alerts written as files to DEMO_DIR/outbox).",
+        examples=[
+            "tthc-monitor run --config /etc/tthc-monitor/config.yaml",
+            "tthc-monitor run                      # the demo, in real time",
+            "tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 300",
+            "    # a time-lapse: 5 simulated minutes per second, from 20/08/2026 07:00 (Vietnam time)",
+            "tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 2000",
+            "    # a week in about five minutes",
+            "tthc-monitor run --demo-start 2026-08-20T07:00 --demo-speed 0 --demo-until 2026-08-27T07:00",
+            "    # a simulated week as fast as possible, then exit",
+        ],
+        handler=cmd_run,
+        config=ConfigUse.DEMO,
+    )
+    complete_paths(run.add_argument("--demo-dir", type=Path, default=DEMO_DIR, metavar="DIR",
+                                    help="demo only: folder for data, state, outbox"), directory=True)
+    run.add_argument("--listen", metavar="HOST:PORT", help="metrics endpoint address (overrides metrics.host/port)")
+    run.add_argument(
+        "--demo-scale", type=float, default=1.0, metavar="FLOAT",
+        help="demo only: dossier volume (1 = ~5,000 a year; 190 = ~1,000,000)",
+    )
+    run.add_argument(
+        "--demo-start",
+        type=cli_time,
+        metavar="ISO",
+        help="demo only: run on a simulated clock from this time (ISO 8601; naive = Vietnam time), "
+        "as a time-lapse: cycles and polls every 30 simulated minutes, dispatch every 10",
+    )
+    run.add_argument(
+        "--demo-speed",
+        type=float,
+        metavar="FLOAT",
+        help="demo only, with --demo-start: simulated seconds per real second "
+        "(default 1 = real time; 300 = 5 minutes a second; 0 = as fast as possible)",
+    )
+    run.add_argument(
+        "--demo-until",
+        type=cli_time,
+        metavar="ISO",
+        help="demo only: stop (exit 0) when the clock reaches this time (ISO 8601; naive = Vietnam time)",
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.runtime import demo_clock_problem, run_daemon
+
+    problem = demo_clock_problem(args.config, args.demo_start, args.demo_speed, args.demo_until)
+    if problem is not None:
+        print(f"tthc-monitor run: {problem}", file=sys.stderr)
+        return 2
+    return run_daemon(
+        args.config,
+        args.settings,
+        args.demo_dir,
+        args.listen,
+        args.demo_scale,
+        demo_start=args.demo_start,
+        demo_speed=args.demo_speed,
+        demo_until=args.demo_until,
+    )
