@@ -108,7 +108,9 @@ def migrate(engine: Engine, packages: Sequence[MigrationPackage]) -> list[str]:
                 # Configured inside a transaction: Alembic then leaves the transactions to us.
                 context = MigrationContext.configure(
                     conn,
-                    opts={"script": script, "fn": next_revision, "on_version_apply": [record]},
+                    # transactional_ddl: true of both backends here (SQLite through our BEGIN).
+                    opts={"script": script, "fn": next_revision, "on_version_apply": [record],
+                          "transactional_ddl": True},
                 )
                 _adopt_legacy_ledger(conn, context, script, packages)
             while True:
