@@ -1,16 +1,17 @@
 """What the alerting tables need from a SQL database, owned here so that ``alerts`` stands on
 ``checks`` alone: column types (aware UTC times, JSON documents, surrogate keys), the SQLite
-write-lock option and the migration record. ``monitor.store`` builds the engine and reuses these.
+write-lock option and the description of a package's Alembic revisions. ``monitor.store`` builds
+the engine, runs the migrations and reuses these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, Engine
 
@@ -22,10 +23,20 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-@dataclass(frozen=True)
-class Migration:
-    id: str  # "<package>_<NNNN>_<what>", e.g. "core_0001_initial", "alerts_0001_outbox"
-    upgrade: Callable[[Connection], None]
+class MigrationPackage(BaseModel):
+    """The Alembic revisions of one package: a version location (a folder of revision files) whose
+    first revision carries ``branch`` as its branch label ("core", "alerts").
+
+    ``monitor.store.migrations.migrate`` upgrades a database to the heads of the packages it is
+    given. A revision file may name ``legacy_id``: the id the home-made migrations recorded in
+    ``schema_migrations`` for the same change, so that databases created before Alembic are
+    stamped instead of migrated again.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    branch: str
+    versions: Path
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

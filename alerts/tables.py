@@ -1,16 +1,16 @@
-"""The alerting tables (own MetaData) and their migrations, ids prefixed ``alerts_``.
+"""The alerting tables (own MetaData), as the latest revision in ``alerts/revisions`` leaves them.
 
-Times are aware and stored as UTC (``alerts.storage.UtcDateTime``).
+Times are aware and stored as UTC (``alerts.storage.UtcDateTime``). The revisions (Alembic, branch
+``alerts``) describe the tables as they were at each point; tests check both agree.
 """
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from alerts.storage import Identifier, JsonDocument, Migration, UtcDateTime
+from alerts.storage import Identifier, JsonDocument, MigrationPackage, UtcDateTime
 
 metadata = sa.MetaData()
 
@@ -99,51 +99,5 @@ delivery_log = sa.Table(
 )
 
 
-def _create_v1(connection: Connection) -> None:
-    """The first shape: outbox, silences, delivery log, and the alert state before 0002."""
-    v1 = sa.MetaData()
-    for table in (outbox, silences, delivery_log):
-        table.to_metadata(v1)
-    sa.Table(
-        "alert_state", v1,
-        *(column._copy() for column in alert_state.columns if column.name not in {"resolved_at", "resolution_sent"}),
-    )
-    v1.create_all(connection)
-
-
-def _digests_and_threads(connection: Connection) -> None:
-    """Digest state per receiver; resolution bookkeeping; alert state keyed by finding *thread*
-    (the stages of one deadline are one thread: see checks.contracts.DEADLINE_TRACKS)."""
-    from checks.contracts import Finding
-
-    dialect = connection.dialect
-    for column in (sa.Column("resolved_at", UtcDateTime),
-                   sa.Column("resolution_sent", sa.Boolean, nullable=False, server_default=sa.false())):
-        ddl = f"{column.type.compile(dialect=dialect)}"
-        if column.server_default is not None:
-            ddl += " NOT NULL DEFAULT " + ("0" if dialect.name == "sqlite" else "false")
-        connection.execute(sa.text(f"ALTER TABLE alert_state ADD COLUMN {column.name} {ddl}"))
-    v2 = sa.MetaData()
-    digest_state.to_metadata(v2).create(connection)
-    rows = connection.execute(sa.text("SELECT state_key, finding, route, channel, unit FROM alert_state")).all()
-    rekeyed: dict[str, str] = {}
-    for row in rows:
-        document = row.finding if isinstance(row.finding, dict) else json.loads(row.finding)
-        thread = Finding.model_validate(document).thread_key
-        new_key = f"{thread}|{row.route}|{row.channel}|{row.unit}"
-        if new_key != row.state_key:
-            rekeyed[row.state_key] = new_key
-    taken = {row.state_key for row in rows} - set(rekeyed)
-    for old, new in rekeyed.items():
-        if new in taken:  # two stages of one thread were both stored: keep one
-            connection.execute(sa.text("DELETE FROM alert_state WHERE state_key = :old"), {"old": old})
-            continue
-        taken.add(new)
-        connection.execute(sa.text("UPDATE alert_state SET state_key = :new, finding_key = :thread WHERE state_key = :old"),
-                           {"new": new, "thread": new.split("|", 1)[0], "old": old})
-
-
-ALERT_MIGRATIONS: list[Migration] = [
-    Migration(id="alerts_0001_outbox_state_silences", upgrade=_create_v1),
-    Migration(id="alerts_0002_digests_threads", upgrade=_digests_and_threads),
-]
+# The revisions that build these tables (branch "alerts", with the Zalo token table's): alerts/revisions/.
+ALERT_MIGRATIONS = MigrationPackage(branch="alerts", versions=Path(__file__).with_name("revisions"))

@@ -47,9 +47,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """An Engine on a database migrated with CORE_MIGRATIONS."""
+    """An Engine on a database migrated with CORE_MIGRATIONS (the store's Alembic branch)."""
     created = create_engine_for(db_url)
-    migrate(created, CORE_MIGRATIONS)
+    migrate(created, [CORE_MIGRATIONS])
     try:
         yield created
     finally:
@@ -58,11 +58,11 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Engine]:
-    """An Engine on a database migrated with the core and alerting migrations."""
+    """An Engine on a database migrated with the core and alerting branches."""
     from alerts.tables import ALERT_MIGRATIONS
 
     created = create_engine_for(db_url)
-    migrate(created, [*CORE_MIGRATIONS, *ALERT_MIGRATIONS])
+    migrate(created, [CORE_MIGRATIONS, ALERT_MIGRATIONS])
     try:
         yield created
     finally:

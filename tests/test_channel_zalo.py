@@ -53,7 +53,7 @@ def server(clock: Clock) -> Iterator[FakeZaloServer]:
 
 @pytest.fixture
 def zalo_engine(engine: Engine) -> Engine:
-    migrate(engine, ZALO_MIGRATIONS)
+    migrate(engine, [ZALO_MIGRATIONS])
     return engine
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 import traceback
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from structlog.testing import capture_logs
 
 from checks.contracts import Finding, KpiValue, Period, RejectedRow, Severity, Stage, SubjectKind
@@ -22,39 +21,25 @@ from checks.timeutil import VN_TZ
 from monitor.store import tables
 from monitor.store.db import create_engine_for
 from monitor.store.history import HistoryStore
-from monitor.store.migrations import CORE_MIGRATIONS, Migration, applied_migrations, migrate
+from monitor.store.migrations import CORE_MIGRATIONS, applied_migrations, migrate, migration_ids
 from monitor.store.snapshots import SnapshotStore
+from tests.migration_revisions import RACE_MIGRATIONS, revision_package
 
-CORE_IDS = [m.id for m in CORE_MIGRATIONS]
+CORE_IDS = migration_ids([CORE_MIGRATIONS])
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-# --- migrations used by the concurrency tests (module level: spawned processes import them) ----
+# --- revisions used by the concurrency tests (tests/migration_revisions/race: a slow one, then one more)
 
-
-def _slow_counter_table(conn: Connection) -> None:
-    conn.exec_driver_sql("CREATE TABLE test_applied (n INTEGER NOT NULL)")
-    time.sleep(0.3)  # widen the window in which a second migrator could interfere
-    conn.exec_driver_sql("INSERT INTO test_applied (n) VALUES (1)")
-
-
-def _count_again(conn: Connection) -> None:
-    conn.exec_driver_sql("INSERT INTO test_applied (n) VALUES (2)")
-
-
-RACE_MIGRATIONS = [
-    *CORE_MIGRATIONS,
-    Migration("test_0001_slow_counter", _slow_counter_table),
-    Migration("test_0002_count_again", _count_again),
-]
-RACE_IDS = [m.id for m in RACE_MIGRATIONS]
+RACE_PACKAGES = [CORE_MIGRATIONS, RACE_MIGRATIONS]
+RACE_IDS = migration_ids(RACE_PACKAGES)
 
 
 def _migrate_after_barrier(url: str, barrier: Any, results: Any) -> None:
     engine = create_engine_for(url)
     barrier.wait(timeout=30)
     try:
-        results.put(migrate(engine, RACE_MIGRATIONS))
+        results.put(migrate(engine, RACE_PACKAGES))
     except Exception as error:  # reported to the parent, which fails the test
         results.put(f"error: {error!r}")
     finally:
@@ -66,7 +51,7 @@ def _assert_applied_exactly_once(url: str, returned: list[list[str]]) -> None:
     assert sorted(flat) == sorted(RACE_IDS), returned  # each id applied by exactly one caller
     engine = create_engine_for(url)
     try:
-        assert applied_migrations(engine) == RACE_IDS
+        assert applied_migrations(engine, RACE_PACKAGES) == RACE_IDS
         with engine.connect() as conn:
             assert sorted(conn.exec_driver_sql("SELECT n FROM test_applied").scalars()) == [1, 2]
     finally:
@@ -115,7 +100,7 @@ def test_foreign_key_enforced(engine: Engine) -> None:
 
 def test_sqlite_engine_shared_by_threads(tmp_path: Path) -> None:
     engine = create_engine_for(f"sqlite:///{tmp_path / 'state.db'}")
-    migrate(engine, CORE_MIGRATIONS)
+    migrate(engine, [CORE_MIGRATIONS])
     store = HistoryStore(engine)
 
     def write(n: int) -> None:
@@ -144,13 +129,14 @@ def test_sqlite_engine_shared_by_threads(tmp_path: Path) -> None:
 def test_migrate_is_recorded_and_idempotent(db_url: str) -> None:
     engine = create_engine_for(db_url)
     try:
-        assert applied_migrations(engine) == []
-        assert migrate(engine, CORE_MIGRATIONS) == CORE_IDS
-        assert migrate(engine, CORE_MIGRATIONS) == []
-        assert applied_migrations(engine) == CORE_IDS
+        assert CORE_IDS == ["core_0001", "core_0002"]
+        assert applied_migrations(engine, [CORE_MIGRATIONS]) == []
+        assert migrate(engine, [CORE_MIGRATIONS]) == CORE_IDS
+        assert migrate(engine, [CORE_MIGRATIONS]) == []
+        assert applied_migrations(engine, [CORE_MIGRATIONS]) == CORE_IDS
         with engine.connect() as conn:
-            stamps = conn.exec_driver_sql("SELECT applied_at FROM schema_migrations").scalars().all()
-        assert len(stamps) == len(CORE_IDS)
+            heads = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+        assert heads == ["core_0002"]  # Alembic records the branch's head
     finally:
         engine.dispose()
 
@@ -164,35 +150,39 @@ def test_migrated_schema_matches_tables_module(engine: Engine) -> None:
         assert reflected_indexes == {i.name for i in table.indexes}, table.name
 
 
-def test_later_migrations_apply_only_what_is_new(engine: Engine) -> None:
-    def outbox(conn: Connection) -> None:
-        conn.exec_driver_sql("CREATE TABLE demo_outbox (id INTEGER PRIMARY KEY)")
-
-    later = Migration("alerts_0001_outbox", outbox)
-    assert migrate(engine, [*CORE_MIGRATIONS, later]) == ["alerts_0001_outbox"]
-    assert migrate(engine, [*CORE_MIGRATIONS, later]) == []
+def test_later_migrations_apply_only_what_is_new(engine: Engine, tmp_path: Path) -> None:
+    later = revision_package(
+        tmp_path / "later", "alerts_0001_outbox", 'op.execute("CREATE TABLE demo_outbox (id INTEGER PRIMARY KEY)")'
+    )
+    assert migrate(engine, [CORE_MIGRATIONS, later]) == ["alerts_0001_outbox"]
+    assert migrate(engine, [CORE_MIGRATIONS, later]) == []
     assert sa.inspect(engine).has_table("demo_outbox")
 
 
-def test_failed_migration_is_rolled_back_and_not_recorded(engine: Engine) -> None:
-    def broken(conn: Connection) -> None:
-        conn.exec_driver_sql("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
+def test_failed_migration_is_rolled_back_and_not_recorded(engine: Engine, tmp_path: Path) -> None:
+    broken = revision_package(
+        tmp_path / "broken",
+        "x_0001_broken",
+        """
+        op.execute("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
         raise RuntimeError("boom")
-
+        """,
+    )
     with pytest.raises(RuntimeError, match="boom"):
-        migrate(engine, [*CORE_MIGRATIONS, Migration("x_0001_broken", broken)])
+        migrate(engine, [CORE_MIGRATIONS, broken])
     assert not sa.inspect(engine).has_table("half_done")  # DDL rolled back with the transaction
-    assert "x_0001_broken" not in applied_migrations(engine)
+    assert "x_0001_broken" not in applied_migrations(engine, [CORE_MIGRATIONS, broken])
 
-    def fixed(conn: Connection) -> None:
-        conn.exec_driver_sql("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
+    fixed = revision_package(
+        tmp_path / "fixed", "x_0001_broken", 'op.execute("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")'
+    )
+    assert migrate(engine, [CORE_MIGRATIONS, fixed]) == ["x_0001_broken"]
 
-    assert migrate(engine, [*CORE_MIGRATIONS, Migration("x_0001_broken", fixed)]) == ["x_0001_broken"]
 
-
-def test_duplicate_migration_ids_refused(engine: Engine) -> None:
+def test_duplicate_migration_ids_refused(engine: Engine, tmp_path: Path) -> None:
+    again = revision_package(tmp_path / "again", CORE_IDS[0], "pass", branch="again")
     with pytest.raises(ValueError, match="duplicate"):
-        migrate(engine, [*CORE_MIGRATIONS, CORE_MIGRATIONS[0]])
+        migrate(engine, [CORE_MIGRATIONS, again])
 
 
 def test_concurrent_migrate_from_two_threads(db_url: str) -> None:
@@ -204,7 +194,7 @@ def test_concurrent_migrate_from_two_threads(db_url: str) -> None:
         engine = create_engine_for(db_url)
         barrier.wait(timeout=30)
         try:
-            results.append(migrate(engine, RACE_MIGRATIONS))
+            results.append(migrate(engine, RACE_PACKAGES))
         except BaseException:
             errors.append(traceback.format_exc())
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import requests
@@ -13,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
 from checks.contracts import Channel, DeliveryError, Message, Unit
+from checks.retry_after import retry_after_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -116,10 +118,8 @@ class WebhookChannel:
             return
         log.warning("webhook_refused", webhook=self._settings.name, http_status=status)
         if status in (408, 429) or status >= 500:
-            raise DeliveryError(f"{self.name}: HTTP {status}", retry_after_seconds=_retry_after(response))
+            # The dispatcher waits at least what the receiver asked (seconds or an HTTP-date).
+            hinted = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+            raise DeliveryError(f"{self.name}: HTTP {status}", retry_after_seconds=hinted)
         raise DeliveryError(f"{self.name}: HTTP {status}", permanent=True)
 
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.strip().isdigit() else None

@@ -26,7 +26,8 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from alerts.channels.config import ZaloChannelSettings
-from alerts.storage import SQLITE_BEGIN_OPTION, Migration, UtcDateTime, is_sqlite
+from alerts.storage import SQLITE_BEGIN_OPTION, UtcDateTime, is_sqlite
+from alerts.tables import ALERT_MIGRATIONS
 from checks.contracts import DeliveryError
 
 log = structlog.get_logger(__name__)
@@ -50,11 +51,8 @@ zalo_tokens = sa.Table(
 )
 
 
-def _create_zalo_tokens(conn: Connection) -> None:
-    zalo_tokens.create(conn)
-
-
-ZALO_MIGRATIONS: list[Migration] = [Migration("alerts_zalo_0001", _create_zalo_tokens)]
+# The table is built by revision alerts_zalo_0001 of the "alerts" branch (alerts/revisions/).
+ZALO_MIGRATIONS = ALERT_MIGRATIONS
 
 MAX_REFRESH_ROUNDS = 1000  # re-reads while another thread or process refreshes
 HUMAN_NEEDED_TEXT = "Zalo cần quản trị viên cấp quyền lại (needs re-authorisation by a human)"

@@ -1,18 +1,21 @@
-"""GET with retries, exponential backoff, Retry-After and conditional headers; errors without secrets."""
+"""GET with retries (tenacity), exponential backoff, Retry-After and conditional headers; errors
+without secrets. The one place the sources retry HTTP."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 import structlog
+import tenacity
 from pydantic import BaseModel
 
 from checks.contracts import SourceError
+from checks.retry_after import retry_after_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -40,18 +43,39 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds (delta-seconds or HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
+class _Transient(Exception):
+    """An attempt that failed in a way worth retrying (timeout, connection); the text has no secrets."""
+
+
+class _WaitBackoffOrRetryAfter(tenacity.wait.wait_base):
+    """Exponential backoff (``backoff_seconds * 2**(attempt-1)``, capped), except that a 429 or 503
+    answering with Retry-After waits what the server asked (capped the same way)."""
+
+    def __init__(self, policy: RetryPolicy, now: Callable[[], datetime]) -> None:
+        self._exponential = tenacity.wait_exponential(
+            multiplier=policy.backoff_seconds, max=policy.max_backoff_seconds
+        )
+        self._cap = policy.max_backoff_seconds
+        self._now = now
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        outcome = retry_state.outcome
+        if outcome is not None and not outcome.failed:
+            response: requests.Response = outcome.result()
+            if response.status_code in (429, 503):
+                hinted = retry_after_seconds(response.headers.get("Retry-After"), self._now())
+                if hinted is not None:
+                    return min(self._cap, hinted)
+        return float(self._exponential(retry_state))
+
+
+def _problem(outcome: tenacity.Future) -> str:
+    """What went wrong in one attempt, for logs and the final error (never the URL's secrets)."""
+    return str(outcome.exception()) if outcome.failed else _status(outcome.result())
+
+
+def _status(response: requests.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason or ''}".strip()
 
 
 def get_with_retries(
@@ -63,35 +87,55 @@ def get_with_retries(
     params: Mapping[str, str | int] | None = None,
     headers: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> requests.Response:
     """GET ``url``; retry connection errors, timeouts, 429 and 5xx; return a 2xx or 304 response.
 
-    Raises SourceError (URL redacted, status code, attempts) when every attempt failed or the
-    server answered another 4xx.
+    The retry loop is tenacity's (stop after ``retries + 1`` attempts, exponential wait or the
+    server's Retry-After, each retry logged as ``source_http_retry``); ``sleep`` and ``now`` are
+    injectable so tests count the waits without waiting. Raises SourceError (URL redacted,
+    status code, attempts) when every attempt failed or the server answered another 4xx.
     """
     shown = redact_url(url)
-    attempts = policy.retries + 1
-    problem = "no attempt made"
-    for attempt in range(attempts):
-        delay = min(policy.max_backoff_seconds, policy.backoff_seconds * (2**attempt))
+
+    def attempt() -> requests.Response:
         try:
-            response = session.get(url, params=params, headers=dict(headers or {}), timeout=policy.timeout_seconds)
+            return session.get(url, params=params, headers=dict(headers or {}), timeout=policy.timeout_seconds)
         except requests.Timeout:
-            problem = f"timed out after {policy.timeout_seconds:g} s"
+            raise _Transient(f"timed out after {policy.timeout_seconds:g} s") from None
         except requests.ConnectionError as error:
-            problem = f"connection failed ({type(error).__name__})"
+            raise _Transient(f"connection failed ({type(error).__name__})") from None
         except requests.RequestException as error:
             raise SourceError(f"GET {shown} failed: {type(error).__name__}") from None
-        else:
-            if response.status_code < 400 or response.status_code == 304:
-                return response
-            problem = f"HTTP {response.status_code} {response.reason or ''}".strip()
-            if response.status_code not in RETRY_STATUSES:
-                raise SourceError(f"GET {shown} failed: {problem}")
-            hinted = retry_after_seconds(response.headers.get("Retry-After"))
-            if hinted is not None and response.status_code in (429, 503):
-                delay = min(policy.max_backoff_seconds, hinted)
-        if attempt + 1 < attempts:
-            log.warning("source_http_retry", source=source, url=shown, attempt=attempt + 1, problem=problem)
-            sleep(delay)
-    raise SourceError(f"GET {shown} failed after {attempts} attempt(s): {problem}")
+
+    def log_retry(retry_state: tenacity.RetryCallState) -> None:
+        assert retry_state.outcome is not None and retry_state.next_action is not None
+        log.warning(
+            "source_http_retry",
+            source=source,
+            url=shown,
+            attempt=retry_state.attempt_number,
+            problem=_problem(retry_state.outcome),
+            wait_seconds=retry_state.next_action.sleep,
+        )
+        if not retry_state.outcome.failed:
+            retry_state.outcome.result().close()  # give the connection back before the next try
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(policy.retries + 1),
+        wait=_WaitBackoffOrRetryAfter(policy, now),
+        retry=(
+            tenacity.retry_if_exception_type(_Transient)
+            | tenacity.retry_if_result(lambda response: response.status_code in RETRY_STATUSES)
+        ),
+        before_sleep=log_retry,
+        sleep=sleep,
+    )
+    try:
+        response: requests.Response = retrying(attempt)
+    except tenacity.RetryError as exhausted:
+        last = exhausted.last_attempt
+        raise SourceError(f"GET {shown} failed after {last.attempt_number} attempt(s): {_problem(last)}") from None
+    if response.status_code >= 400:
+        raise SourceError(f"GET {shown} failed: {_status(response)}")
+    return response

@@ -14,7 +14,7 @@ from monitor.store.history import (
     StageChange,
     StoredReject,
 )
-from monitor.store.migrations import CORE_MIGRATIONS, Migration, migrate
+from monitor.store.migrations import CORE_MIGRATIONS, MigrationPackage, migrate
 from monitor.store.snapshots import SnapshotStore
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
     "HistoryStore",
     "KpiPoint",
     "LastGoodPoll",
-    "Migration",
+    "MigrationPackage",
     "SnapshotStore",
     "StageChange",
     "StoredReject",

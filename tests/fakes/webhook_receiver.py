@@ -33,6 +33,7 @@ class ReceiverState:
     secret: str | None
     statuses: deque[int] = field(default_factory=deque)
     delay_seconds: float = 0.0
+    reply_headers: dict[str, str] = field(default_factory=dict)  # sent with every answer (Retry-After…)
     received: list[ReceivedRequest] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
@@ -83,6 +84,8 @@ def _handler_for(state: ReceiverState) -> type[BaseHTTPRequestHandler]:
             if signature_ok is False:
                 status = 401
             self.send_response(status)
+            for name, value in state.reply_headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -1,0 +1,101 @@
+"""The store's tables as first released.
+
+Revision ID: core_0001
+Revises:
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from alerts.storage import Identifier, JsonDocument, UtcDateTime
+
+revision = "core_0001"
+down_revision = None
+branch_labels = ("core",)
+depends_on = None
+legacy_id = "core_0001_initial"  # its id in the pre-Alembic schema_migrations ledger
+
+
+def upgrade() -> None:
+    op.create_table(
+        "source_polls",
+        sa.Column("id", Identifier, primary_key=True, autoincrement=True),
+        sa.Column("source", sa.String(100), nullable=False),
+        sa.Column("table_name", sa.String(50), nullable=False),
+        sa.Column("started_at", UtcDateTime, nullable=False),
+        sa.Column("finished_at", UtcDateTime, nullable=False),
+        sa.Column("ok", sa.Boolean, nullable=False),
+        sa.Column("rows", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("rejected_rows", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("duration_seconds", sa.Float, nullable=False, server_default="0"),
+        sa.Column("error", sa.Text),
+        sa.Column("cursor", sa.Text),
+        sa.Column("snapshot_path", sa.Text),
+        sa.Index("ix_source_polls_source_ok", "source", "ok", "finished_at"),
+    )
+    op.create_table(
+        "source_rejects",
+        sa.Column("id", Identifier, primary_key=True, autoincrement=True),
+        sa.Column(
+            "poll_id", Identifier, sa.ForeignKey("source_polls.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("source", sa.String(100), nullable=False),
+        sa.Column("row_number", sa.Integer, nullable=False),
+        sa.Column("column_name", sa.String(200), nullable=False),
+        sa.Column("value", sa.Text),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Index("ix_source_rejects_poll", "poll_id"),
+        sa.Index("ix_source_rejects_source", "source", "id"),
+    )
+    op.create_table(
+        "check_runs",
+        sa.Column("id", Identifier, primary_key=True, autoincrement=True),
+        sa.Column("cycle_at", UtcDateTime, nullable=False),
+        sa.Column("check_name", sa.String(100), nullable=False),
+        sa.Column("ok", sa.Boolean, nullable=False),
+        sa.Column("duration_seconds", sa.Float, nullable=False),
+        sa.Column("error", sa.Text),
+        sa.Column("findings_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Index("ix_check_runs_check_cycle", "check_name", "cycle_at"),
+    )
+    op.create_table(
+        "kpi_history",
+        sa.Column("id", Identifier, primary_key=True, autoincrement=True),
+        sa.Column("recorded_at", UtcDateTime, nullable=False),
+        sa.Column("kpi", sa.String(100), nullable=False),
+        sa.Column("unit", sa.String(50), nullable=False),
+        sa.Column("period", sa.String(20), nullable=False),
+        sa.Column("period_start", sa.Date, nullable=False),
+        sa.Column("numerator", sa.Float, nullable=False),
+        sa.Column("denominator", sa.Float, nullable=False),
+        sa.Index("ix_kpi_history_series", "kpi", "unit", "period", "period_start", "id"),
+    )
+    op.create_table(
+        "findings",
+        sa.Column("key", sa.String(500), primary_key=True),
+        sa.Column("check_name", sa.String(100), nullable=False),
+        sa.Column("rule", sa.String(100), nullable=False),
+        sa.Column("subject_kind", sa.String(20), nullable=False),
+        sa.Column("subject", sa.String(300), nullable=False),
+        sa.Column("unit", sa.String(50), nullable=False),
+        sa.Column("stage", sa.String(20), nullable=False),
+        sa.Column("severity", sa.String(20), nullable=False),
+        sa.Column("due_at", UtcDateTime),
+        sa.Column("facts", JsonDocument, nullable=False),
+        sa.Column("first_seen_at", UtcDateTime, nullable=False),
+        sa.Column("last_seen_at", UtcDateTime, nullable=False),
+        sa.Column("resolved_at", UtcDateTime),
+        sa.Index("ix_findings_resolved_at", "resolved_at"),
+    )
+    op.create_table(
+        "finding_events",
+        sa.Column("id", Identifier, primary_key=True, autoincrement=True),
+        sa.Column("key", sa.String(500), nullable=False),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.Column("event", sa.String(20), nullable=False),
+        sa.Column("stage", sa.String(20), nullable=False),
+        sa.Column("severity", sa.String(20), nullable=False),
+        sa.Index("ix_finding_events_key", "key", "id"),
+    )
