@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from alerts.digest import truncate
 from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
 from alerts.settings import AlertsSettings
+from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_lead_text
 from checks.contracts import Finding, Message, Stage, Unit
 from checks.registry import REGISTRY
 from checks.timeutil import to_vn_naive
@@ -138,7 +139,14 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
         "left": "" if finding.stage is Stage.OPEN else format_days(item.working_days_left, language),
         "left_days": None if finding.stage is Stage.OPEN else item.working_days_left,
         "apology_deadline": format_deadline(item.apology_deadline, language),
+        "apology_lead": apology_lead_text(_apology_lead(finding), language),
     }
+
+
+def _apology_lead(finding: Finding) -> int:
+    """The lead (working days) the finding's apology deadline was computed with (checks.apology)."""
+    lead = finding.facts.get(LEAD_FACT)
+    return lead if isinstance(lead, int) and not isinstance(lead, bool) else DEFAULT_APOLOGY_LEAD_WORKING_DAYS
 
 
 def rule_label(rule: str, language: str) -> str:
