@@ -185,3 +185,7 @@ REGISTRY: CheckRegistry = discover()
 ALL_CHECKS: list[BaseCheck[Any]] = list(REGISTRY.checks)
 
 
+
+
+if __name__ == "__main__":  # python -m checks.registry: the table for docs/CHECKS.md
+    print(REGISTRY.docs_table(), end="")
