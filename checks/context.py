@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import polars as pl
 from pydantic import BaseModel
@@ -142,6 +142,16 @@ class CycleContext:
     def result_of(self, check: str) -> CheckResult | None:
         with self._guard:
             return self._results.get(check)
+
+
+@runtime_checkable
+class ContextCheck(Protocol):
+    """What the cycle runner calls on a check: one run inside the cycle's shared context."""
+
+    @property
+    def name(self) -> str: ...
+
+    def run_in(self, context: CycleContext) -> CheckResult: ...
 
 
 class BaseCheck(ABC, Generic[S]):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checks.calendar import WorkingCalendar
 from checks.common import period_start
-from checks.context import BaseCheck, CycleContext
+from checks.context import ContextCheck, CycleContext
 from checks.contracts import Check, Finding, KpiValue, Period, SourceStatus, Tables
 from checks.schema import KEY_COLUMNS, TableName, conform, empty_table
 from checks.settings import ChecksSettings
@@ -138,7 +138,7 @@ class CycleRunner:
         started = time.perf_counter()
         now = context.now
         try:
-            if isinstance(check, BaseCheck):
+            if isinstance(check, ContextCheck):  # every check.context.BaseCheck
                 result = check.run_in(context)
             else:  # a plain object with the one-off run(tables, calendar, now, settings)
                 result = check.run(context.tables, self._calendar, now, self._settings)
