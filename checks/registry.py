@@ -12,7 +12,6 @@ metric contract and the docs table of docs/CHECKS.md.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import entry_points
@@ -31,8 +30,6 @@ from checks.plan_tasks import PlanTasksCheck
 from checks.publication import PublicationCheck
 from checks.spec import CheckSpec, ChecksSettingsBase, KpiSpec, Label, RuleSpec
 from checks.sync import SyncCheck
-
-log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "tthc_monitor.checks"
 
@@ -80,7 +77,7 @@ class CheckRegistry:
                 raise ValueError(f"two checks declare the same {what}: {duplicates}")
         reserved = set(ChecksSettingsBase.model_fields) & set(keys)
         if reserved:
-            raise ValueError(f"settings keys {sorted(reserved)} are reserved by checks.{'/'.join(reserved)}")
+            raise ValueError(f"settings keys {sorted(reserved)} are taken by the settings shared by all checks")
         kpis = [kpi.name for spec in self.specs for kpi in spec.kpis]
         duplicates = sorted({k for k in kpis if kpis.count(k) > 1})
         if duplicates:

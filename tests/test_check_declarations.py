@@ -15,6 +15,7 @@ import ast
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,17 @@ def test_each_cycle_judges_against_its_own_now(calendar: WorkingCalendar) -> Non
     moved = {f.subject: f.stage for f in later.findings if f.rule == "task_upcoming" or f.rule == "task_overdue"}
     assert {f.subject for f in first.findings if f.rule == "task_due_today"} == {"T-TODAY"}
     assert moved.get("T-TODAY") is not None and moved["T-TODAY"].value == "overdue"
+
+
+def test_registry_refuses_two_checks_claiming_the_same_name_kpi_or_settings_key() -> None:
+    from checks.deadlines import DeadlinesCheck
+    from checks.registry import CheckRegistry
+
+    with pytest.raises(ValueError, match="same check name"):
+        CheckRegistry([DeadlinesCheck(), DeadlinesCheck()])
+
+    class Copycat(DeadlinesCheck):
+        spec = replace(DeadlinesCheck.spec, name="copycat", settings_key="copycat")
+
+    with pytest.raises(ValueError, match="same KPI"):
+        CheckRegistry([DeadlinesCheck(), Copycat()])
