@@ -25,7 +25,7 @@ from checks.contracts import (
 from checks.deadline_rules import OUTCOMES, DeadlineSettings, classify_dossiers
 from checks.schema import VN_DATETIME
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
-from checks.stages import OPEN_STAGES
+from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage
 from checks.timeutil import to_vn_aware, vn_naive_to_epoch
 
 __all__ = ["DeadlineSettings", "DeadlinesCheck", "classify_dossiers", "SPEC"]
@@ -242,16 +242,16 @@ def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSe
     recent = pl.col("closed_at") >= pl.lit(now_naive - timedelta(days=rules.breach_lookback_days))
     relevant = (pl.col("is_open") | recent).fill_null(False)
     stage_rules = {
-        "upcoming": ("dossier_upcoming", Stage.UPCOMING, Severity.WARNING),
-        "due_today": ("dossier_due_today", Stage.DUE_TODAY, Severity.WARNING),
-        "overdue": ("dossier_overdue", Stage.OVERDUE, Severity.CRITICAL),
+        DeadlineStage.UPCOMING: ("dossier_upcoming", FINDING_STAGES[DeadlineStage.UPCOMING], Severity.WARNING),
+        DeadlineStage.DUE_TODAY: ("dossier_due_today", FINDING_STAGES[DeadlineStage.DUE_TODAY], Severity.WARNING),
+        DeadlineStage.OVERDUE: ("dossier_overdue", FINDING_STAGES[DeadlineStage.OVERDUE], Severity.CRITICAL),
     }
     apology_rules = {"missing": "apology_missing", "late": "apology_late", "moved_twice": "due_moved_twice"}
     repeated = pl.col("supplement_count").fill_null(0) >= rules.supplement_warning_count
     problems = frame.filter(
         relevant
         & (
-            pl.col("stage").is_in(list(stage_rules)) | pl.col("apology_state").is_in(list(apology_rules)) | repeated
+            pl.col("stage").is_in([str(stage) for stage in stage_rules]) | pl.col("apology_state").is_in(list(apology_rules)) | repeated
         ).fill_null(False)
     )
     supplement_severity = Severity.WARNING if rules.multiple_supplements_late else Severity.INFO

@@ -30,6 +30,7 @@ from checks.contracts import (
 from checks.facts import format_vn_time
 from checks.feedback_rules import FEEDBACK_STAGES, FeedbackSettings, classify_feedback
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
+from checks.stages import FINDING_STAGES, DeadlineStage
 from checks.timeutil import to_vn_aware
 
 __all__ = ["FeedbackCheck", "FeedbackSettings", "classify_feedback", "SPEC"]
@@ -133,11 +134,11 @@ def feedback_samples(frame: pl.DataFrame, units: Sequence[str]) -> list[MetricSa
 
 def feedback_findings(frame: pl.DataFrame, settings: FeedbackSettings) -> list[Finding]:
     """feedback_upcoming / feedback_overdue (handling) and feedback_unpublished (publication)."""
-    stages = {"upcoming": Stage.UPCOMING, "due_today": Stage.DUE_TODAY, "overdue": Stage.OVERDUE}
-    problems = frame.filter(pl.col("stage").is_in(list(stages)))
+    stages = FINDING_STAGES
+    problems = frame.filter(pl.col("stage").is_in([str(stage) for stage in stages]))
     findings: list[Finding] = []
     for row in problems.iter_rows(named=True):
-        overdue = row["stage"] == "overdue"
+        overdue = row["stage"] == DeadlineStage.OVERDUE
         if row["step"] == "publish":
             rule = "feedback_unpublished"
             limit = settings.publish_working_days

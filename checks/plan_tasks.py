@@ -38,7 +38,7 @@ from checks.contracts import (
 from checks.facts import format_vn_time, within_calendar
 from checks.schema import PLAN_TASKS_SCHEMA, VN_DATETIME, TableName, conform
 from checks.spec import CheckSpec, Facts, Label, RuleSpec
-from checks.stages import OPEN_STAGES, DeadlineStage, deadline_stage
+from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage, deadline_stage
 from checks.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
 
 NAME = "plan_tasks"
@@ -283,13 +283,13 @@ def task_samples(frame: pl.DataFrame, by_lead: pl.DataFrame, units: Sequence[str
 def task_findings(by_lead: pl.DataFrame) -> list[Finding]:
     """task_upcoming / task_due_today / task_overdue, one per task and lead unit."""
     rules = {
-        "upcoming": ("task_upcoming", Stage.UPCOMING, Severity.WARNING),
-        "due_today": ("task_due_today", Stage.DUE_TODAY, Severity.WARNING),
-        "overdue": ("task_overdue", Stage.OVERDUE, Severity.CRITICAL),
+        DeadlineStage.UPCOMING: ("task_upcoming", FINDING_STAGES[DeadlineStage.UPCOMING], Severity.WARNING),
+        DeadlineStage.DUE_TODAY: ("task_due_today", FINDING_STAGES[DeadlineStage.DUE_TODAY], Severity.WARNING),
+        DeadlineStage.OVERDUE: ("task_overdue", FINDING_STAGES[DeadlineStage.OVERDUE], Severity.CRITICAL),
     }
     shared = set(by_lead.filter(pl.col("task_id").is_duplicated())["task_id"].to_list())
     findings: list[Finding] = []
-    for row in by_lead.filter(pl.col("stage").is_in(list(rules))).iter_rows(named=True):
+    for row in by_lead.filter(pl.col("stage").is_in([str(stage) for stage in rules])).iter_rows(named=True):
         rule, stage, severity = rules[row["stage"]]
         task_id = str(row["task_id"])
         left = row["working_days_left"]

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 import polars as pl
 
+from checks.contracts import Stage
 from checks.schema import VN_DATETIME
 
 
@@ -31,6 +32,13 @@ OPEN_STAGES: tuple[str, ...] = (
     DeadlineStage.OVERDUE.value,
 )
 """The stages of something still open, in metric order."""
+
+FINDING_STAGES: dict[DeadlineStage, Stage] = {
+    DeadlineStage.UPCOMING: Stage.UPCOMING,
+    DeadlineStage.DUE_TODAY: Stage.DUE_TODAY,
+    DeadlineStage.OVERDUE: Stage.OVERDUE,
+}
+"""The row stages that raise a finding, and the finding's stage (on_track and done raise none)."""
 
 
 def _lit(stage: DeadlineStage | None) -> pl.Expr:
