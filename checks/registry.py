@@ -170,6 +170,14 @@ class CheckRegistry:
             metrics = "<br>".join(f"`{m.name}`" for m in spec.metrics) or "—"
             check = f"`{spec.name}` {spec.label.vi} ({spec.module})"
             lines.append(f"| {check} | `checks.{spec.key}` | {kpis} | {rules} | {metrics} |")
+        lines += [
+            "",
+            "| Rule | Label (vi / en) | Facts (from its facts model; * only on some findings) |",
+            "|---|---|---|",
+        ]
+        for name, rule in self.rules.items():
+            facts = ", ".join(f"{key}*" if key in rule.optional_facts else key for key in rule.facts.model_fields)
+            lines.append(f"| `{name}` | {rule.label.vi} / {rule.label.en} | {facts} |")
         return "\n".join(lines) + "\n"
 
 
