@@ -40,6 +40,7 @@ from alerts.quiet_hours import is_quiet_channel, release_time
 from alerts.routing import addresses_for, match_routes, target_units
 from alerts.settings import AlertsSettings, Route
 from alerts.silences import Silence, finding_labels, is_silenced
+from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_deadline
 from checks.contracts import Finding, Stage, SubjectKind, Unit
 from checks.timeutil import to_vn_aware, to_vn_naive
 
@@ -63,6 +64,8 @@ class PolicyCalendar(Protocol):
     def is_working_day(self, day: date) -> bool: ...
 
     def seconds_per_working_day(self) -> float: ...
+
+    def add_working_hours(self, start: pl.Series, hours: float | pl.Series) -> pl.Series: ...
 
 
 class AlertState(BaseModel):
@@ -200,20 +203,10 @@ def escalation_level(finding: Finding, working_days_left: float | None, settings
     return 1_000 if threshold == 0 else int(overdue // threshold)
 
 
-def apology_deadline(due_at: datetime, calendar: PolicyCalendar) -> datetime:
-    """Fallback when a finding carries none: the same time of day on the working day before."""
-    due = to_vn_naive(due_at)
-    day = due.date() - timedelta(days=1)
-    for _ in range(60):
-        if calendar.is_working_day(day):
-            break
-        day -= timedelta(days=1)
-    return to_vn_aware(datetime.combine(day, due.time()))
-
-
 def finding_apology_deadline(finding: Finding, calendar: PolicyCalendar) -> datetime | None:
-    """The apology deadline the finding is about: the one its check computed (``facts.apology_deadline``,
-    which honours ``apology_lead_working_days``), else one working day before the due time."""
+    """The apology deadline the finding is about: the one its check computed (``facts.apology_deadline``),
+    else the one rule of ``checks.apology`` with the finding's lead (``facts.apology_lead_working_days``,
+    default one working day)."""
     if finding.subject_kind is not SubjectKind.DOSSIER or finding.due_at is None:
         return None
     if finding.stage not in (Stage.UPCOMING, Stage.DUE_TODAY):
@@ -224,7 +217,13 @@ def finding_apology_deadline(finding: Finding, calendar: PolicyCalendar) -> date
             return to_vn_aware(datetime.strptime(fact, _FACT_TIME_FORMAT))
         except ValueError:
             pass
-    return apology_deadline(finding.due_at, calendar)
+    lead = finding.facts.get(LEAD_FACT)
+    if not isinstance(lead, int) or isinstance(lead, bool):
+        lead = DEFAULT_APOLOGY_LEAD_WORKING_DAYS
+    try:
+        return apology_deadline(finding.due_at, calendar, lead)
+    except ValueError:  # due time outside the working calendar
+        return None
 
 
 def next_working_day(day: date, calendar: PolicyCalendar) -> date:

@@ -22,7 +22,9 @@ from alerts.channels.zalo import ZALO_MAX_CHARS  # noqa: F401  (re-exported: cal
 from alerts.digest import truncate
 from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
 from alerts.settings import AlertsSettings
+from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_lead_text
 from checks.contracts import Finding, Message, Stage, Unit
+from checks.registry import REGISTRY
 from checks.timeutil import to_vn_naive
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -94,70 +96,8 @@ def _environment() -> Environment:
     return env
 
 
-RULE_LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        "dossier_upcoming": "Sắp đến hạn trả",
-        "dossier_due_today": "Đến hạn trả hôm nay",
-        "dossier_overdue": "Quá hạn trả",
-        "apology_missing": "Trễ hạn, chưa có văn bản xin lỗi",
-        "apology_late": "Văn bản xin lỗi gửi muộn",
-        "due_moved_twice": "Gia hạn quá một lần",
-        "supplement_repeated": "Yêu cầu bổ sung nhiều lần",
-        "dossier_unsynced": "Chưa đồng bộ lên Cổng DVCQG",
-        "dossier_status_lag": "Trạng thái trên Cổng DVCQG chưa cập nhật",
-        "catalog_missing_national": "Thiếu trên CSDL quốc gia",
-        "catalog_missing_provincial": "Thiếu trên hệ thống tỉnh",
-        "catalog_content_differs": "Nội dung khác giữa tỉnh và quốc gia",
-        "not_published": "Chưa công khai",
-        "components_missing": "Thiếu bộ phận cấu thành",
-        "publication_late": "Quyết định công bố muộn",
-        "public_late": "Công khai trên CSDL quốc gia muộn",
-        "online_service_missing": "Chưa cung cấp DVC trực tuyến",
-        "full_online_missing": "Chưa cung cấp DVC trực tuyến toàn trình",
-        "online_payment_missing": "Chưa thanh toán trực tuyến",
-        "postal_missing": "Chưa tiếp nhận/trả kết quả qua BCCI",
-        "kpi_below_target": "Chỉ tiêu dưới mục tiêu",
-        "index_below_threshold": "Điểm Bộ chỉ số 766 thấp",
-        "feedback_upcoming": "PAKN sắp đến hạn",
-        "feedback_overdue": "PAKN quá hạn xử lý",
-        "feedback_unpublished": "Chưa công khai kết quả trả lời PAKN",
-        "task_upcoming": "Nhiệm vụ sắp đến hạn",
-        "task_due_today": "Nhiệm vụ đến hạn hôm nay",
-        "task_overdue": "Nhiệm vụ quá hạn",
-        "source_stale": "Nguồn dữ liệu không cập nhật",
-    },
-    "en": {
-        "dossier_upcoming": "Due soon",
-        "dossier_due_today": "Due today",
-        "dossier_overdue": "Overdue",
-        "apology_missing": "Late, no apology letter",
-        "apology_late": "Apology letter sent late",
-        "due_moved_twice": "Due date moved more than once",
-        "supplement_repeated": "Several supplement requests",
-        "dossier_unsynced": "Not synced to the national portal",
-        "dossier_status_lag": "Status on the national portal lags",
-        "catalog_missing_national": "Missing in the national database",
-        "catalog_missing_provincial": "Missing in the provincial system",
-        "catalog_content_differs": "Content differs between catalogs",
-        "not_published": "Not published",
-        "components_missing": "Components missing",
-        "publication_late": "Publication decision late",
-        "public_late": "Made public late",
-        "online_service_missing": "No online service",
-        "full_online_missing": "No full-process online service",
-        "online_payment_missing": "No online payment",
-        "postal_missing": "No postal service",
-        "kpi_below_target": "KPI below target",
-        "index_below_threshold": "Index 766 score low",
-        "feedback_upcoming": "Feedback due soon",
-        "feedback_overdue": "Feedback overdue",
-        "feedback_unpublished": "Feedback answer not published",
-        "task_upcoming": "Task due soon",
-        "task_due_today": "Task due today",
-        "task_overdue": "Task overdue",
-        "source_stale": "Data source stale",
-    },
-}
+# Rule labels come from the checks' declarations (checks.spec.RuleSpec.label), one copy for alerts and reports.
+RULE_LABELS: dict[str, dict[str, str]] = {language: REGISTRY.labels("rule", language) for language in ("vi", "en")}
 _DETAIL_FACTS = ("missing_components", "differing_fields", "missing_on", "national_status_label")
 
 
@@ -201,7 +141,14 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
         "left": "" if finding.stage is Stage.OPEN else format_days(item.working_days_left, language),
         "left_days": None if finding.stage is Stage.OPEN else item.working_days_left,
         "apology_deadline": format_deadline(item.apology_deadline, language),
+        "apology_lead": apology_lead_text(_apology_lead(finding), language),
     }
+
+
+def _apology_lead(finding: Finding) -> int:
+    """The lead (working days) the finding's apology deadline was computed with (checks.apology)."""
+    lead = finding.facts.get(LEAD_FACT)
+    return lead if isinstance(lead, int) and not isinstance(lead, bool) else DEFAULT_APOLOGY_LEAD_WORKING_DAYS
 
 
 def rule_label(rule: str, language: str) -> str:

@@ -548,11 +548,19 @@ class MemoryProbe:
         self.peak_before_bytes = 0  # VmHWM just before: the peak of whatever ran since the last reset
 
     def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: Any) -> CheckResult:
+        return self._measured(lambda: self.inner.run(tables, calendar, now, settings))
+
+    def run_in(self, context: Any) -> CheckResult:
+        """Inside the cycle's context (shared derived tables), as the runner calls a BaseCheck."""
+        return self._measured(lambda: self.inner.run_in(context))  # type: ignore[attr-defined]
+
+    def _measured(self, call: Any) -> CheckResult:
         self.peak_before_bytes = vm_hwm_bytes()
         resettable = reset_peak_rss()
         self.start_rss_bytes = vm_rss_bytes()
         try:
-            return self.inner.run(tables, calendar, now, settings)
+            result: CheckResult = call()
+            return result
         finally:
             self.peak_bytes = vm_hwm_bytes() if resettable else None
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import polars as pl
 
 from checks.contracts import Finding, KpiValue, Period, Severity, Stage, SubjectKind
+from checks.spec import Facts, KpiSpec, Label, RuleSpec
 
 ALL_UNITS = "ALL"  # the department as a whole
 
@@ -78,26 +79,28 @@ def count_by(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple[str, ...], 
     return {tuple(str(v) for v in row[:-1]): int(row[-1]) for row in grouped.iter_rows()}
 
 
-KPI_LABELS_VI: dict[str, str] = {
-    "dossier_on_time": "Tỷ lệ hồ sơ giải quyết đúng hạn",
-    "dossier_synced": "Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
-    "catalog_synced": "Tỷ lệ TTHC trên hệ thống tỉnh đồng bộ với CSDL quốc gia",
-    "procedure_published": "Tỷ lệ TTHC được công khai",
-    "procedure_complete": "Tỷ lệ TTHC công khai đầy đủ thành phần",
-    "dossier_digitised": "Tỷ lệ hồ sơ được số hóa",
-    "result_electronic": "Tỷ lệ kết quả giải quyết được cấp bản điện tử",
-    "data_reused": "Tỷ lệ dữ liệu số hóa được tái sử dụng",
-    "dossier_online": "Tỷ lệ hồ sơ trực tuyến",
-    "procedure_online": "Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến",
-    "procedure_full_online": "Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến toàn trình",
-    "procedure_online_payment": "Tỷ lệ TTHC có phí, lệ phí được thanh toán trực tuyến",
-    "dossier_paid_online": "Tỷ lệ hồ sơ thanh toán trực tuyến",
-    "procedure_postal": "Tỷ lệ TTHC tiếp nhận, trả kết quả qua dịch vụ bưu chính công ích",
-    "late_with_apology": "Tỷ lệ hồ sơ trễ hạn có văn bản xin lỗi",
-    "feedback_on_time": "Tỷ lệ phản ánh, kiến nghị được xử lý đúng hạn",
-    "feedback_published": "Tỷ lệ phản ánh, kiến nghị được công khai kết quả",
-    "processing_time_cut": "Tỷ lệ cắt giảm thời gian giải quyết",
-}
+class KpiBelowTargetFacts(Facts):
+    kpi: str
+    kpi_label: str  # Vietnamese
+    period: str
+    ratio: float
+    target: float
+    numerator: float
+    denominator: float
+
+
+KPI_BELOW_TARGET = RuleSpec(
+    name="kpi_below_target",
+    label=Label(vi="Chỉ tiêu dưới mục tiêu", en="KPI below target"),
+    severity=Severity.WARNING,
+    stage=Stage.OPEN,
+    facts=KpiBelowTargetFacts,
+)
+"""Shared by the checks whose KPIs raise a finding per unit below target (digitisation, online)."""
+
+
+def kpi_labels_vi(kpis: Sequence[KpiSpec]) -> dict[str, str]:
+    return {kpi.name: kpi.label.vi for kpi in kpis}
 
 
 def kpi_below_target_findings(
@@ -107,12 +110,15 @@ def kpi_below_target_findings(
     *,
     period: Period = Period.YEAR,
     include_department: bool = False,
+    labels: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """One ``kpi_below_target`` finding per unit whose ``period`` ratio is below its KPI's target.
 
     A KPI without a target, or a unit with no data (denominator 0), yields nothing: no data is not
-    a failure. The department row ("ALL") is skipped unless ``include_department``.
+    a failure. The department row ("ALL") is skipped unless ``include_department``. ``labels``:
+    the KPIs' Vietnamese labels (the check's declared ``KpiSpec`` labels); the name when absent.
     """
+    labels = labels or {}
     findings: list[Finding] = []
     for value in kpis:
         target = targets.get(value.kpi)
@@ -124,7 +130,7 @@ def kpi_below_target_findings(
         findings.append(
             Finding(
                 check=check,
-                rule="kpi_below_target",
+                rule=KPI_BELOW_TARGET.name,
                 subject_kind=SubjectKind.UNIT,
                 subject=f"{value.unit}/{value.kpi}",
                 unit=value.unit,
@@ -132,7 +138,7 @@ def kpi_below_target_findings(
                 severity=Severity.WARNING,
                 facts={
                     "kpi": value.kpi,
-                    "kpi_label": KPI_LABELS_VI.get(value.kpi, value.kpi),
+                    "kpi_label": labels.get(value.kpi, value.kpi),
                     "period": value.period.value,
                     "ratio": round(ratio, 4),
                     "target": target,

@@ -253,7 +253,11 @@ class Source(Protocol):
 
 
 class Check(Protocol):
-    name: str
+    """What the cycle runs. Checks derive from ``checks.context.BaseCheck`` (declared ``spec``, typed
+    ``evaluate(context, settings)``); any object with ``name`` and this one-off ``run`` also works."""
+
+    @property
+    def name(self) -> str: ...
 
     def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: Any) -> CheckResult: ...
 

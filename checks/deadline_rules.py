@@ -7,28 +7,26 @@ rows that need it: no per-row Python.
 Memory: the rules run on a narrow frame (the dossier columns they read, plus a row index into the
 procedure limits), compute calendar results only for the rows that need them and scatter them back
 by position, so a 1,000,000-row table is never copied whole; the result is the input frame with the computed columns appended (the input columns are
-shared, not copied). The last result is memoised (see ``_ClassifyMemo``): the deadlines check and
-the national index estimate classify the same ``Tables`` in one cycle and compute it once.
+shared, not copied). It is computed once per cycle by ``checks.context.CycleContext`` and shared
+by the deadlines check and the national index estimate.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.apology import apology_deadlines
 from checks.calendar import WorkingCalendar
 from checks.facts import within_calendar
 from checks.schema import FINISHED_STATUSES, OPEN_STATUSES, VN_DATETIME
+from checks.stages import deadline_stage
 
-OPEN_STAGES: tuple[str, ...] = ("on_track", "upcoming", "due_today", "overdue")
 OUTCOMES: tuple[str, ...] = ("early", "on_time", "late")
 APOLOGY_STATES: tuple[str, ...] = ("not_needed", "ok", "missing", "late", "moved_twice")
 STOPPED_STATUSES: tuple[int, ...] = (3, 8)  # refused / stopped: judged at refused_at
@@ -227,18 +225,12 @@ def _effective_due(
 
 def _apology_deadline(frame: pl.DataFrame, calendar: WorkingCalendar, settings: DeadlineSettings) -> pl.DataFrame:
     """``apology_deadline_at`` = due − N working days (N = apology_lead_working_days), where it matters."""
-    lead = settings.apology_lead_working_days
     matters = within_calendar("effective_due_at", calendar) & (
         pl.col("is_open") | pl.col("apology_at").is_not_null() | (pl.col("outcome") == "late").fill_null(False)
     )
 
-    # Step back N working days and one microsecond more, then forward that microsecond: a due time at
-    # the close of day D gives the close of the working day before D (not the opening of D).
-    back_hours = -(lead * calendar.seconds_per_working_day() + 1e-6) / 3600
-
     def compute(part: pl.DataFrame) -> pl.Series:
-        moved = calendar.add_working_hours(part["effective_due_at"], back_hours)
-        return moved + timedelta(microseconds=1)
+        return apology_deadlines(part["effective_due_at"], calendar, settings.apology_lead_working_days)
 
     return _on_rows(frame, matters, "apology_deadline_at", compute, ("effective_due_at",))
 
@@ -268,8 +260,7 @@ def classify_dossiers(
     """The dossiers with effective due time, closing time, stage, outcome and apology columns added.
 
     The result is ``dossiers`` (its columns shared, not copied) with ``COMPUTED_COLUMNS`` appended,
-    row for row. The same input frames (by identity; frames are treated as immutable), calendar,
-    ``now`` and settings give back the memoised last result, the very same frame object.
+    row for row. Not memoised: ``CycleContext.classified_dossiers`` computes it once per cycle.
 
     * ``effective_due_at``: ``due_at``; when null, the procedure's limit from reception (its cutoff
       applies). After supplements: ``pause`` moves the due time by the working time from the first
@@ -283,11 +274,12 @@ def classify_dossiers(
     * ``outcome`` (closed only): late (closed after due), early (at least ``early_working_days``
       working days before due), else on_time. Withdrawn dossiers (7) have none; no due → on_time.
     * ``working_days_left`` (open): working days from now to due, negative once overdue.
-    * ``apology_deadline_at``: due − 1 working day, the last moment to issue the apology.
+    * ``apology_deadline_at``: due − ``apology_lead_working_days`` working days (``checks.apology``),
+      the last moment to issue the apology.
     * ``apology_state``: not_needed | ok | missing | late | moved_twice (more extensions than allowed).
     * ``late_by_index``: late/overdue, or (index mode) more than one supplement request.
     """
-    return _MEMO.get_or_compute(dossiers, procedures, calendar, now_naive, settings)
+    return _classify(dossiers, procedures, calendar, now_naive, settings)
 
 
 def _classify(
@@ -297,13 +289,12 @@ def _classify(
     now_naive: datetime,
     settings: DeadlineSettings,
 ) -> pl.DataFrame:
-    """The computation behind ``classify_dossiers`` (no memo), on the narrow ``INPUT_COLUMNS`` frame."""
+    """The computation behind ``classify_dossiers``, on the narrow ``INPUT_COLUMNS`` frame."""
     in_range = partial(within_calendar, calendar=calendar)
     limits = _limits(procedures)
     frame = _effective_due(_with_limit_row(dossiers.select(INPUT_COLUMNS), limits), limits, calendar, settings)
     status = pl.col("status")
     due = pl.col("effective_due_at")
-    now = pl.lit(now_naive, dtype=VN_DATETIME)
     closed_at = pl.coalesce(
         "finished_at",
         "returned_at",
@@ -329,18 +320,9 @@ def _classify(
         "effective_due_at",
         calendar,
     )
-    stage = (
-        pl.when(~pl.col("is_open"))
-        .then(pl.lit(None, dtype=pl.Utf8))
-        .when(due.is_null() | pl.col("_paused"))
-        .then(pl.lit("on_track"))
-        .when(now > due)
-        .then(pl.lit("overdue"))
-        .when(due.dt.date() == pl.lit(now_naive.date()))
-        .then(pl.lit("due_today"))
-        .when(pl.col("working_days_left") <= settings.upcoming_working_days)
-        .then(pl.lit("upcoming"))
-        .otherwise(pl.lit("on_track"))
+    stage = deadline_stage(
+        due, now_naive, pl.col("working_days_left"), settings.upcoming_working_days,
+        not_open=~pl.col("is_open"), clock_stopped=pl.col("_paused"),
     )
     outcome = (
         pl.when(~judged | pl.col("closed_at").is_null())
@@ -373,105 +355,3 @@ def _classify(
         apology_state.alias("apology_state"), (late | repeated).alias("late_by_index"), late.alias("is_late")
     ).select(COMPUTED_COLUMNS)
     return dossiers.with_columns(computed.get_columns())
-
-
-@dataclass(frozen=True)
-class _MemoSlot:
-    """One remembered result and what it was computed from (inputs held weakly)."""
-
-    dossiers: weakref.ref[pl.DataFrame]
-    procedures: weakref.ref[pl.DataFrame]
-    calendar: weakref.ref[WorkingCalendar]
-    now_naive: datetime
-    settings_json: str
-    result: pl.DataFrame
-
-    def matches(
-        self,
-        dossiers: pl.DataFrame,
-        procedures: pl.DataFrame,
-        calendar: WorkingCalendar,
-        now_naive: datetime,
-        settings_json: str,
-    ) -> bool:
-        # A live weak reference that returns the very object cannot be a reused id() of a dead one.
-        return (
-            self.dossiers() is dossiers
-            and self.procedures() is procedures
-            and self.calendar() is calendar
-            and self.now_naive == now_naive
-            and self.settings_json == settings_json
-        )
-
-
-class _ClassifyMemo:
-    """A one-slot memo of ``_classify``: the last result, keyed on the identity of the input frames
-    and calendar, ``now`` and the settings (as JSON).
-
-    One cycle passes the same ``Tables`` to every check, so the deadlines check and the national
-    index estimate share one classification. The inputs are held through weak references: when the
-    dossier or procedure frame (or the calendar) is freed, the slot is cleared, so the memo never
-    keeps a previous cycle's table alive nor mistakes a new frame at a reused address for the old
-    one. Thread-safe: one lock around look-up, computation and store (a second caller with the same
-    key waits and reuses the result instead of computing it again). Polars frames are immutable to
-    the checks (they only derive new frames), so sharing the result object is safe.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._slot: _MemoSlot | None = None
-
-    def get_or_compute(
-        self,
-        dossiers: pl.DataFrame,
-        procedures: pl.DataFrame,
-        calendar: WorkingCalendar,
-        now_naive: datetime,
-        settings: DeadlineSettings,
-    ) -> pl.DataFrame:
-        settings_json = settings.model_dump_json()
-        with self._lock:
-            slot = self._slot
-            if slot is not None and slot.matches(dossiers, procedures, calendar, now_naive, settings_json):
-                return slot.result
-            result = _classify(dossiers, procedures, calendar, now_naive, settings)
-            forget = self._forget_callback()
-            self._slot = _MemoSlot(
-                dossiers=weakref.ref(dossiers, forget),
-                procedures=weakref.ref(procedures, forget),
-                calendar=weakref.ref(calendar, forget),
-                now_naive=now_naive,
-                settings_json=settings_json,
-                result=result,
-            )
-            return result
-
-    def _forget_callback(self) -> Callable[[Any], None]:
-        memo = weakref.ref(self)
-
-        def forget(dead: Any) -> None:  # the weakref.ref that died
-            # Runs in the garbage collector, possibly while the lock is held: no locking here. A race
-            # with a new store can only clear a fresh slot, which costs a recomputation, never a wrong hit.
-            owner = memo()
-            slot = owner._slot if owner is not None else None
-            if owner is not None and slot is not None and any(dead is ref for ref in (slot.dossiers, slot.procedures, slot.calendar)):
-                owner._slot = None
-
-        return forget
-
-    def clear(self) -> None:
-        """Forget the remembered result (tests, or to release memory at once)."""
-        with self._lock:
-            self._slot = None
-
-    @property
-    def holds_result(self) -> bool:
-        return self._slot is not None
-
-
-_MEMO = _ClassifyMemo()
-
-
-def clear_classification_memo() -> None:
-    """Forget the memoised classification (the next ``classify_dossiers`` call computes afresh)."""
-    _MEMO.clear()

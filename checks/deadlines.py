@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
-from checks.calendar import WorkingCalendar
+from checks.apology import LEAD_FACT
 from checks.common import in_period, ratio_kpis
+from checks.context import BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
     Finding,
@@ -20,17 +21,14 @@ from checks.contracts import (
     Severity,
     Stage,
     SubjectKind,
-    Tables,
 )
-from checks.deadline_rules import OPEN_STAGES, OUTCOMES, DeadlineSettings, classify_dossiers
-from checks.facts import report_units
+from checks.deadline_rules import OUTCOMES, DeadlineSettings, classify_dossiers
 from checks.schema import VN_DATETIME
-from checks.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
+from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
+from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage
+from checks.timeutil import to_vn_aware, vn_naive_to_epoch
 
-if TYPE_CHECKING:
-    from checks.settings import ChecksSettings
-
-__all__ = ["DeadlineSettings", "DeadlinesCheck", "classify_dossiers"]
+__all__ = ["DeadlineSettings", "DeadlinesCheck", "classify_dossiers", "SPEC"]
 
 DOSSIERS_OPEN = MetricSpec(
     name="tthc_dossiers_open", help="Open dossiers by deadline stage.", labels=("unit", "stage")
@@ -55,20 +53,78 @@ PERIODS: tuple[Period, ...] = (Period.MONTH, Period.QUARTER, Period.YEAR)
 NAME = "deadlines"
 
 
-class DeadlinesCheck:
-    name: str = NAME
+class DossierFacts(Facts):
+    """What a message about one dossier may say (times as dd/mm/yyyy HH:MM, Vietnam time). Never applicant data."""
 
-    def run(
-        self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings
-    ) -> CheckResult:
-        now_naive = to_vn_naive(now)
-        rules = settings.deadlines
-        frame = classify_dossiers(tables.dossiers, tables.procedures, calendar, now_naive, rules)
-        units = report_units(settings.units, frame["unit"], tables.procedures["unit"])
+    procedure_code: str | None
+    procedure_name: str | None
+    received_at: str | None
+    due_at: str | None
+    working_days_left: float | None
+    working_days_overdue: float | None
+    apology_deadline: str | None  # the last moment to send the apology letter (checks.apology)
+    apology_lead_working_days: int  # the lead that deadline was computed with
+    apology_at: str | None
+    apology_state: str | None
+    extended_due_at: str | None
+    due_extension_count: int
+    supplement_count: int
+    closed_at: str | None
+    outcome: str | None
+
+
+def _rule(name: str, vi: str, en: str, severity: Severity, stage: Stage) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=stage, facts=DossierFacts)
+
+
+SPEC = CheckSpec(
+    name=NAME,
+    label=Label(vi="Thời hạn giải quyết hồ sơ", en="Dossier deadlines"),
+    summary=Label(
+        vi="Hồ sơ đang giải quyết so với hạn trả, kết quả đúng hạn, văn bản xin lỗi, yêu cầu bổ sung",
+        en="Open dossiers against their due time, outcomes, apology letters, supplement requests",
+    ),
+    module="checks/deadlines.py",
+    settings=DeadlineSettings,
+    kpis=(
+        KpiSpec(name="dossier_on_time", plan_order=1, target=0.99,
+                label=Label(vi="Tỷ lệ hồ sơ giải quyết đúng hạn", en="Dossiers resolved on time")),
+        KpiSpec(name="late_with_apology", plan_order=15, target=1.0,
+                label=Label(vi="Tỷ lệ hồ sơ trễ hạn có văn bản xin lỗi", en="Late dossiers with an apology letter")),
+        # No number in the plan ("theo chỉ tiêu phê duyệt tại Quyết định của Chủ tịch UBND tỉnh"): 0.5 is
+        # the share at which the national index (Decision 766) gives full points for online dossiers.
+        KpiSpec(name="dossier_online", plan_order=9, target=0.5, label=Label(vi="Tỷ lệ hồ sơ trực tuyến", en="Dossiers submitted online")),
+        # Share of procedures cut by >= 20% (the cut itself: deadlines.processing_time_cut).
+        KpiSpec(name="processing_time_cut", plan_order=18, target=1.0,
+                label=Label(vi="Tỷ lệ cắt giảm thời gian giải quyết", en="Procedures with a cut processing time")),
+    ),
+    rules=(
+        _rule("dossier_upcoming", "Sắp đến hạn trả", "Due soon", Severity.WARNING, Stage.UPCOMING),
+        _rule("dossier_due_today", "Đến hạn trả hôm nay", "Due today", Severity.WARNING, Stage.DUE_TODAY),
+        _rule("dossier_overdue", "Quá hạn trả", "Overdue", Severity.CRITICAL, Stage.OVERDUE),
+        _rule("apology_missing", "Trễ hạn, chưa có văn bản xin lỗi", "Late, no apology letter", Severity.CRITICAL,
+              Stage.BREACH),
+        _rule("apology_late", "Văn bản xin lỗi gửi muộn", "Apology letter sent late", Severity.CRITICAL, Stage.BREACH),
+        _rule("due_moved_twice", "Gia hạn quá một lần", "Due date moved more than once", Severity.CRITICAL, Stage.BREACH),
+        _rule("supplement_repeated", "Yêu cầu bổ sung nhiều lần", "Several supplement requests", Severity.WARNING,
+              Stage.OPEN),
+    ),
+    metrics=METRICS,
+)
+
+
+class DeadlinesCheck(BaseCheck[DeadlineSettings]):
+    spec = SPEC
+
+    def evaluate(self, context: CycleContext, settings: DeadlineSettings) -> CheckResult:
+        now_naive = context.now_naive
+        tables = context.tables
+        frame = context.classified_dossiers
+        units = context.units(frame["unit"], tables.procedures["unit"])
         return CheckResult(
             check=NAME,
-            kpis=dossier_kpis(frame, tables.procedures, units, now_naive, rules),
-            findings=dossier_findings(frame, now_naive, rules),
+            kpis=dossier_kpis(frame, tables.procedures, units, now_naive, settings),
+            findings=dossier_findings(frame, now_naive, settings),
             samples=dossier_samples(frame, units, now_naive),
         )
 
@@ -186,20 +242,20 @@ def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSe
     recent = pl.col("closed_at") >= pl.lit(now_naive - timedelta(days=rules.breach_lookback_days))
     relevant = (pl.col("is_open") | recent).fill_null(False)
     stage_rules = {
-        "upcoming": ("dossier_upcoming", Stage.UPCOMING, Severity.WARNING),
-        "due_today": ("dossier_due_today", Stage.DUE_TODAY, Severity.WARNING),
-        "overdue": ("dossier_overdue", Stage.OVERDUE, Severity.CRITICAL),
+        DeadlineStage.UPCOMING: ("dossier_upcoming", FINDING_STAGES[DeadlineStage.UPCOMING], Severity.WARNING),
+        DeadlineStage.DUE_TODAY: ("dossier_due_today", FINDING_STAGES[DeadlineStage.DUE_TODAY], Severity.WARNING),
+        DeadlineStage.OVERDUE: ("dossier_overdue", FINDING_STAGES[DeadlineStage.OVERDUE], Severity.CRITICAL),
     }
     apology_rules = {"missing": "apology_missing", "late": "apology_late", "moved_twice": "due_moved_twice"}
     repeated = pl.col("supplement_count").fill_null(0) >= rules.supplement_warning_count
     problems = frame.filter(
         relevant
         & (
-            pl.col("stage").is_in(list(stage_rules)) | pl.col("apology_state").is_in(list(apology_rules)) | repeated
+            pl.col("stage").is_in([str(stage) for stage in stage_rules]) | pl.col("apology_state").is_in(list(apology_rules)) | repeated
         ).fill_null(False)
     )
     supplement_severity = Severity.WARNING if rules.multiple_supplements_late else Severity.INFO
-    facts_frame = _facts_frame(problems)
+    facts_frame = _facts_frame(problems, rules.apology_lead_working_days)
     findings: list[Finding] = []
     for row, facts in zip(problems.iter_rows(named=True), facts_frame.iter_rows(named=True), strict=True):
         hits: list[tuple[str, Stage, Severity]] = []
@@ -229,7 +285,7 @@ def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSe
     return findings
 
 
-def _facts_frame(problems: pl.DataFrame) -> pl.DataFrame:
+def _facts_frame(problems: pl.DataFrame, apology_lead_working_days: int) -> pl.DataFrame:
     """What a Vietnamese message needs about each problem dossier, formatted column-wise. Never applicant data."""
     left = pl.col("working_days_left").round(2)
     return problems.select(
@@ -240,6 +296,7 @@ def _facts_frame(problems: pl.DataFrame) -> pl.DataFrame:
         left.alias("working_days_left"),
         pl.when(left < 0).then(-left).alias("working_days_overdue"),
         _vn_time("apology_deadline_at").alias("apology_deadline"),
+        pl.lit(apology_lead_working_days, dtype=pl.Int64).alias(LEAD_FACT),
         _vn_time("apology_at").alias("apology_at"),
         pl.col("apology_state"),
         _vn_time("extended_due_at").alias("extended_due_at"),

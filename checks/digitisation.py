@@ -14,20 +14,18 @@ A unit whose ratio over the configured period (default: the year to date) is bel
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from checks.calendar import WorkingCalendar
-from checks.common import kpi_below_target_findings, ratio_kpis
-from checks.contracts import CheckResult, KpiValue, Period, Tables
-from checks.facts import report_units
+from checks.common import KPI_BELOW_TARGET, kpi_below_target_findings, kpi_labels_vi, ratio_kpis
+from checks.context import BaseCheck, CycleContext
+from checks.contracts import CheckResult, KpiValue, Period
+from checks.derived import finished_time, received_time
 from checks.schema import FINISHED_STATUSES
-from checks.timeutil import to_vn_naive
+from checks.spec import CheckSpec, KpiSpec, Label
 
-if TYPE_CHECKING:
-    from checks.settings import ChecksSettings
+__all__ = ["SPEC", "DigitisationCheck", "DigitisationSettings", "finished_time", "received_time"]
 
 CHECK_NAME = "digitisation"
 
@@ -38,14 +36,24 @@ class DigitisationSettings(BaseModel):
     target_period: Period = Period.YEAR  # period whose ratio is compared with the target
 
 
-def received_time() -> pl.Expr:
-    """Time a dossier was received (falls back to submission)."""
-    return pl.coalesce("received_at", "submitted_at")
-
-
-def finished_time() -> pl.Expr:
-    """Time processing finished (status 9), else the result was returned (status 10)."""
-    return pl.coalesce("finished_at", "returned_at")
+SPEC = CheckSpec(
+    name=CHECK_NAME,
+    label=Label(vi="Số hóa", en="Digitisation"),
+    summary=Label(
+        vi="Số hóa hồ sơ, kết quả điện tử, tái sử dụng dữ liệu số hóa",
+        en="Digitised dossiers, electronic results, reused data",
+    ),
+    module="checks/digitisation.py",
+    settings=DigitisationSettings,
+    kpis=(
+        KpiSpec(name="dossier_digitised", plan_order=6, target=1.0, label=Label(vi="Tỷ lệ hồ sơ được số hóa", en="Dossiers digitised")),
+        KpiSpec(name="result_electronic", plan_order=7, target=1.0,
+                label=Label(vi="Tỷ lệ kết quả giải quyết được cấp bản điện tử", en="Results issued electronically")),
+        KpiSpec(name="data_reused", plan_order=8, target=0.5,
+                label=Label(vi="Tỷ lệ dữ liệu số hóa được tái sử dụng", en="Digitised data reused")),
+    ),
+    rules=(KPI_BELOW_TARGET,),
+)
 
 
 def digitisation_kpis(dossiers: pl.DataFrame, units: list[str], now_naive: datetime) -> list[KpiValue]:
@@ -84,12 +92,14 @@ def digitisation_kpis(dossiers: pl.DataFrame, units: list[str], now_naive: datet
     )
 
 
-class DigitisationCheck:
-    name = CHECK_NAME
+class DigitisationCheck(BaseCheck[DigitisationSettings]):
+    spec = SPEC
 
-    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings) -> CheckResult:
-        cfg: DigitisationSettings = settings.digitisation
-        units = report_units(settings.units, tables.dossiers["unit"])
-        kpis = digitisation_kpis(tables.dossiers, units, to_vn_naive(now))
-        findings = kpi_below_target_findings(kpis, settings.targets, CHECK_NAME, period=cfg.target_period)
+    def evaluate(self, context: CycleContext, cfg: DigitisationSettings) -> CheckResult:
+        dossiers = context.tables.dossiers
+        units = context.units(dossiers["unit"])
+        kpis = digitisation_kpis(dossiers, units, context.now_naive)
+        findings = kpi_below_target_findings(
+            kpis, context.targets, CHECK_NAME, period=cfg.target_period, labels=kpi_labels_vi(SPEC.kpis)
+        )
         return CheckResult(check=CHECK_NAME, kpis=kpis, findings=findings)

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
 
-from checks.calendar import WorkingCalendar
 from checks.common import count_by, ratio_kpis
+from checks.context import BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
     Finding,
@@ -28,17 +26,16 @@ from checks.contracts import (
     Severity,
     Stage,
     SubjectKind,
-    Tables,
 )
-from checks.facts import format_vn_time, report_units, within_calendar
-from checks.schema import VN_DATETIME
-from checks.timeutil import to_vn_aware, to_vn_naive
+from checks.facts import format_vn_time
+from checks.feedback_rules import FEEDBACK_STAGES, FeedbackSettings, classify_feedback
+from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
+from checks.stages import FINDING_STAGES, DeadlineStage
+from checks.timeutil import to_vn_aware
 
-if TYPE_CHECKING:
-    from checks.settings import ChecksSettings
+__all__ = ["FeedbackCheck", "FeedbackSettings", "classify_feedback", "SPEC"]
 
 NAME = "feedback"
-FEEDBACK_STAGES: tuple[str, ...] = ("on_track", "upcoming", "due_today", "overdue")
 FEEDBACK_OPEN = MetricSpec(
     name="tthc_feedback_open",
     help="Open citizen feedback items (not handled, or handled but not published) by deadline stage.",
@@ -46,94 +43,58 @@ FEEDBACK_OPEN = MetricSpec(
 )
 
 
-class FeedbackSettings(BaseModel):
-    """The portal's limits for feedback, in working days (defaults: the national portal's rules)."""
+class FeedbackFacts(Facts):
+    """What a message about one feedback item may say. Never the sender's identity."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    refuse_working_days: int = Field(default=2, ge=0)
-    info_request_working_days: int = Field(default=5, ge=0)
-    handle_working_days: int = Field(default=15, ge=0)
-    publish_working_days: int = Field(default=2, ge=0)  # after handling
-    upcoming_working_days: float = Field(default=2.0, ge=0)
-
-
-def classify_feedback(
-    feedback: pl.DataFrame, calendar: WorkingCalendar, now_naive: datetime, settings: FeedbackSettings
-) -> pl.DataFrame:
-    """Feedback with ``handle_due_at``, ``publish_due_at``, ``step`` (handle | publish | null when
-    closed), ``due_at``, ``working_days_left``, ``stage`` (open items) and ``on_time`` (closed ones)."""
-    # Times outside the calendar's range take no part in the arithmetic (their limits stay null).
-    safe = feedback.select(
-        pl.when(within_calendar(c, calendar)).then(pl.col(c)).alias(c) for c in ("received_at", "handled_at")
-    )
-    received = safe["received_at"]
-    frame = feedback.with_columns(
-        calendar.add_working_days(received, settings.refuse_working_days).alias("refuse_due_at"),
-        calendar.add_working_days(received, settings.info_request_working_days).alias("info_due_at"),
-        calendar.add_working_days(received, settings.handle_working_days).alias("handle_due_at"),
-        calendar.add_working_days(safe["handled_at"], settings.publish_working_days).alias("publish_due_at"),
-    )
-    handled = pl.col("handled_at").is_not_null()
-    refused = pl.col("refused_at").is_not_null()
-    step = (
-        pl.when(refused)
-        .then(pl.lit(None, dtype=pl.Utf8))
-        .when(~handled)
-        .then(pl.lit("handle"))
-        .when(pl.col("published_at").is_null())
-        .then(pl.lit("publish"))
-        .otherwise(pl.lit(None, dtype=pl.Utf8))
-    )
-    frame = frame.with_columns(step.alias("step"))
-    frame = frame.with_columns(
-        pl.when(pl.col("step") == "handle")
-        .then(pl.col("handle_due_at"))
-        .when(pl.col("step") == "publish")
-        .then(pl.col("publish_due_at"))
-        .otherwise(pl.lit(None, dtype=VN_DATETIME))
-        .alias("due_at")
-    )
-    now_series = pl.select(pl.repeat(pl.lit(now_naive, dtype=VN_DATETIME), frame.height)).to_series()
-    frame = frame.with_columns(calendar.working_days_between(now_series, frame["due_at"]).alias("working_days_left"))
-    now = pl.lit(now_naive, dtype=VN_DATETIME)
-    due = pl.col("due_at")
-    stage = (
-        pl.when(due.is_null())
-        .then(pl.lit(None, dtype=pl.Utf8))
-        .when(now > due)
-        .then(pl.lit("overdue"))
-        .when(due.dt.date() == pl.lit(now_naive.date()))
-        .then(pl.lit("due_today"))
-        .when(pl.col("working_days_left") <= settings.upcoming_working_days)
-        .then(pl.lit("upcoming"))
-        .otherwise(pl.lit("on_track"))
-    )
-    on_time = (
-        (~refused | (pl.col("refused_at") <= pl.col("refuse_due_at")))
-        & (~handled | (pl.col("handled_at") <= pl.col("handle_due_at")))
-        & (pl.col("info_requested_at").is_null() | (pl.col("info_requested_at") <= pl.col("info_due_at")))
-    ).fill_null(False)
-    return frame.with_columns(
-        stage.alias("stage"),
-        pl.when(handled | refused).then(on_time).otherwise(pl.lit(None, dtype=pl.Boolean)).alias("on_time"),
-        pl.coalesce("handled_at", "refused_at").alias("closed_at"),
-    )
+    topic: str | None
+    step: str | None  # handle | publish
+    received_at: str | None
+    handled_at: str | None
+    due_at: str | None
+    limit_working_days: int
+    working_days_left: float | None
 
 
-class FeedbackCheck:
-    name: str = NAME
+def _rule(name: str, vi: str, en: str, severity: Severity, stage: Stage) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=stage, facts=FeedbackFacts)
 
-    def run(
-        self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings
-    ) -> CheckResult:
-        now_naive = to_vn_naive(now)
-        frame = classify_feedback(tables.feedback, calendar, now_naive, settings.feedback)
-        units = report_units(settings.units, frame["unit"])
+
+SPEC = CheckSpec(
+    name=NAME,
+    label=Label(vi="Phản ánh, kiến nghị", en="Citizen feedback"),
+    summary=Label(
+        vi="Phản ánh, kiến nghị so với thời hạn của Cổng Dịch vụ công quốc gia",
+        en="Citizen feedback against the national portal's limits",
+    ),
+    module="checks/feedback.py",
+    settings=FeedbackSettings,
+    kpis=(
+        KpiSpec(name="feedback_on_time", plan_order=16, target=1.0,
+                label=Label(vi="Tỷ lệ phản ánh, kiến nghị được xử lý đúng hạn", en="Feedback handled on time")),
+        KpiSpec(name="feedback_published", plan_order=17, target=1.0,
+                label=Label(vi="Tỷ lệ phản ánh, kiến nghị được công khai kết quả", en="Feedback answers published")),
+    ),
+    rules=(
+        _rule("feedback_upcoming", "PAKN sắp đến hạn", "Feedback due soon", Severity.WARNING, Stage.UPCOMING),
+        _rule("feedback_overdue", "PAKN quá hạn xử lý", "Feedback overdue", Severity.CRITICAL, Stage.OVERDUE),
+        _rule("feedback_unpublished", "Chưa công khai kết quả trả lời PAKN", "Feedback answer not published",
+              Severity.WARNING, Stage.UPCOMING),
+    ),
+    metrics=(FEEDBACK_OPEN,),
+)
+
+
+class FeedbackCheck(BaseCheck[FeedbackSettings]):
+    spec = SPEC
+
+    def evaluate(self, context: CycleContext, settings: FeedbackSettings) -> CheckResult:
+        now_naive = context.now_naive
+        frame = context.classified_feedback
+        units = context.units(frame["unit"])
         return CheckResult(
             check=NAME,
             kpis=feedback_kpis(frame, units, now_naive),
-            findings=feedback_findings(frame, settings.feedback),
+            findings=feedback_findings(frame, settings),
             samples=feedback_samples(frame, units),
         )
 
@@ -173,11 +134,11 @@ def feedback_samples(frame: pl.DataFrame, units: Sequence[str]) -> list[MetricSa
 
 def feedback_findings(frame: pl.DataFrame, settings: FeedbackSettings) -> list[Finding]:
     """feedback_upcoming / feedback_overdue (handling) and feedback_unpublished (publication)."""
-    stages = {"upcoming": Stage.UPCOMING, "due_today": Stage.DUE_TODAY, "overdue": Stage.OVERDUE}
-    problems = frame.filter(pl.col("stage").is_in(list(stages)))
+    stages = FINDING_STAGES
+    problems = frame.filter(pl.col("stage").is_in([str(stage) for stage in stages]))
     findings: list[Finding] = []
     for row in problems.iter_rows(named=True):
-        overdue = row["stage"] == "overdue"
+        overdue = row["stage"] == DeadlineStage.OVERDUE
         if row["step"] == "publish":
             rule = "feedback_unpublished"
             limit = settings.publish_working_days

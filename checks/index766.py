@@ -16,14 +16,13 @@ The department ("ALL") is computed from summed numerators and denominators, not 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from checks.calendar import WorkingCalendar
 from checks.common import ALL_UNITS, in_period
+from checks.context import BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
     FactValue,
@@ -34,21 +33,10 @@ from checks.contracts import (
     Severity,
     Stage,
     SubjectKind,
-    Tables,
 )
-from checks.deadline_rules import classify_dossiers
-from checks.digitisation import finished_time, received_time
-from checks.facts import report_units
-from checks.feedback import classify_feedback
-from checks.online import reference_procedures
-from checks.publication import procedure_overview, publication_timing
+from checks.derived import finished_time, is_received, received_time
 from checks.schema import FINISHED_STATUSES
-from checks.sync import is_received
-from checks.sync import received_time as sync_received_time
-from checks.timeutil import to_vn_naive
-
-if TYPE_CHECKING:
-    from checks.settings import ChecksSettings
+from checks.spec import CheckSpec, Facts, Label, RuleSpec
 
 CHECK_NAME = "index766"
 GROUPS: tuple[str, ...] = ("transparency", "progress", "online_service", "online_payment", "digitisation", "satisfaction")
@@ -233,14 +221,12 @@ def _count(frame: pl.DataFrame, indicator: str, numerator: pl.Expr, denominator:
     )
 
 
-def _transparency(
-    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
-) -> list[pl.DataFrame]:
-    cfg = settings.index766
-    overview = procedure_overview(tables.procedures, settings.publication.required_components)
-    timing = publication_timing(overview, calendar, now_naive, settings.publication)
+def _transparency(context: CycleContext, cfg: Index766Settings) -> list[pl.DataFrame]:
+    now_naive = context.now_naive
+    overview = context.procedure_overview
+    timing = context.publication_timing
     decided_in_period = in_period("decision_at", now_naive, cfg.period)
-    dossiers = tables.dossiers.with_columns(sync_received_time().alias("_received"))  # shares the table's columns
+    dossiers = context.tables.dossiers.with_columns(received_time().alias("_received"))  # shares the table's columns
     return [
         _count(timing, "publication_on_time", pl.col("decision_on_time"), decided_in_period & pl.col("decision_on_time").is_not_null()),
         _count(timing, "public_on_time", pl.col("public_on_time"), decided_in_period & pl.col("public_on_time").is_not_null()),
@@ -251,11 +237,9 @@ def _transparency(
     ]
 
 
-def _dossier_indicators(
-    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
-) -> list[pl.DataFrame]:
-    period = settings.index766.period
-    classified = classify_dossiers(tables.dossiers, tables.procedures, calendar, now_naive, settings.deadlines).with_columns(
+def _dossier_indicators(context: CycleContext, cfg: Index766Settings) -> list[pl.DataFrame]:
+    period, now_naive, tables = cfg.period, context.now_naive, context.tables
+    classified = context.classified_dossiers.with_columns(
         received_time().alias("_received"), finished_time().alias("_finished")
     )
     # Received or processed in the period: closed in the period with an outcome, or still open.
@@ -286,13 +270,14 @@ def _dossier_indicators(
     ]
 
 
-def _payment_procedures(tables: Tables, now_naive: datetime, settings: ChecksSettings) -> list[pl.DataFrame]:
-    reference = reference_procedures(tables.procedures)
+def _payment_procedures(context: CycleContext, cfg: Index766Settings) -> list[pl.DataFrame]:
+    now_naive, tables = context.now_naive, context.tables
+    reference = context.reference_procedures
     paid = pl.col("paid_online").fill_null(False) & pl.col("status").is_in(FINISHED_STATUSES)
     paid_codes = (
         tables.dossiers.lazy()
         .select("procedure_code", "paid_online", "status", finished_time().alias("_finished"))
-        .filter(paid & in_period("_finished", now_naive, settings.index766.period))
+        .filter(paid & in_period("_finished", now_naive, cfg.period))
         .select(pl.col("procedure_code").unique())
         .collect()
         .to_series()
@@ -304,11 +289,9 @@ def _payment_procedures(tables: Tables, now_naive: datetime, settings: ChecksSet
     ]
 
 
-def _feedback_indicators(
-    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
-) -> list[pl.DataFrame]:
-    period = settings.index766.period
-    classified = classify_feedback(tables.feedback, calendar, now_naive, settings.feedback)
+def _feedback_indicators(context: CycleContext, cfg: Index766Settings) -> list[pl.DataFrame]:
+    period, now_naive = cfg.period, context.now_naive
+    classified = context.classified_feedback
     overdue_open = ((pl.col("step") == "handle") & (pl.col("stage") == "overdue")).fill_null(False)
     judged = in_period("received_at", now_naive, period) & (pl.col("on_time").is_not_null() | overdue_open)
     rated = in_period("handled_at", now_naive, period) & pl.col("satisfied").is_not_null()
@@ -318,15 +301,17 @@ def _feedback_indicators(
     ]
 
 
-def indicator_counts(
-    tables: Tables, calendar: WorkingCalendar, now_naive: datetime, settings: ChecksSettings
-) -> pl.DataFrame:
-    """Numerator and denominator of every data-backed indicator per unit (units absent: no rows)."""
+def indicator_counts(context: CycleContext, cfg: Index766Settings) -> pl.DataFrame:
+    """Numerator and denominator of every data-backed indicator per unit (units absent: no rows).
+
+    Reads the cycle's shared derived tables (classified dossiers and feedback, catalog views), so
+    nothing the other checks computed is computed again.
+    """
     parts = (
-        _transparency(tables, calendar, now_naive, settings)
-        + _dossier_indicators(tables, calendar, now_naive, settings)
-        + _payment_procedures(tables, now_naive, settings)
-        + _feedback_indicators(tables, calendar, now_naive, settings)
+        _transparency(context, cfg)
+        + _dossier_indicators(context, cfg)
+        + _payment_procedures(context, cfg)
+        + _feedback_indicators(context, cfg)
     )
     return pl.concat(parts).filter(pl.col("unit").is_not_null())
 
@@ -450,14 +435,52 @@ def department_finding(totals: pl.DataFrame, cfg: Index766Settings) -> Finding |
     )
 
 
-class Index766Check:
-    name = CHECK_NAME
+class IndexBelowThresholdFacts(Facts):
+    score: float  # per 100 measurable points
+    points: float
+    max_points: float
+    threshold: float
+    band: str
+    band_label: str  # Vietnamese
+    period: str
+    transparency_points: float
+    transparency_max_points: float
+    progress_points: float
+    progress_max_points: float
+    online_service_points: float
+    online_service_max_points: float
+    online_payment_points: float
+    online_payment_max_points: float
+    digitisation_points: float
+    digitisation_max_points: float
+    satisfaction_points: float
+    satisfaction_max_points: float
 
-    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings) -> CheckResult:
-        cfg: Index766Settings = settings.index766
-        now_naive = to_vn_naive(now)
-        units = report_units(settings.units, tables.dossiers["unit"], tables.procedures["unit"], tables.feedback["unit"])
-        scores = score_indicators(indicator_counts(tables, calendar, now_naive, settings), units, cfg)
+
+SPEC = CheckSpec(
+    name=CHECK_NAME,
+    label=Label(vi="Chỉ số 766", en="Index 766"),
+    summary=Label(
+        vi="Ước tính điểm Bộ chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)",
+        en="Estimate of the national service-quality index (Decision 766/QĐ-TTg)",
+    ),
+    module="checks/index766.py",
+    settings=Index766Settings,
+    rules=(
+        RuleSpec(name="index_below_threshold", label=Label(vi="Điểm Bộ chỉ số 766 thấp", en="Index 766 score low"),
+                 severity=Severity.WARNING, stage=Stage.OPEN, facts=IndexBelowThresholdFacts),
+    ),
+    metrics=METRICS,
+)
+
+
+class Index766Check(BaseCheck[Index766Settings]):
+    spec = SPEC
+
+    def evaluate(self, context: CycleContext, cfg: Index766Settings) -> CheckResult:
+        tables = context.tables
+        units = context.units(tables.dossiers["unit"], tables.procedures["unit"], tables.feedback["unit"])
+        scores = score_indicators(indicator_counts(context, cfg), units, cfg)
         totals = group_totals(scores)
         finding = department_finding(totals, cfg)
         return CheckResult(check=CHECK_NAME, findings=[finding] if finding else [], samples=_samples(scores, totals))

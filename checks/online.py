@@ -22,21 +22,18 @@ postal service); plus ``kpi_below_target`` per unit.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from checks.calendar import WorkingCalendar
-from checks.common import kpi_below_target_findings, ratio_kpis
-from checks.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind, Tables
-from checks.digitisation import finished_time
-from checks.facts import report_units
-from checks.schema import FINISHED_STATUSES, normalise_procedure_code
-from checks.timeutil import to_vn_naive
+from checks.common import KPI_BELOW_TARGET, kpi_below_target_findings, kpi_labels_vi, ratio_kpis
+from checks.context import BaseCheck, CycleContext
+from checks.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind
+from checks.derived import finished_time, reference_procedures
+from checks.schema import FINISHED_STATUSES
+from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 
-if TYPE_CHECKING:
-    from checks.settings import ChecksSettings
+__all__ = ["SPEC", "OnlineCheck", "OnlineSettings", "reference_procedures"]
 
 CHECK_NAME = "online"
 
@@ -48,18 +45,52 @@ class OnlineSettings(BaseModel):
     full_online_missing_severity: Severity = Severity.INFO  # partial-only is allowed with a published reason
 
 
-def reference_procedures(procedures: pl.DataFrame) -> pl.DataFrame:
-    """One record per procedure code: the national record when there is one, else the provincial one."""
-    return (
-        procedures.filter(pl.col("catalog").is_in(["national", "provincial"]))
-        .with_columns(
-            normalise_procedure_code(pl.col("procedure_code")).alias("procedure_code"),
-            (pl.col("catalog") == "national").alias("_is_national"),
-        )
-        .sort("_is_national", descending=True, maintain_order=True)
-        .unique("procedure_code", keep="first", maintain_order=True)
-        .drop("_is_national")
-    )
+class ProcedureServiceFacts(Facts):
+    procedure_code: str
+    procedure_name: str | None
+    catalog: str
+    online_level: str | None
+    problem: str  # what is missing, in Vietnamese
+
+
+def _rule(name: str, vi: str, en: str, severity: Severity = Severity.WARNING) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=Stage.OPEN,
+                    facts=ProcedureServiceFacts)
+
+
+SPEC = CheckSpec(
+    name=CHECK_NAME,
+    label=Label(vi="Dịch vụ công trực tuyến", en="Online services"),
+    summary=Label(
+        vi="Dịch vụ công trực tuyến, thanh toán trực tuyến, bưu chính công ích của từng TTHC; hồ sơ thanh toán trực tuyến",
+        en="Online service, online payment and postal service per procedure; dossiers paid online",
+    ),
+    module="checks/online.py",
+    settings=OnlineSettings,
+    kpis=(
+        KpiSpec(name="procedure_online", plan_order=10, target=1.0,
+                label=Label(vi="Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến", en="Procedures offered online")),
+        KpiSpec(name="procedure_full_online", plan_order=11, target=0.8,
+                label=Label(vi="Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến toàn trình",
+                            en="Procedures offered fully online")),
+        KpiSpec(name="procedure_online_payment", plan_order=12, target=1.0,
+                label=Label(vi="Tỷ lệ TTHC có phí, lệ phí được thanh toán trực tuyến",
+                            en="Procedures with a fee payable online")),
+        KpiSpec(name="dossier_paid_online", plan_order=13, target=0.95,
+                label=Label(vi="Tỷ lệ hồ sơ thanh toán trực tuyến", en="Dossiers paid online")),
+        KpiSpec(name="procedure_postal", plan_order=14, target=1.0,
+                label=Label(vi="Tỷ lệ TTHC tiếp nhận, trả kết quả qua dịch vụ bưu chính công ích",
+                            en="Procedures with postal receipt and return")),
+    ),
+    rules=(
+        _rule("online_service_missing", "Chưa cung cấp DVC trực tuyến", "No online service"),
+        _rule("full_online_missing", "Chưa cung cấp DVC trực tuyến toàn trình", "No full-process online service",
+              Severity.INFO),
+        _rule("online_payment_missing", "Chưa thanh toán trực tuyến", "No online payment"),
+        _rule("postal_missing", "Chưa tiếp nhận/trả kết quả qua BCCI", "No postal service"),
+        KPI_BELOW_TARGET,
+    ),
+)
 
 
 _ONLINE = pl.col("online_level").is_in(["partial", "full"]).fill_null(False)
@@ -142,15 +173,15 @@ def procedure_findings(reference: pl.DataFrame, cfg: OnlineSettings) -> list[Fin
     return findings
 
 
-class OnlineCheck:
-    name = CHECK_NAME
+class OnlineCheck(BaseCheck[OnlineSettings]):
+    spec = SPEC
 
-    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings) -> CheckResult:
-        cfg: OnlineSettings = settings.online
-        reference = reference_procedures(tables.procedures)
-        units = report_units(settings.units, reference["unit"], tables.dossiers["unit"])
-        kpis = online_kpis(reference, tables.dossiers, units, to_vn_naive(now))
+    def evaluate(self, context: CycleContext, cfg: OnlineSettings) -> CheckResult:
+        reference = context.reference_procedures
+        dossiers = context.tables.dossiers
+        units = context.units(reference["unit"], dossiers["unit"])
+        kpis = online_kpis(reference, dossiers, units, context.now_naive)
         findings = procedure_findings(reference, cfg) + kpi_below_target_findings(
-            kpis, settings.targets, CHECK_NAME, period=cfg.target_period
+            kpis, context.targets, CHECK_NAME, period=cfg.target_period, labels=kpi_labels_vi(SPEC.kpis)
         )
         return CheckResult(check=CHECK_NAME, kpis=kpis, findings=findings)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import polars as pl
 import yaml
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checks.calendar import WorkingCalendar
 from checks.common import count_by
+from checks.context import BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
     Finding,
@@ -33,19 +34,17 @@ from checks.contracts import (
     Severity,
     Stage,
     SubjectKind,
-    Tables,
 )
-from checks.facts import format_vn_time, report_units, within_calendar
+from checks.facts import format_vn_time, within_calendar
 from checks.schema import PLAN_TASKS_SCHEMA, VN_DATETIME, TableName, conform
+from checks.spec import CheckSpec, Facts, Label, RuleSpec
+from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage, deadline_stage
 from checks.timeutil import to_vn_aware, to_vn_naive, vn_naive_to_epoch
-
-if TYPE_CHECKING:
-    from checks.settings import ChecksSettings
 
 NAME = "plan_tasks"
 SHIPPED_PLAN = Path(__file__).parent / "data" / "plan_2026.yaml"
 PROFESSIONAL_UNITS_TOKEN = "@chuyen_mon"  # "Các phòng chuyên môn, đơn vị thuộc Sở" in the plan file
-TASK_STAGES: tuple[str, ...] = ("on_track", "upcoming", "due_today", "overdue", "done")
+TASK_STAGES: tuple[str, ...] = (*OPEN_STAGES, DeadlineStage.DONE.value)
 PERIOD_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 PERIOD_VI: dict[str, str] = {"month": "Tháng", "quarter": "Quý", "half_year": "6 tháng", "year": "Năm"}
 
@@ -214,37 +213,58 @@ def classify_plan_tasks(
     is_done = ~is_periodic & (
         pl.col("done_at").is_not_null() | pl.col("status").str.strip_chars().str.to_lowercase().is_in(done_words)
     ).fill_null(False)
-    due_col = pl.col("current_due_at")
-    stage = (
-        pl.when(is_done)
-        .then(pl.lit("done"))
-        .when(due_col.is_null())
-        .then(pl.lit("on_track"))
-        .when(pl.lit(now_naive, dtype=VN_DATETIME) > due_col)
-        .then(pl.lit("overdue"))
-        .when(due_col.dt.date() == pl.lit(now_naive.date()))
-        .then(pl.lit("due_today"))
-        .when(pl.col("working_days_left") <= settings.upcoming_working_days)
-        .then(pl.lit("upcoming"))
-        .otherwise(pl.lit("on_track"))
+    stage = deadline_stage(
+        pl.col("current_due_at"), now_naive, pl.col("working_days_left"), settings.upcoming_working_days, done=is_done
     )
     return frame.with_columns(is_done.alias("is_done"), stage.alias("stage"))
 
 
-class PlanTasksCheck:
-    name: str = NAME
+class TaskFacts(Facts):
+    task_id: str
+    title: str | None
+    group: str | None
+    lead_units: str | None
+    coordinating_units: str | None
+    recurrence: str | None
+    occurrence: str | None  # e.g. "Quý III/2026" for periodic tasks
+    due_at: str | None
+    working_days_left: float | None
+    status: str | None
+    product: str | None
 
-    def run(
-        self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings
-    ) -> CheckResult:
-        rules = settings.plan_tasks
-        now_naive = to_vn_naive(now)
+
+def _rule(name: str, vi: str, en: str, severity: Severity, stage: Stage) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=stage, facts=TaskFacts)
+
+
+SPEC = CheckSpec(
+    name=NAME,
+    label=Label(vi="Nhiệm vụ kế hoạch", en="Plan tasks"),
+    summary=Label(
+        vi="Nhiệm vụ của Kế hoạch (Phụ lục I, II) so với hạn hoàn thành, theo đơn vị chủ trì",
+        en="The plan's tasks (Appendix I and II) against their due dates, per lead unit",
+    ),
+    module="checks/plan_tasks.py",
+    settings=PlanTaskSettings,
+    rules=(
+        _rule("task_upcoming", "Nhiệm vụ sắp đến hạn", "Task due soon", Severity.WARNING, Stage.UPCOMING),
+        _rule("task_due_today", "Nhiệm vụ đến hạn hôm nay", "Task due today", Severity.WARNING, Stage.DUE_TODAY),
+        _rule("task_overdue", "Nhiệm vụ quá hạn", "Task overdue", Severity.CRITICAL, Stage.OVERDUE),
+    ),
+    metrics=(PLAN_TASKS, PLAN_TASK_DUE),
+)
+
+
+class PlanTasksCheck(BaseCheck[PlanTaskSettings]):
+    spec = SPEC
+
+    def evaluate(self, context: CycleContext, rules: PlanTaskSettings) -> CheckResult:
         plan = plan_frame(load_plan(rules.plan_file or SHIPPED_PLAN), rules.professional_units)
-        tracker = conform(tables.plan_tasks, TableName.PLAN_TASKS)
-        frame = classify_plan_tasks(merge_tracker(plan, tracker), calendar, now_naive, rules)
+        tracker = conform(context.tables.plan_tasks, TableName.PLAN_TASKS)
+        frame = classify_plan_tasks(merge_tracker(plan, tracker), context.calendar, context.now_naive, rules)
         by_lead = frame.with_columns(pl.col("lead_unit").fill_null("").str.split(";").alias("unit")).explode("unit")
         by_lead = by_lead.filter(pl.col("unit") != "")
-        units = sorted({*report_units(settings.units), *by_lead["unit"].unique().to_list()})
+        units = sorted({*context.units(), *by_lead["unit"].unique().to_list()})
         return CheckResult(check=NAME, findings=task_findings(by_lead), samples=task_samples(frame, by_lead, units))
 
 
@@ -263,13 +283,13 @@ def task_samples(frame: pl.DataFrame, by_lead: pl.DataFrame, units: Sequence[str
 def task_findings(by_lead: pl.DataFrame) -> list[Finding]:
     """task_upcoming / task_due_today / task_overdue, one per task and lead unit."""
     rules = {
-        "upcoming": ("task_upcoming", Stage.UPCOMING, Severity.WARNING),
-        "due_today": ("task_due_today", Stage.DUE_TODAY, Severity.WARNING),
-        "overdue": ("task_overdue", Stage.OVERDUE, Severity.CRITICAL),
+        DeadlineStage.UPCOMING: ("task_upcoming", FINDING_STAGES[DeadlineStage.UPCOMING], Severity.WARNING),
+        DeadlineStage.DUE_TODAY: ("task_due_today", FINDING_STAGES[DeadlineStage.DUE_TODAY], Severity.WARNING),
+        DeadlineStage.OVERDUE: ("task_overdue", FINDING_STAGES[DeadlineStage.OVERDUE], Severity.CRITICAL),
     }
     shared = set(by_lead.filter(pl.col("task_id").is_duplicated())["task_id"].to_list())
     findings: list[Finding] = []
-    for row in by_lead.filter(pl.col("stage").is_in(list(rules))).iter_rows(named=True):
+    for row in by_lead.filter(pl.col("stage").is_in([str(stage) for stage in rules])).iter_rows(named=True):
         rule, stage, severity = rules[row["stage"]]
         task_id = str(row["task_id"])
         left = row["working_days_left"]

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from checks.calendar import WorkingCalendar
 from checks.common import ratio_kpis
+from checks.context import BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
     Finding,
@@ -31,19 +30,18 @@ from checks.contracts import (
     SourceStatus,
     Stage,
     SubjectKind,
-    Tables,
 )
-from checks.facts import report_units
+from checks.derived import is_received, received_time
 from checks.schema import (
     DOSSIER_STATUS_VI,
     PROCEDURE_COMPONENTS,
     PROCEDURE_COMPONENTS_VI,
     normalise_procedure_code,
 )
+from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.timeutil import to_vn_aware, to_vn_naive
 
-if TYPE_CHECKING:
-    from checks.settings import ChecksSettings
+__all__ = ["SPEC", "SyncCheck", "SyncSettings", "is_received", "received_time"]
 
 CHECK_NAME = "sync"
 CATALOG_STATES: tuple[str, ...] = ("in_sync", "missing_national", "missing_provincial", "content_differs")
@@ -212,16 +210,6 @@ def _columns(*groups: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(c for group in groups for c in group))
 
 
-def received_time() -> pl.Expr:
-    """Time a dossier was received (falls back to submission)."""
-    return pl.coalesce("received_at", "submitted_at")
-
-
-def is_received() -> pl.Expr:
-    """True for dossiers the unit has received (status 2 or more); null status is not received."""
-    return (pl.col("status") >= 2).fill_null(False)
-
-
 def _received_lazy(dossiers: pl.DataFrame, columns: Sequence[str]) -> pl.LazyFrame:
     """Received dossiers (status 2 or more) with ``_received``; only ``columns`` + what the filter reads."""
     return (
@@ -348,15 +336,92 @@ def _catalog_samples(compared: pl.DataFrame, units: list[str]) -> list[MetricSam
     return [CATALOG_PROCEDURES.sample(counts.get((u, s), 0), unit=u, state=s) for u in units for s in CATALOG_STATES]
 
 
-class SyncCheck:
-    name = CHECK_NAME
+class CatalogFacts(Facts):
+    procedure_code: str
+    procedure_name: str | None
 
-    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettings) -> CheckResult:
-        cfg: SyncSettings = settings.sync
-        now_naive = to_vn_naive(now)
+
+class CatalogDiffFacts(Facts):
+    procedure_code: str
+    procedure_name: str | None
+    differing_fields: str  # Vietnamese labels, "; "
+    differing_field_keys: str
+    time_limit_provincial: str | None = None  # only when the time limit differs
+    time_limit_national: str | None = None
+    fee_provincial: str | None = None  # only when the fee differs
+    fee_national: str | None = None
+
+
+class UnsyncedFacts(Facts):
+    procedure_code: str | None
+    procedure_name: str | None
+    received_at: str | None
+    minutes_late: int
+    status: int | None
+    status_label: str
+
+
+class StatusLagFacts(UnsyncedFacts):
+    national_status: int | None
+    national_status_label: str
+
+
+class SourceStaleFacts(Facts):
+    source: str
+    table: str
+    never_succeeded: bool
+    last_success_at: str | None
+    minutes_since_success: int | None
+    interval_seconds: float
+
+
+SPEC = CheckSpec(
+    name=CHECK_NAME,
+    label=Label(vi="Đồng bộ dữ liệu", en="Data sync"),
+    summary=Label(
+        vi="Danh mục TTHC tỉnh và quốc gia, hồ sơ trên Cổng DVCQG, nguồn dữ liệu cập nhật",
+        en="Provincial vs national catalog, dossiers on the national portal, fresh data sources",
+    ),
+    module="checks/sync.py",
+    settings=SyncSettings,
+    kpis=(
+        KpiSpec(name="dossier_synced", plan_order=2, target=1.0,
+                label=Label(vi="Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
+                            en="Dossiers synced to the national portal")),
+        KpiSpec(name="catalog_synced", plan_order=3, target=1.0,
+                label=Label(vi="Tỷ lệ TTHC trên hệ thống tỉnh đồng bộ với CSDL quốc gia",
+                            en="Provincial procedures in sync with the national database")),
+    ),
+    rules=(
+        RuleSpec(name="catalog_missing_national", label=Label(vi="Thiếu trên CSDL quốc gia",
+                 en="Missing in the national database"), severity=Severity.WARNING, stage=Stage.OPEN, facts=CatalogFacts),
+        RuleSpec(name="catalog_missing_provincial", label=Label(vi="Thiếu trên hệ thống tỉnh",
+                 en="Missing in the provincial system"), severity=Severity.WARNING, stage=Stage.OPEN, facts=CatalogFacts),
+        RuleSpec(name="catalog_content_differs", label=Label(vi="Nội dung khác giữa tỉnh và quốc gia",
+                 en="Content differs between catalogs"), severity=Severity.WARNING, stage=Stage.OPEN,
+                 facts=CatalogDiffFacts,
+                 optional_facts=frozenset({"time_limit_provincial", "time_limit_national", "fee_provincial", "fee_national"})),
+        RuleSpec(name="dossier_unsynced", label=Label(vi="Chưa đồng bộ lên Cổng DVCQG",
+                 en="Not synced to the national portal"), severity=Severity.WARNING, stage=Stage.OVERDUE,
+                 facts=UnsyncedFacts),
+        RuleSpec(name="dossier_status_lag", label=Label(vi="Trạng thái trên Cổng DVCQG chưa cập nhật",
+                 en="Status on the national portal lags"), severity=Severity.WARNING, stage=Stage.OVERDUE,
+                 facts=StatusLagFacts),
+        RuleSpec(name="source_stale", label=Label(vi="Nguồn dữ liệu không cập nhật", en="Data source stale"),
+                 severity=Severity.CRITICAL, stage=Stage.OVERDUE, facts=SourceStaleFacts),
+    ),
+    metrics=METRICS,
+)
+
+
+class SyncCheck(BaseCheck[SyncSettings]):
+    spec = SPEC
+
+    def evaluate(self, context: CycleContext, cfg: SyncSettings) -> CheckResult:
+        now, now_naive, tables = context.now, context.now_naive, context.tables
         compared = compare_catalogs(tables.procedures)
         dossiers = tables.dossiers
-        units = report_units(settings.units, compared["unit"], dossiers["unit"])
+        units = context.units(compared["unit"], dossiers["unit"])
 
         kpis: list[KpiValue] = ratio_kpis(
             compared,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checks.calendar import WorkingCalendar
 from checks.common import period_start
+from checks.context import ContextCheck, CycleContext
 from checks.contracts import Check, Finding, KpiValue, Period, SourceStatus, Tables
 from checks.schema import KEY_COLUMNS, TableName, conform, empty_table
 from checks.settings import ChecksSettings
@@ -88,8 +89,11 @@ class CycleRunner:
     def run(self, tables: Tables, now: datetime) -> CycleReport:
         started = time.perf_counter()
         runs: list[CheckRun] = []
+        # One context per cycle: derived tables (classified dossiers, feedback…) are computed once
+        # and shared by every check; a check also sees the results of the checks before it.
+        context = CycleContext(tables, self._calendar, now, self._settings)
         for check in self._checks:
-            runs.append(self._run_one(check, tables, now))
+            runs.append(self._run_one(check, context))
         kpis = [kpi for run in runs if run.result for kpi in run.result.kpis]
         findings = [finding for run in runs if run.result for finding in run.result.findings]
         self._metrics.publish(
@@ -130,10 +134,14 @@ class CycleRunner:
         )
         return report
 
-    def _run_one(self, check: Check, tables: Tables, now: datetime) -> CheckRun:
+    def _run_one(self, check: Check, context: CycleContext) -> CheckRun:
         started = time.perf_counter()
+        now = context.now
         try:
-            result = check.run(tables, self._calendar, now, self._settings)
+            if isinstance(check, ContextCheck):  # every check.context.BaseCheck
+                result = check.run_in(context)
+            else:  # a plain object with the one-off run(tables, calendar, now, settings)
+                result = check.run(context.tables, self._calendar, now, self._settings)
         except Exception as error:
             duration = time.perf_counter() - started
             log.exception("check_failed", check=check.name, error=f"{type(error).__name__}: {error}")

@@ -1,4 +1,5 @@
-"""classify_dossiers: one computation per cycle (memo), thread safety, and no copy of chunked tables.
+"""The cycle context classifies the dossiers once per cycle (shared by every check, thread-safe),
+and classification does not copy chunked tables.
 
 Calendar: working hours 07:00–11:30 and 13:30–17:00 (8 h = 1 working day). March 2026: Mon 2,
 Wed 4, Fri 6, Mon 9, Tue 10.
@@ -6,28 +7,24 @@ Wed 4, Fri 6, Mon 9, Tue 10.
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 import pytest
 
-import checks.deadline_rules as rules
+import checks.context as context_module
 from checks.calendar import CalendarSettings, WorkingCalendar
+from checks.context import CycleContext
 from checks.contracts import Tables
-from checks.deadline_rules import (
-    COMPUTED_COLUMNS,
-    DeadlineSettings,
-    classify_dossiers,
-    clear_classification_memo,
-)
+from checks.deadline_rules import COMPUTED_COLUMNS, DeadlineSettings, classify_dossiers
 from checks.deadlines import DeadlinesCheck
 from checks.index766 import Index766Check
 from checks.schema import TableName, conform
 from checks.settings import ChecksSettings
+from monitor.cycle import CycleRunner
+from monitor.metrics import MetricsState
 
 D = datetime
 BEFORE_DUE = D(2026, 3, 4, 10)  # Wed 4/3 10:00
@@ -37,13 +34,6 @@ AFTER_DUE = D(2026, 3, 10, 10)  # Tue 10/3 10:00
 @pytest.fixture(scope="module")
 def calendar() -> WorkingCalendar:
     return WorkingCalendar(CalendarSettings())
-
-
-@pytest.fixture(autouse=True)
-def fresh_memo() -> Iterator[None]:
-    clear_classification_memo()
-    yield
-    clear_classification_memo()
 
 
 def procedures() -> pl.DataFrame:
@@ -70,56 +60,54 @@ def stages(frame: pl.DataFrame) -> dict[str, Any]:
     return dict(zip(frame["dossier_code"], frame["stage"], strict=True))
 
 
-def test_same_inputs_give_the_memoised_frame(calendar: WorkingCalendar) -> None:
-    frame, catalog, settings = dossiers(), procedures(), DeadlineSettings()
-    first = classify_dossiers(frame, catalog, calendar, AFTER_DUE, settings)
-    assert first["effective_due_at"].to_list() == [D(2026, 3, 9, 17), D(2026, 3, 6, 17), D(2026, 3, 9, 17)]
-    assert stages(first) == {"OPEN": "overdue", "DONE": None, "OPEN-2": "overdue"}
-    assert classify_dossiers(frame, catalog, calendar, AFTER_DUE, DeadlineSettings()) is first  # equal settings
-
-    # Any other input is computed afresh, with its own values.
-    earlier = classify_dossiers(frame, catalog, calendar, BEFORE_DUE, settings)
-    assert earlier is not first
-    # 4/3 10:00 → 9/3 17:00: 5 h of 4/3 + 5/3 + 6/3 + 9/3 = 3.625 working days > 2 → on_track
-    assert stages(earlier) == {"OPEN": "on_track", "DONE": None, "OPEN-2": "on_track"}
-    assert earlier["working_days_left"][0] == pytest.approx(3.625)
-    relaxed = classify_dossiers(frame, catalog, calendar, BEFORE_DUE, DeadlineSettings(upcoming_working_days=4))
-    assert relaxed is not earlier and stages(relaxed)["OPEN"] == "upcoming"
-    other_calendar = WorkingCalendar(CalendarSettings())
-    assert classify_dossiers(frame, catalog, other_calendar, BEFORE_DUE, DeadlineSettings(upcoming_working_days=4)) is not relaxed
-    copy = frame.clone()  # equal content, another object: not taken for the memoised one
-    again = classify_dossiers(copy, catalog, calendar, AFTER_DUE, settings)
-    assert again is not first and again.equals(first)
+NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # Tue 10/3 10:00 Vietnam time (AFTER_DUE)
 
 
-def test_memo_lets_go_of_freed_tables(calendar: WorkingCalendar) -> None:
-    frame, catalog = dossiers(), procedures()
-    result = classify_dossiers(frame, catalog, calendar, AFTER_DUE, DeadlineSettings())
-    assert result.height == 3 and rules._MEMO.holds_result
-    del result
-    gc.collect()
-    assert rules._MEMO.holds_result  # the tables are alive: the memo keeps its result
-    del frame, catalog  # the cycle is over: its tables go, and the memo must not keep them alive
-    gc.collect()
-    assert not rules._MEMO.holds_result
-
-
-def test_concurrent_callers_compute_once(calendar: WorkingCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
+def counting_classify(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """Count the classifications the context computes (the real function does the work)."""
     calls: list[datetime] = []
-    compute = rules._classify
 
     def counting(*args: Any) -> pl.DataFrame:
         calls.append(args[3])
-        return compute(*args)
+        return classify_dossiers(*args)
 
-    monkeypatch.setattr(rules, "_classify", counting)
-    frame, catalog, settings = dossiers(), procedures(), DeadlineSettings()
+    monkeypatch.setattr(context_module, "classify_dossiers", counting)
+    return calls
+
+
+def test_context_classifies_once_and_shares_the_frame(calendar: WorkingCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = counting_classify(monkeypatch)
+    context = CycleContext(Tables(dossiers=dossiers(), procedures=procedures()), calendar, NOW, ChecksSettings())
+    first = context.classified_dossiers
+    assert first["effective_due_at"].to_list() == [D(2026, 3, 9, 17), D(2026, 3, 6, 17), D(2026, 3, 9, 17)]
+    assert stages(first) == {"OPEN": "overdue", "DONE": None, "OPEN-2": "overdue"}
+    assert context.classified_dossiers is first
+    assert context.effective_due["effective_due_at"].to_list() == first["effective_due_at"].to_list()
+    assert calls == [AFTER_DUE]
+
+
+def test_a_new_cycle_computes_afresh_with_its_own_inputs(calendar: WorkingCalendar) -> None:
+    tables = Tables(dossiers=dossiers(), procedures=procedures())
+    after = CycleContext(tables, calendar, NOW, ChecksSettings()).classified_dossiers
+    before_now = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)  # Wed 4/3 10:00
+    earlier = CycleContext(tables, calendar, before_now, ChecksSettings()).classified_dossiers
+    assert earlier is not after
+    # 4/3 10:00 → 9/3 17:00: 5 h of 4/3 + 5/3 + 6/3 + 9/3 = 3.625 working days > 3 → on_track
+    assert stages(earlier) == {"OPEN": "on_track", "DONE": None, "OPEN-2": "on_track"}
+    assert earlier["working_days_left"][0] == pytest.approx(3.625)
+    relaxed = CycleContext(tables, calendar, before_now, ChecksSettings(deadlines={"upcoming_working_days": 4}))
+    assert stages(relaxed.classified_dossiers)["OPEN"] == "upcoming"  # the context reads its own settings
+
+
+def test_concurrent_callers_compute_once(calendar: WorkingCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = counting_classify(monkeypatch)
+    context = CycleContext(Tables(dossiers=dossiers(), procedures=procedures()), calendar, NOW, ChecksSettings())
     start = threading.Barrier(6)
     results: list[pl.DataFrame] = []
 
     def call() -> None:
         start.wait()
-        results.append(classify_dossiers(frame, catalog, calendar, AFTER_DUE, settings))
+        results.append(context.classified_dossiers)
 
     threads = [threading.Thread(target=call) for _ in range(6)]
     for thread in threads:
@@ -131,24 +119,18 @@ def test_concurrent_callers_compute_once(calendar: WorkingCalendar, monkeypatch:
     assert stages(results[0])["OPEN"] == "overdue"
 
 
-def test_deadlines_and_index_share_one_classification(
+def test_deadlines_and_index_share_one_classification_in_a_cycle(
     calendar: WorkingCalendar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[datetime] = []
-    compute = rules._classify
-
-    def counting(*args: Any) -> pl.DataFrame:
-        calls.append(args[3])
-        return compute(*args)
-
-    monkeypatch.setattr(rules, "_classify", counting)
-    tables = Tables(dossiers=dossiers(), procedures=procedures())
-    settings = ChecksSettings(units=["QLKH"])
-    now = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 Vietnam time
-    deadlines = DeadlinesCheck().run(tables, calendar, now, settings)
-    Index766Check().run(tables, calendar, now, settings)
+    calls = counting_classify(monkeypatch)
+    metrics = MetricsState()
+    runner = CycleRunner([DeadlinesCheck(), Index766Check()], calendar, ChecksSettings(units=["QLKH"]), metrics, None)
+    report = runner.run(Tables(dossiers=dossiers(), procedures=procedures()), NOW)
     assert calls == [AFTER_DUE]  # the second check reused the first one's frame
-    assert {f.subject for f in deadlines.findings if f.rule == "dossier_overdue"} == {"OPEN", "OPEN-2"}
+    assert {f.subject for f in report.findings if f.rule == "dossier_overdue"} == {"OPEN", "OPEN-2"}
+    assert metrics.value("tthc_index766_indicator_denominator", unit="QLKH", indicator="dossier_on_time") == 3.0  # DONE + OPEN + OPEN-2
+    runner.run(Tables(dossiers=dossiers(), procedures=procedures()), NOW)
+    assert calls == [AFTER_DUE, AFTER_DUE]  # once per cycle, not once for ever
 
 
 def test_chunked_table_is_classified_without_rechunking(calendar: WorkingCalendar) -> None:

@@ -187,9 +187,9 @@ def test_kpi_section_takes_latest_value_in_window_against_targets(filled: Engine
 def test_deadline_section_lists_late_dossiers_with_history_and_who_was_told(filled: Engine) -> None:
     frame = build(filled).section("deadlines").frame
     assert frame.select("unit", "dossier", "rule", "rule_label", "stage", "status").rows() == [
-        ("QLCN", DOSSIER_2, "dossier_overdue", "Hồ sơ quá hạn", "Quá hạn", "Đang mở"),
-        ("QLKH", DOSSIER_1, "apology_missing", "Quá hạn chưa có văn bản xin lỗi", "Vi phạm", "Đã khắc phục"),
-        ("QLKH", DOSSIER_1, "dossier_overdue", "Hồ sơ quá hạn", "Vi phạm", "Đã khắc phục"),
+        ("QLCN", DOSSIER_2, "dossier_overdue", "Quá hạn trả", "Quá hạn", "Đang mở"),
+        ("QLKH", DOSSIER_1, "apology_missing", "Trễ hạn, chưa có văn bản xin lỗi", "Vi phạm", "Đã khắc phục"),
+        ("QLKH", DOSSIER_1, "dossier_overdue", "Quá hạn trả", "Vi phạm", "Đã khắc phục"),
     ]
     assert frame["first_seen_at"].to_list() == [naive(11, 2, 9)] * 3
     assert frame["resolved_at"].to_list() == [None, naive(11, 10, 14), naive(11, 10, 14)]
@@ -209,13 +209,13 @@ def test_notification_section_says_who_was_told_when(filled: Engine) -> None:
     rows = frame.select("unit", "subject", "rule_label", "channel", "receiver", "created_at", "sent_at",
                         "status", "attempts").rows()
     assert rows == [
-        ("QLCN", DOSSIER_2, "Hồ sơ quá hạn", "Thư điện tử", "truongphong.qlcn@so.gov.vn", naive(11, 2, 9, 5),
+        ("QLCN", DOSSIER_2, "Quá hạn trả", "Thư điện tử", "truongphong.qlcn@so.gov.vn", naive(11, 2, 9, 5),
          None, "Chờ gửi", 0),
-        ("QLKH", DOSSIER_1, "Quá hạn chưa có văn bản xin lỗi", "Thư điện tử", "truongphong.qlkh@so.gov.vn",
+        ("QLKH", DOSSIER_1, "Trễ hạn, chưa có văn bản xin lỗi", "Thư điện tử", "truongphong.qlkh@so.gov.vn",
          naive(11, 2, 9, 5), naive(11, 2, 9, 6), "Đã gửi", 1),
-        ("QLKH", DOSSIER_1, "Hồ sơ quá hạn", "Thư điện tử", "truongphong.qlkh@so.gov.vn",
+        ("QLKH", DOSSIER_1, "Quá hạn trả", "Thư điện tử", "truongphong.qlkh@so.gov.vn",
          naive(11, 2, 9, 5), naive(11, 2, 9, 6), "Đã gửi", 1),
-        ("QLKH", DOSSIER_1, "Hồ sơ quá hạn", "Zalo", "zalo-user-qlkh", naive(11, 2, 9, 5), None,
+        ("QLKH", DOSSIER_1, "Quá hạn trả", "Zalo", "zalo-user-qlkh", naive(11, 2, 9, 5), None,
          "Gửi thất bại", 1),
     ]
     by_receiver = dict(zip(frame["receiver"], frame["delivery_history"], strict=True))

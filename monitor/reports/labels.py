@@ -5,45 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks.common import KPI_LABELS_VI
+from checks.registry import REGISTRY
 
-KPI_LABELS: Mapping[str, str] = KPI_LABELS_VI  # e.g. dossier_on_time -> "Tỷ lệ hồ sơ giải quyết đúng hạn"
+# From the checks' declarations (checks.spec): one copy of every check, KPI and rule label.
+KPI_LABELS: Mapping[str, str] = REGISTRY.labels("kpi", "vi")  # e.g. dossier_on_time -> "Tỷ lệ hồ sơ giải quyết đúng hạn"
 
 PERIOD_LABELS: Mapping[str, str] = {"month": "Tháng", "quarter": "Quý", "year": "Năm"}
 
 DEPARTMENT_UNIT_LABEL = {"vi": "Toàn Sở", "en": "Department"}  # the "ALL" unit of the KPIs
 
-CHECK_LABELS: Mapping[str, str] = {
-    "deadlines": "Thời hạn giải quyết hồ sơ",
-    "feedback": "Phản ánh, kiến nghị",
-    "sync": "Đồng bộ dữ liệu",
-    "publication": "Công khai TTHC",
-    "digitisation": "Số hóa",
-    "online": "Dịch vụ công trực tuyến",
-    "plan_tasks": "Nhiệm vụ kế hoạch",
-    "index766": "Chỉ số 766",
-}
+CHECK_LABELS: Mapping[str, str] = REGISTRY.labels("check", "vi")
 
-RULE_LABELS: Mapping[str, str] = {
-    "dossier_upcoming": "Hồ sơ sắp đến hạn",
-    "dossier_due_today": "Hồ sơ đến hạn hôm nay",
-    "dossier_overdue": "Hồ sơ quá hạn",
-    "apology_missing": "Quá hạn chưa có văn bản xin lỗi",
-    "apology_late": "Văn bản xin lỗi gửi muộn",
-    "due_moved_twice": "Gia hạn quá một lần",
-    "supplement_repeated": "Yêu cầu bổ sung nhiều lần",
-    "dossier_status_lag": "Trạng thái hồ sơ chậm cập nhật",
-    "feedback_upcoming": "Phản ánh, kiến nghị sắp đến hạn",
-    "feedback_overdue": "Phản ánh, kiến nghị quá hạn",
-    "feedback_unpublished": "Kết quả phản ánh, kiến nghị chưa công khai",
-    "task_upcoming": "Nhiệm vụ sắp đến hạn",
-    "task_due_today": "Nhiệm vụ đến hạn hôm nay",
-    "task_overdue": "Nhiệm vụ quá hạn",
-    "kpi_below_target": "Chỉ tiêu chưa đạt",
-    "index_below_threshold": "Chỉ số 766 dưới ngưỡng",
-    "source_stale": "Nguồn dữ liệu không cập nhật",
-    "full_online_missing": "Chưa cung cấp dịch vụ công toàn trình",
-}
+RULE_LABELS: Mapping[str, str] = REGISTRY.labels("rule", "vi")
 
 # Rules of the deadlines check that mean a dossier was (or will surely be) late, or an apology breach.
 LATE_DOSSIER_RULES: tuple[str, ...] = (

@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
 from alerts import history as alert_history
-from alerts.policy import apology_deadline as fallback_apology_deadline
 from alerts.render import format_deadline
+from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_deadline
 from checks.calendar import WorkingCalendar
 from checks.timeutil import to_vn_aware, to_vn_naive
 from monitor.store.tables import findings
@@ -139,7 +139,10 @@ def _overdue_dossiers(engine: Engine, calendar: WorkingCalendar, since: datetime
         if (since is not None and due < since) or (until is not None and due > until):
             continue
         facts = row.facts or {}
-        apology = _parse_fact_time(facts.get("apology_deadline")) or fallback_apology_deadline(due, calendar)
+        lead = facts.get(LEAD_FACT)
+        apology = _parse_fact_time(facts.get("apology_deadline")) or apology_deadline(
+            due, calendar, lead if isinstance(lead, int) else DEFAULT_APOLOGY_LEAD_WORKING_DAYS
+        )
         current = overdue.get(row.subject)
         if current is None or due < current.due_at:
             overdue[row.subject] = DossierLead(code=row.subject, unit=row.unit, due_at=due, apology_deadline=apology,

@@ -1,0 +1,182 @@
+"""One cycle's context: the tables, calendar, ``now`` and settings, and the tables derived from them.
+
+The cycle builds one ``CycleContext`` and hands it to every check. Derived tables (classified
+dossiers with their effective due times, classified feedback, the catalog views) are computed the
+first time a check asks for them and then shared: the deadlines check and the national index
+estimate classify the dossiers once per cycle. Checks also see the results of the checks that ran
+before them (``result_of``). Nothing here imports a check.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
+
+import polars as pl
+from pydantic import BaseModel
+
+from checks.calendar import WorkingCalendar
+from checks.contracts import CheckResult, Tables
+from checks.deadline_rules import DeadlineSettings, classify_dossiers
+from checks.derived import reference_procedures
+from checks.facts import report_units
+from checks.feedback_rules import FeedbackSettings, classify_feedback
+from checks.publication_rules import PublicationSettings, procedure_overview, publication_timing
+from checks.spec import CheckSpec, ChecksSettingsBase
+from checks.timeutil import to_vn_naive
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=BaseModel)
+
+
+class CycleContext:
+    """What every check of one cycle reads. Immutable inputs; derived tables computed once, lazily.
+
+    Thread-safe: one lock per derived table, so two checks asking at once compute it once.
+    """
+
+    def __init__(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettingsBase) -> None:
+        self.tables = tables
+        self.calendar = calendar
+        self.now = now  # aware
+        self.now_naive = to_vn_naive(now)
+        self.settings = settings
+        self._results: dict[str, CheckResult] = {}
+        self._derived: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # --- settings -------------------------------------------------------------------------------
+
+    @property
+    def targets(self) -> dict[str, float]:
+        return self.settings.targets
+
+    def units(self, *unit_columns: pl.Series) -> list[str]:
+        """The configured unit codes; when none are configured, the units present in the columns."""
+        return report_units(self.settings.units, *unit_columns)
+
+    def settings_of(self, model: type[M]) -> M:
+        """The one section of the settings tree of type ``model`` (e.g. ``DeadlineSettings``)."""
+        for name in type(self.settings).model_fields:
+            value = getattr(self.settings, name)
+            if isinstance(value, model):
+                return value
+        return model()  # a check without its section in this tree: the plan's defaults
+
+    # --- derived tables, once per cycle ---------------------------------------------------------
+
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked for in this cycle, the same object afterwards."""
+        with self._guard:
+            if key in self._derived:
+                return cast(T, self._derived[key])
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._derived:
+                    return cast(T, self._derived[key])
+            value = compute()
+            with self._guard:
+                self._derived[key] = value
+            return value
+
+    @property
+    def classified_dossiers(self) -> pl.DataFrame:
+        """``checks.deadline_rules.classify_dossiers`` of this cycle's dossiers (effective due, stage, …)."""
+        tables = self.tables
+        return self.derived(
+            "classified_dossiers",
+            lambda: classify_dossiers(
+                tables.dossiers, tables.procedures, self.calendar, self.now_naive, self.settings_of(DeadlineSettings)
+            ),
+        )
+
+    @property
+    def effective_due(self) -> pl.DataFrame:
+        """dossier_code, unit and effective_due_at of every dossier (from the classification)."""
+        return self.derived(
+            "effective_due", lambda: self.classified_dossiers.select("dossier_code", "unit", "effective_due_at")
+        )
+
+    @property
+    def classified_feedback(self) -> pl.DataFrame:
+        """``checks.feedback_rules.classify_feedback`` of this cycle's feedback."""
+        return self.derived(
+            "classified_feedback",
+            lambda: classify_feedback(
+                self.tables.feedback, self.calendar, self.now_naive, self.settings_of(FeedbackSettings)
+            ),
+        )
+
+    @property
+    def procedure_overview(self) -> pl.DataFrame:
+        """Publication state per procedure code (``checks.publication_rules.procedure_overview``)."""
+        cfg = self.settings_of(PublicationSettings)
+        return self.derived("procedure_overview", lambda: procedure_overview(self.tables.procedures, cfg.required_components))
+
+    @property
+    def publication_timing(self) -> pl.DataFrame:
+        """Timing of publication decisions (``checks.publication_rules.publication_timing``)."""
+        cfg = self.settings_of(PublicationSettings)
+        return self.derived(
+            "publication_timing",
+            lambda: publication_timing(self.procedure_overview, self.calendar, self.now_naive, cfg),
+        )
+
+    @property
+    def reference_procedures(self) -> pl.DataFrame:
+        """One record per procedure code, national first (``checks.derived.reference_procedures``)."""
+        return self.derived("reference_procedures", lambda: reference_procedures(self.tables.procedures))
+
+    # --- results of the checks that ran before ----------------------------------------------------
+
+    def record(self, result: CheckResult) -> None:
+        with self._guard:
+            self._results[result.check] = result
+
+    def result_of(self, check: str) -> CheckResult | None:
+        with self._guard:
+            return self._results.get(check)
+
+
+@runtime_checkable
+class ContextCheck(Protocol):
+    """What the cycle runner calls on a check: one run inside the cycle's shared context."""
+
+    @property
+    def name(self) -> str: ...
+
+    def run_in(self, context: CycleContext) -> CheckResult: ...
+
+
+class BaseCheck(ABC, Generic[S]):
+    """A check: one module declaring ``spec`` and implementing ``evaluate``.
+
+    ``evaluate`` gets the cycle's context and the check's own settings (its declared model).
+    ``run`` is the one-off form (tests, tools): it builds a context of its own.
+    """
+
+    spec: ClassVar[CheckSpec[Any]]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @abstractmethod
+    def evaluate(self, context: CycleContext, settings: S) -> CheckResult: ...
+
+    def settings_from(self, tree: ChecksSettingsBase) -> S:
+        return cast(S, tree.section_of(self.spec))
+
+    def run_in(self, context: CycleContext) -> CheckResult:
+        result = self.evaluate(context, self.settings_from(context.settings))
+        context.record(result)
+        return result
+
+    def run(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettingsBase) -> CheckResult:
+        return self.run_in(CycleContext(tables, calendar, now, settings))
