@@ -49,7 +49,8 @@ def hourly(settings: Settings) -> Settings:
     schedule = settings.schedule.model_copy(update={
         "cycle_interval_seconds": HOUR, "demo_tick_seconds": HOUR, "dispatch_interval_seconds": 600.0})
     sources = [source.model_copy(update={"interval_seconds": HOUR}) for source in settings.sources]
-    return settings.model_copy(update={"schedule": schedule, "sources": sources})
+    metrics = settings.metrics.model_copy(update={"port": 0})  # any free port: never clash with a running daemon
+    return settings.model_copy(update={"schedule": schedule, "sources": sources, "metrics": metrics})
 
 
 @pytest.fixture(scope="module")
