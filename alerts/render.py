@@ -142,6 +142,8 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
         "left_days": None if finding.stage is Stage.OPEN else item.working_days_left,
         "apology_deadline": format_deadline(item.apology_deadline, language),
         "apology_lead": apology_lead_text(_apology_lead(finding), language),
+        # The form in force when the dossier was received (checks/data/rulebook.yaml).
+        "apology_form": str(finding.facts.get("apology_form") or ""),
     }
 
 

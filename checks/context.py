@@ -25,12 +25,27 @@ from checks.derived import reference_procedures
 from checks.facts import report_units
 from checks.feedback_rules import FeedbackSettings, classify_feedback
 from checks.publication_rules import PublicationSettings, procedure_overview, publication_timing
+from checks.rulebook import RuleBook
 from checks.spec import CheckSpec, ChecksSettingsBase
 from checks.timeutil import to_vn_naive
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 S = TypeVar("S", bound=BaseModel)
+
+
+# Columns the classification carries per dossier: the rule values it was judged by.
+RULE_APOLOGY_LEAD = "rule_apology_lead_working_days"
+RULE_APOLOGY_FORM = "rule_apology_form"
+_ORDER = "_context_row"
+
+
+def _section(tree: BaseModel, model: type[M]) -> M:
+    for name in type(tree).model_fields:
+        value = getattr(tree, name)
+        if isinstance(value, model):
+            return value
+    return model()
 
 
 class CycleContext:
@@ -44,7 +59,12 @@ class CycleContext:
         self.calendar = calendar
         self.now = now  # aware
         self.now_naive = to_vn_naive(now)
-        self.settings = settings
+        self.today = self.now_naive.date()
+        self.configured = settings  # as the operator wrote it
+        # The rules that change with the law (docs/RULES.md): ``settings`` are those in force today,
+        # which judge the catalog and the running KPI periods; dossiers are judged by receipt day.
+        self.rules = RuleBook.load(settings, settings.rules)
+        self.settings = cast(ChecksSettingsBase, self.rules.settings_at(self.today))
         self._results: dict[str, CheckResult] = {}
         self._derived: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -61,12 +81,9 @@ class CycleContext:
         return report_units(self.settings.units, *unit_columns)
 
     def settings_of(self, model: type[M]) -> M:
-        """The one section of the settings tree of type ``model`` (e.g. ``DeadlineSettings``)."""
-        for name in type(self.settings).model_fields:
-            value = getattr(self.settings, name)
-            if isinstance(value, model):
-                return value
-        return model()  # a check without its section in this tree: the plan's defaults
+        """The one section of the settings in force today of type ``model`` (e.g. ``DeadlineSettings``);
+        a check without its section in this tree gets the plan's defaults."""
+        return _section(self.settings, model)
 
     # --- derived tables, once per cycle ---------------------------------------------------------
 
@@ -87,14 +104,41 @@ class CycleContext:
 
     @property
     def classified_dossiers(self) -> pl.DataFrame:
-        """``checks.deadline_rules.classify_dossiers`` of this cycle's dossiers (effective due, stage, …)."""
-        tables = self.tables
-        return self.derived(
-            "classified_dossiers",
-            lambda: classify_dossiers(
-                tables.dossiers, tables.procedures, self.calendar, self.now_naive, self.settings_of(DeadlineSettings)
-            ),
-        )
+        """``checks.deadline_rules.classify_dossiers`` of this cycle's dossiers (effective due, stage, …),
+        each judged by the deadline rules in force on the day it was received (else submitted)."""
+        return self.derived("classified_dossiers", self._classify_by_receipt)
+
+    def _classify_by_receipt(self) -> pl.DataFrame:
+        dossiers, procedures = self.tables.dossiers, self.tables.procedures
+        regimes = self.rules.regimes("deadlines.", today=self.today)
+
+        def classify(part: pl.DataFrame, tree: BaseModel) -> pl.DataFrame:
+            rules = _section(tree, DeadlineSettings)
+            return classify_dossiers(part, procedures, self.calendar, self.now_naive, rules).with_columns(
+                pl.lit(rules.apology_lead_working_days, dtype=pl.Int64).alias(RULE_APOLOGY_LEAD),
+                pl.lit(rules.apology_form, dtype=pl.Utf8).alias(RULE_APOLOGY_FORM),
+            )
+
+        if len(regimes) == 1:
+            return classify(dossiers, regimes[0].settings)
+        receipt = pl.coalesce("received_at", "submitted_at").dt.date()
+        current = next(r for r in regimes if r.contains(self.today))
+        numbered = dossiers.with_row_index(_ORDER)
+        parts = []
+        for regime in regimes:
+            inside = pl.lit(True)
+            if regime.start is not None:
+                inside &= receipt >= regime.start
+            if regime.end is not None:
+                inside &= receipt < regime.end
+            if regime is current:
+                inside = inside.fill_null(True) | receipt.is_null()  # no receipt day: today's rules
+            part = numbered.filter(inside.fill_null(False))
+            if part.height:
+                parts.append(classify(part, regime.settings))
+        if not parts:
+            return classify(dossiers, current.settings)
+        return pl.concat(parts, how="vertical").sort(_ORDER).drop(_ORDER)
 
     @property
     def effective_due(self) -> pl.DataFrame:

@@ -60,6 +60,8 @@ class DeadlineSettings(BaseModel):
     multiple_supplements_late: bool = True  # index mode: more than one supplement request counts late
     apology_lead_working_days: int = Field(default=1, ge=0)  # apology at least N working days before due
     max_due_extensions: int = Field(default=1, ge=0)  # the due date may be moved only once
+    # The apology letter's form as the draft cites it (checks/data/rulebook.yaml dates the change).
+    apology_form: str = Field(default="Mẫu số 04, Thông tư 03/2025/TT-VPCP", min_length=1)
     early_working_days: float = Field(default=1.0, ge=0)  # "early": closed at least N working days before due
     # dossier_on_time: count open dossiers already past due as late (judged at their due time).
     on_time_counts_open_overdue: bool = True

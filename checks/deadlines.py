@@ -10,7 +10,7 @@ import polars as pl
 
 from checks.apology import LEAD_FACT
 from checks.common import in_period, ratio_kpis
-from checks.context import BaseCheck, CycleContext
+from checks.context import RULE_APOLOGY_FORM, RULE_APOLOGY_LEAD, BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
     Finding,
@@ -63,7 +63,8 @@ class DossierFacts(Facts):
     working_days_left: float | None
     working_days_overdue: float | None
     apology_deadline: str | None  # the last moment to send the apology letter (checks.apology)
-    apology_lead_working_days: int  # the lead that deadline was computed with
+    apology_lead_working_days: int  # the lead that deadline was computed with (rules in force at receipt)
+    apology_form: str  # the form the apology letter follows (rules in force at receipt)
     apology_at: str | None
     apology_state: str | None
     extended_due_at: str | None
@@ -255,7 +256,7 @@ def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSe
         ).fill_null(False)
     )
     supplement_severity = Severity.WARNING if rules.multiple_supplements_late else Severity.INFO
-    facts_frame = _facts_frame(problems, rules.apology_lead_working_days)
+    facts_frame = _facts_frame(problems, rules)
     findings: list[Finding] = []
     for row, facts in zip(problems.iter_rows(named=True), facts_frame.iter_rows(named=True), strict=True):
         hits: list[tuple[str, Stage, Severity]] = []
@@ -285,9 +286,17 @@ def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSe
     return findings
 
 
-def _facts_frame(problems: pl.DataFrame, apology_lead_working_days: int) -> pl.DataFrame:
-    """What a Vietnamese message needs about each problem dossier, formatted column-wise. Never applicant data."""
+def _facts_frame(problems: pl.DataFrame, rules: DeadlineSettings) -> pl.DataFrame:
+    """What a Vietnamese message needs about each problem dossier, formatted column-wise. Never applicant data.
+
+    The apology lead and form are those each dossier was judged by (``CycleContext`` classifies by
+    receipt day); a frame classified outside a context uses ``rules``.
+    """
     left = pl.col("working_days_left").round(2)
+    lead = (pl.col(RULE_APOLOGY_LEAD) if RULE_APOLOGY_LEAD in problems.columns
+            else pl.lit(rules.apology_lead_working_days)).cast(pl.Int64)
+    form = (pl.col(RULE_APOLOGY_FORM) if RULE_APOLOGY_FORM in problems.columns
+            else pl.lit(rules.apology_form)).cast(pl.Utf8)
     return problems.select(
         pl.col("procedure_code"),
         pl.col("procedure_name"),
@@ -296,7 +305,8 @@ def _facts_frame(problems: pl.DataFrame, apology_lead_working_days: int) -> pl.D
         left.alias("working_days_left"),
         pl.when(left < 0).then(-left).alias("working_days_overdue"),
         _vn_time("apology_deadline_at").alias("apology_deadline"),
-        pl.lit(apology_lead_working_days, dtype=pl.Int64).alias(LEAD_FACT),
+        lead.alias(LEAD_FACT),
+        form.alias("apology_form"),
         _vn_time("apology_at").alias("apology_at"),
         pl.col("apology_state"),
         _vn_time("extended_due_at").alias("extended_due_at"),

@@ -43,6 +43,9 @@ class OnlineSettings(BaseModel):
 
     target_period: Period = Period.YEAR  # period whose ratio is compared with the target
     full_online_missing_severity: Severity = Severity.INFO  # partial-only is allowed with a published reason
+    # Decree 224/2026 (from 1/7/2026, checks/data/rulebook.yaml): an online-eligible procedure whose
+    # catalog says nothing about full-process eligibility counts as eligible for it.
+    full_online_by_default: bool = False
 
 
 class ProcedureServiceFacts(Facts):
@@ -121,6 +124,16 @@ _PROCEDURE_RULES: dict[str, tuple[pl.Expr, pl.Expr, str]] = {
 }
 
 
+def with_full_online_default(reference: pl.DataFrame, cfg: OnlineSettings) -> pl.DataFrame:
+    """``full_online_eligible`` as the rules in force read it: unknown means eligible when full-process
+    online is the default (and the procedure is online-eligible), else not eligible."""
+    if not cfg.full_online_by_default:
+        return reference
+    return reference.with_columns(
+        pl.col("full_online_eligible").fill_null(pl.col("online_eligible").fill_null(False))
+    )
+
+
 def online_kpis(
     reference: pl.DataFrame, dossiers: pl.DataFrame, units: list[str], now_naive: datetime
 ) -> list[KpiValue]:
@@ -177,7 +190,7 @@ class OnlineCheck(BaseCheck[OnlineSettings]):
     spec = SPEC
 
     def evaluate(self, context: CycleContext, cfg: OnlineSettings) -> CheckResult:
-        reference = context.reference_procedures
+        reference = with_full_online_default(context.reference_procedures, cfg)
         dossiers = context.tables.dossiers
         units = context.units(reference["unit"], dossiers["unit"])
         kpis = online_kpis(reference, dossiers, units, context.now_naive)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -129,7 +130,9 @@ class RuleBook:
                  texts: Sequence[LegalText] = ()) -> None:
         self.base = base
         self.texts = {text.code: text for text in texts}
-        self.shipped = list(shipped)
+        # A tree without a check's section (a plug-in's own tree, a test's) ignores its shipped variants.
+        # (A misspelt setting inside a section that exists is still an error.)
+        self.shipped = [variant for variant in shipped if _parts(variant.setting)[0] in type(base).model_fields]
         self.configured = list(configured)
         _refuse_unknown_basis(self.shipped, self.texts)
         for variants in (self.shipped, self.configured):
@@ -140,11 +143,7 @@ class RuleBook:
     @classmethod
     def load(cls, base: BaseModel, configured: Sequence[RuleVariant] = (), path: Path = SHIPPED_RULEBOOK) -> RuleBook:
         """The shipped rulebook at ``path`` plus the operator's ``configured`` variants."""
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            parsed = RuleFile.model_validate(document)
-        except (OSError, yaml.YAMLError, ValidationError) as error:
-            raise RuleBookError(f"rulebook {path}: {error}") from error
+        parsed = read_rule_file(path)
         return cls(base, parsed.variants, configured, parsed.texts)
 
     # --- what is in force ------------------------------------------------------------------------
@@ -213,6 +212,16 @@ class RuleBook:
                        note=variant.note)
 
 
+@cache
+def read_rule_file(path: Path = SHIPPED_RULEBOOK) -> RuleFile:
+    """The rulebook file at ``path``, parsed once per process (it ships with the code)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return RuleFile.model_validate(document)
+    except (OSError, yaml.YAMLError, ValidationError) as error:
+        raise RuleBookError(f"rulebook {path}: {error}") from error
+
+
 def texts_in_force(texts: Iterable[LegalText], day: date) -> list[LegalText]:
     """The legal texts in force on ``day`` (by their own dates), in file order."""
     return [t for t in texts if (t.effective_from is None or t.effective_from <= day)
@@ -275,14 +284,20 @@ def _restore_fields_set(rebuilt: BaseModel, original: BaseModel) -> None:
             _restore_fields_set(new, old)
 
 
-def _check_value(base: BaseModel, variant: RuleVariant) -> None:
+def _exists(base: BaseModel, setting: str) -> bool:
     node: Any = base
-    for part in _parts(variant.setting):
+    for part in _parts(setting):
         known = part in node if isinstance(node, dict) else (
             isinstance(node, BaseModel) and part in type(node).model_fields)
         if not known:
-            raise RuleBookError(f"rule variant names an unknown setting: checks.{variant.setting}")
+            return False
         node = _child(node, part)
+    return True
+
+
+def _check_value(base: BaseModel, variant: RuleVariant) -> None:
+    if not _exists(base, variant.setting):
+        raise RuleBookError(f"rule variant names an unknown setting: checks.{variant.setting}")
     try:
         _with_values(base, {variant.setting: variant.value})
     except ValidationError as error:
@@ -329,13 +344,30 @@ def in_force_rows(entries: Sequence[InForce], language: Language) -> list[tuple[
     _ = translator(language)
     rows: list[tuple[str, ...]] = [tuple(_(h) for h in IN_FORCE_HEADERS)]
     for entry in entries:
-        span = f"{_format_day(entry.effective_from)} – {_format_day(entry.effective_until)}"
+        last = None if entry.effective_until is None else date.fromordinal(entry.effective_until.toordinal() - 1)
+        span = f"{_format_day(entry.effective_from)} – {_format_day(last)}"  # both days included
         if entry.effective_from is None and entry.effective_until is None:
             span = _("always")
         basis = entry.basis.name(language) if entry.basis else (entry.basis_code or "")
         if entry.note is not None:
             basis = f"{basis}: {entry.note(language)}" if basis else entry.note(language)
         rows.append((f"checks.{entry.setting}", _format_value(entry.value), span, basis, _(SOURCE_LABELS[entry.source])))
+    return rows
+
+
+TEXT_HEADERS: tuple[str, ...] = (N_("Legal text"), N_("Subject"), N_("In force"), N_("Replaces"))
+
+
+def text_rows(book: RuleBook, day: date, language: Language) -> list[tuple[str, ...]]:
+    """The legal texts in force on ``day`` as table rows (headers first), in ``language``."""
+    _ = translator(language)
+    rows: list[tuple[str, ...]] = [tuple(_(h) for h in TEXT_HEADERS)]
+    for text in texts_in_force(book.texts.values(), day):
+        last = None if text.effective_until is None else date.fromordinal(text.effective_until.toordinal() - 1)
+        replaced = book.texts.get(text.replaces) if text.replaces else None
+        name = text.name(language) + (" (" + _("unsure") + ")" if text.unsure else "")
+        rows.append((name, text.subject(language), f"{_format_day(text.effective_from)} – {_format_day(last)}",
+                     replaced.name(language) if replaced else ""))
     return rows
 
 

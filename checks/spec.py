@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from checks.contracts import MetricSpec, Severity, Stage
+from checks.rulebook import RuleVariant
 
 Language = Literal["vi", "en"]
 
@@ -118,6 +119,8 @@ class ChecksSettingsBase(BaseModel):
     units: list[str] = Field(default_factory=list)
     # KPI targets (0–1). A partial mapping overrides only the keys it names.
     targets: dict[str, float] = Field(default_factory=dict, validate_default=True)
+    # Dated variants of any setting above (docs/RULES.md); the shipped rulebook needs none of these.
+    rules: list[RuleVariant] = Field(default_factory=list)
 
     @field_validator("targets", mode="before")
     @classmethod

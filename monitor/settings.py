@@ -17,6 +17,7 @@ from pydantic_settings import (
 from alerts.settings import AlertsSettings, Language
 from checks.calendar import CalendarSettings
 from checks.contracts import Unit
+from checks.rulebook import RuleBook, RuleBookError
 from checks.settings import ChecksSettings
 from monitor.sources.config import SourceSettings
 
@@ -108,6 +109,15 @@ class Settings(BaseSettings):
     def _alerts_speak_the_language(self) -> Settings:
         if self.alerts.language != self.language:
             self.alerts = self.alerts.model_copy(update={"language": self.language})
+        return self
+
+    @model_validator(mode="after")
+    def _rules_fit_the_settings(self) -> Settings:
+        """``checks.rules`` variants name real settings with values they accept, without overlaps."""
+        try:
+            RuleBook.load(self.checks, self.checks.rules)
+        except RuleBookError as error:
+            raise ValueError(f"checks.rules: {error}") from error
         return self
 
     @model_validator(mode="after")

@@ -72,10 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     fills: dict[str, dict[str, str]] = {}
     if args.fill:
         fills[args.fill[0]] = json.loads(Path(args.fill[1]).read_text(encoding="utf-8"))
-    pot = template()
     stale = []
     for language in LANGUAGES:
-        path, content = updated(language, pot, fills.get(language))
+        # A fresh template per language: Catalog.update adopts the template's message objects, so a
+        # text set in one language's catalog would otherwise leak into the next.
+        path, content = updated(language, template(), fills.get(language))
         old = path.read_bytes() if path.exists() else b""
         if _body(old) != _body(content):
             stale.append(path)

@@ -126,7 +126,7 @@ def test_alerts_and_reports_show_the_declared_labels() -> None:
 
 def test_settings_tree_and_targets_come_from_the_declarations() -> None:
     fields = set(ChecksSettings.model_fields)
-    assert fields == {"units", "targets", *(spec.key for spec in REGISTRY.specs)}
+    assert fields == {"units", "targets", "rules", *(spec.key for spec in REGISTRY.specs)}
     assert {"deadlines", "feedback", "plan_tasks", "sync", "publication", "digitisation", "online", "index766"} <= fields
     for spec in REGISTRY.specs:
         assert isinstance(ChecksSettings().section_of(spec), spec.settings)

@@ -171,7 +171,7 @@ def test_online_procedure_findings(online: CheckResult) -> None:
     service = next(f for f in online.findings if f.rule == "online_service_missing")
     assert service.unit == "TDC" and service.facts["problem"] == "Chưa cung cấp dịch vụ công trực tuyến"
     partial = next(f for f in online.findings if f.rule == "full_online_missing")
-    assert partial.severity == "info"
+    assert partial.severity == "warning"  # Decree 224/2026 (from 1/7/2026): a partial-only procedure must say why
 
 
 def test_online_below_target(online: CheckResult) -> None:

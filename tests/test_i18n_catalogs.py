@@ -80,3 +80,16 @@ def test_catalogs_are_what_make_messages_would_write() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main(["--check"]) == 0
+
+
+VIETNAMESE_LETTERS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
+                         "ĂÂĐÊÔƠƯẠẢẤẦẨẪẬẮẰẲẴẶẸẺẼẾỀỂỄỆỈỊỌỎỐỒỔỖỘỚỜỞỠỢỤỦỨỪỬỮỰỲỴỶỸ")
+
+
+def test_no_english_text_is_vietnamese() -> None:
+    """A Vietnamese text in the English catalog (a copy gone wrong) shows English readers Vietnamese."""
+    with i18n.catalog_path("en").open("rb") as po:
+        catalog = read_po(po, locale="en")
+    leaked = sorted(str(m.id) for m in catalog if m.id and isinstance(m.string, str)
+                    and VIETNAMESE_LETTERS & set(m.string) and not VIETNAMESE_LETTERS & set(str(m.id)))
+    assert leaked == []

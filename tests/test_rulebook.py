@@ -176,6 +176,9 @@ def test_rows_of_rules_show_in_both_languages() -> None:
     assert en[0] == ("Setting", "Value", "In force", "Legal basis", "Source")
     row = next(r for r in vi if r[0] == "checks.online.full_online_by_default")
     assert row[1:] == ("true", "01/07/2026 – …", "Nghị định 1", "theo văn bản")
+    before = next(r for r in in_force_rows(book().in_force(date(2025, 1, 1)), "vi")
+                  if r[0] == "checks.online.full_online_by_default")
+    assert before[2] == "… – 30/06/2026"  # the last day in force, not the exclusive end
     assert next(r for r in en if r[0] == "checks.online.full_online_by_default")[3:] == ("Decree 1", "legal text")
 
 
@@ -217,3 +220,13 @@ def test_before_any_variant_the_model_default_is_in_force() -> None:
     assert (entry.source, entry.value) == ("default", 1)
     assert rules.settings_at(date(2026, 1, 1)).deadlines.apology_lead_working_days == 1
     assert rules.settings_at(date(2030, 1, 1)).deadlines.apology_lead_working_days == 3
+
+
+def test_a_tree_without_a_checks_section_ignores_its_shipped_variants() -> None:
+    class Small(BaseModel):
+        deadlines: Deadlines = Field(default_factory=Deadlines)
+
+    rules = RuleBook(Small(), SHIPPED, [], [DECREE])
+    assert {e.setting for e in rules.in_force(date(2026, 8, 1))} == {"deadlines.apology_lead_working_days"}
+    with pytest.raises(RuleBookError, match="unknown setting: checks.online.full_online_by_default"):
+        RuleBook(Small(), [], [variant("online.full_online_by_default", True)])

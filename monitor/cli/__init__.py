@@ -40,7 +40,7 @@ class Cli:
 
 
 def build_cli() -> Cli:
-    from monitor.cli import alerts, calendar, check, completion, report, run
+    from monitor.cli import alerts, calendar, check, completion, report, rules, run
 
     parser = argparse.ArgumentParser(
         prog="tthc-monitor",
@@ -55,7 +55,7 @@ def build_cli() -> Cli:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}",
                         help="print the version and exit")
     root = CommandGroup(parser)
-    for module in (run, check, calendar, report, alerts, completion):
+    for module in (run, check, calendar, report, rules, alerts, completion):
         module.register(root)
     return Cli(parser, tuple(root.registry))
 
