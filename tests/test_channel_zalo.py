@@ -418,7 +418,7 @@ def test_the_daemon_publishes_zalo_health_and_refreshes_through_the_channel_decl
     from monitor.metrics import MetricsState
     from monitor.settings import Settings
 
-    migrate(store, ZALO_MIGRATIONS)
+    migrate(store, [ZALO_MIGRATIONS])
     zalo = settings_for(server, server.issue_refresh_token(), refresh_margin_seconds=0)
     settings = Settings(alerts=AlertsSettings(channels=ChannelsSettings(zalo=zalo, file=None)))
     pipeline = AlertPipeline(settings, store, clock)

@@ -78,7 +78,7 @@ def migration_ids(packages: Sequence[MigrationPackage]) -> list[str]:
     return [s.revision for s in _ordered(script_directory(packages))]
 
 
-def migrate(engine: Engine, packages: Sequence[MigrationPackage]) -> list[str]:
+def migrate(engine: Engine, packages: Sequence[MigrationPackage] | MigrationPackage) -> list[str]:
     """Upgrade the database to the heads of ``packages``; return the revision ids applied now.
 
     Each revision runs in its own transaction together with its ``alembic_version`` update, so a
@@ -86,8 +86,10 @@ def migrate(engine: Engine, packages: Sequence[MigrationPackage]) -> list[str]:
     session advisory lock serialises concurrent callers. SQLite: every transaction starts with
     BEGIN IMMEDIATE (the write lock), and the current heads are re-read inside it, one revision
     per transaction. A database with the pre-Alembic ``schema_migrations`` ledger is stamped
-    first with the revisions it already has.
+    first with the revisions it already has. One package may be given alone.
     """
+    if isinstance(packages, MigrationPackage):
+        packages = [packages]
     script = script_directory(packages)
     applied_now: list[str] = []
 
