@@ -112,7 +112,7 @@ def test_bash_completion_is_valid_and_completes_commands_and_options(
 
 
 def test_zsh_completion_names_every_command() -> None:
-    script = completion_script("zsh")
+    script = completion_script(build_cli().parser, "zsh")
     assert script.startswith("#compdef tthc-monitor")
     for path in COMMANDS:
         assert re.search(rf"\b{path[-1]}:", script), path

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -30,8 +30,11 @@ from sqlalchemy.engine import Engine
 
 from checks.contracts import Channel, MetricSample, Unit
 
-if TYPE_CHECKING:
-    from alerts.settings import QuietHoursSettings
+
+class QuietChannelList(Protocol):
+    """What a kind reads of ``alerts.settings.QuietHoursSettings`` (kept apart: settings import the kinds)."""
+
+    quiet_channels: list[str]
 
 
 class DigestFormat(BaseModel):
@@ -122,7 +125,7 @@ class ChannelKind:
         """Channel-specific payload fields, from the template context of one message part."""
         return {}
 
-    def is_quiet(self, channel: str, settings: QuietHoursSettings) -> bool:
+    def is_quiet(self, channel: str, settings: QuietChannelList) -> bool:
         """Whether messages on ``channel`` wait for the working windows."""
         return channel in settings.quiet_channels
 

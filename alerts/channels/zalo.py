@@ -15,39 +15,15 @@ from typing import Any
 
 import requests
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
+from alerts.channels.zalo_tokens import ZaloChannelSettings, ZaloNeedsHumanError, ZaloTokenManager
 from checks.contracts import Channel, DeliveryError, Message, MetricSample, MetricSpec
 from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
 
 
-class ZaloChannelSettings(BaseModel):
-    """Zalo Official Account (DOMAIN.md §8). ``refresh_token`` only seeds the token store."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    app_id: str
-    app_secret: SecretStr
-    refresh_token: SecretStr | None = None
-    oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
-    openapi_base: str = "https://openapi.zalo.me"
-    business_base: str = "https://business.openapi.zalo.me"
-    template_id: str | None = None  # ZNS template for messages by phone number
-    refresh_margin_seconds: float = Field(default=3600.0, ge=0)
-    refresh_token_lifetime_days: float = Field(default=90.0, gt=0)  # Zalo: about 3 months
-    timeout_seconds: float = Field(default=15.0, gt=0)
-
-    @field_validator("openapi_base", "business_base")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-
-from alerts.channels.zalo_tokens import ZaloNeedsHumanError, ZaloTokenManager  # noqa: E402  (needs the model above)
 
 ZALO_TOKEN_EXPIRY = MetricSpec(
     name="tthc_zalo_token_expiry_timestamp_seconds",

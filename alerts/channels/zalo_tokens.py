@@ -23,14 +23,38 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 import structlog
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy.engine import Connection, Engine
 
-from alerts.channels.config import ZaloChannelSettings
 from alerts.storage import SQLITE_BEGIN_OPTION, UtcDateTime, is_sqlite
 from alerts.tables import ALERT_MIGRATIONS
 from checks.contracts import DeliveryError
 
 log = structlog.get_logger(__name__)
+
+
+class ZaloChannelSettings(BaseModel):
+    """Zalo Official Account (DOMAIN.md §8): the channel's settings (``alerts.channels.zalo`` declares
+    them); ``refresh_token`` only seeds the token store. Kept here because the token manager reads them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    app_id: str
+    app_secret: SecretStr
+    refresh_token: SecretStr | None = None
+    oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    openapi_base: str = "https://openapi.zalo.me"
+    business_base: str = "https://business.openapi.zalo.me"
+    template_id: str | None = None  # ZNS template for messages by phone number
+    refresh_margin_seconds: float = Field(default=3600.0, ge=0)
+    refresh_token_lifetime_days: float = Field(default=90.0, gt=0)  # Zalo: about 3 months
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("openapi_base", "business_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
 metadata = sa.MetaData()
 

@@ -68,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from monitor.logging_setup import configure_logging
 
     configure_logging("console", "WARNING", stream=sys.stderr)  # commands reconfigure as they need
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.root_parser = parser  # for commands that describe the CLI itself (completion)
     config: Path | None = args.config
     try:
         settings = load_settings(config) if config is not None else _default_settings(args)

@@ -25,15 +25,14 @@ def register(root: CommandGroup) -> None:
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete for")
 
 
-def completion_script(shell: str) -> str:
+def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
+    """The completion script of ``parser`` (the whole CLI's) for ``shell``."""
     import shtab
 
-    from monitor.cli import build_parser
-
-    script: str = shtab.complete(build_parser(), shell=shell)
+    script: str = shtab.complete(parser, shell=shell)
     return script
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
-    print(completion_script(args.shell))
+    print(completion_script(args.root_parser, args.shell))
     return 0

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from checks.contracts import FetchResult, RejectedRow, Source, SourceError, Unit
 from checks.schema import TableName, empty_table
-from monitor.sources.config import MappingSettings, SourceSettingsBase
+from monitor.sources.base import MappingSettings, SourceSettingsBase
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.kind import SourceKind

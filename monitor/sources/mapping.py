@@ -24,7 +24,7 @@ from checks.schema import (
     conform,
     normalise_procedure_code,
 )
-from monitor.sources.config import MappingSettings
+from monitor.sources.base import MappingSettings
 from monitor.sources.dvcqg import DVCQG_COLUMNS
 from monitor.sources.parsing import (
     apply_value_map,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from checks.contracts import FetchResult, Source, SourceError, Unit
 from checks.schema import TableName
-from monitor.sources.config import SourceSettingsBase
+from monitor.sources.base import SourceSettingsBase
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.kind import SourceKind
 from monitor.sources.mapping import fetched, map_frame, match_headers, preset_columns

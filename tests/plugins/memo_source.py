@@ -13,7 +13,7 @@ import polars as pl
 from pydantic import Field
 
 from checks.contracts import FetchResult, Source, Unit
-from monitor.sources.config import MappingSettings, SourceSettingsBase
+from monitor.sources.base import MappingSettings, SourceSettingsBase
 from monitor.sources.kind import SourceKind
 from monitor.sources.mapping import fetched, map_frame
 
