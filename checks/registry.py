@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import Field, create_model
@@ -27,6 +26,7 @@ from checks.feedback import FeedbackCheck
 from checks.index766 import Index766Check
 from checks.online import OnlineCheck
 from checks.plan_tasks import PlanTasksCheck
+from checks.plugins import load_plugins
 from checks.publication import PublicationCheck
 from checks.spec import CheckSpec, ChecksSettingsBase, KpiSpec, Label, RuleSpec
 from checks.sync import SyncCheck
@@ -46,15 +46,9 @@ BUILTIN_CHECKS: tuple[type[BaseCheck[Any]], ...] = (
 
 
 def plugin_checks(group: str = ENTRY_POINT_GROUP) -> list[BaseCheck[Any]]:
-    """The checks installed distributions register under ``group``, sorted by entry-point name."""
-    found: list[BaseCheck[Any]] = []
-    for entry in sorted(entry_points(group=group), key=lambda e: e.name):
-        loaded = entry.load()
-        check = loaded() if isinstance(loaded, type) else loaded
-        if not isinstance(check, BaseCheck):
-            raise TypeError(f"entry point {entry.name} ({entry.value}) is not a checks.context.BaseCheck")
-        found.append(check)
-    return found
+    """The checks installed distributions register under ``group``, sorted by entry-point name
+    (a broken or foreign one is logged and skipped: ``checks.plugins``)."""
+    return [check for _origin, check in load_plugins(group, BaseCheck, "check")]  # type: ignore[type-abstract]
 
 
 class CheckRegistry:

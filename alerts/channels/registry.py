@@ -13,7 +13,6 @@ the discovered ones (tests).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib.metadata import entry_points
 
 import structlog
 
@@ -24,6 +23,7 @@ from alerts.channels.kind import ChannelKind
 from alerts.channels.webhook import KIND as WEBHOOK
 from alerts.channels.zalo import KIND as ZALO
 from checks.contracts import Unit
+from checks.plugins import load_plugins
 
 log = structlog.get_logger(__name__)
 
@@ -38,17 +38,8 @@ _by_channel: dict[str, ChannelKind | None] = {}  # kind_for answers: asked per f
 
 def _discover() -> list[ChannelKind]:
     found = list(BUILTIN_KINDS)
-    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-        try:
-            loaded = point.load()
-            kind = loaded() if isinstance(loaded, type) else loaded
-        except Exception as error:  # a broken plug-in must not stop the daemon: say which one
-            log.error("channel_plugin_unloadable", entry_point=point.name, error=f"{type(error).__name__}: {error}")
-            continue
-        if not isinstance(kind, ChannelKind):
-            log.error("channel_plugin_invalid", entry_point=point.name, found=type(kind).__name__)
-            continue
-        _add(found, kind, origin=point.value)
+    for origin, kind in load_plugins(ENTRY_POINT_GROUP, ChannelKind, "channel"):
+        _add(found, kind, origin=origin)
     return found
 
 

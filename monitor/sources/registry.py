@@ -11,10 +11,9 @@ use; ``register`` adds a kind from code, ``reset`` forgets the discovered ones (
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
 import structlog
 
+from checks.plugins import load_plugins
 from monitor.sources.http_json import KIND as HTTP_JSON
 from monitor.sources.kind import SourceKind
 from monitor.sources.tabular import KIND as TABULAR
@@ -29,17 +28,8 @@ _kinds: dict[str, SourceKind] | None = None
 
 def _discover() -> dict[str, SourceKind]:
     found = {kind.kind: kind for kind in BUILTIN_KINDS}
-    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-        try:
-            loaded = point.load()
-            kind = loaded() if isinstance(loaded, type) else loaded
-        except Exception as error:  # a broken plug-in must not stop the daemon: say which one
-            log.error("source_plugin_unloadable", entry_point=point.name, error=f"{type(error).__name__}: {error}")
-            continue
-        if not isinstance(kind, SourceKind):
-            log.error("source_plugin_invalid", entry_point=point.name, found=type(kind).__name__)
-            continue
-        _add(found, kind, origin=point.value)
+    for origin, kind in load_plugins(ENTRY_POINT_GROUP, SourceKind, "source"):
+        _add(found, kind, origin=origin)
     return found
 
 
