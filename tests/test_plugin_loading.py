@@ -10,6 +10,7 @@ import pytest
 import structlog
 
 from checks.plugins import load_plugins
+from tests.conftest import write_distribution
 
 GROUP = "tthc_monitor.test_loading"
 
@@ -24,16 +25,13 @@ NOT_A_WIDGET = "a string"
 
 @pytest.fixture
 def distribution(tmp_path: Path) -> Iterator[None]:
-    site = tmp_path / "site"
-    info = site / "tthc_loading_test-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tthc-loading-test\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
+    site = write_distribution(
+        tmp_path / "site", "tthc-loading-test",
         f"[{GROUP}]\n"
         "b_instance = tests.test_plugin_loading:WIDGET\n"
         "a_class = tests.test_plugin_loading:Widget\n"
         "c_missing = tests.no_such_module:WIDGET\n"
-        "d_foreign = tests.test_plugin_loading:NOT_A_WIDGET\n"
+        "d_foreign = tests.test_plugin_loading:NOT_A_WIDGET\n",
     )
     sys.path.insert(0, str(site))
     try:

@@ -28,6 +28,7 @@ from monitor.app import Monitor, open_store
 from monitor.settings import Settings, SettingsError, load_settings
 from monitor.sources import build_source
 from monitor.sources import registry as source_registry
+from tests.conftest import write_distribution
 from tests.plugins.memo_channel import MEMO_MAX_CHARS
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=VN_TZ)  # a Tuesday morning: inside the working windows
@@ -49,11 +50,7 @@ def _forget_plugins() -> None:
 @pytest.fixture
 def plugins(tmp_path: Path) -> Iterator[Path]:
     """A throw-away distribution declaring the two entry points, first on ``sys.path``."""
-    site = tmp_path / "site"
-    info = site / "tthc_test_plugins-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tthc-test-plugins\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(ENTRY_POINTS)
+    site = write_distribution(tmp_path / "site", "tthc-test-plugins", ENTRY_POINTS)
     sys.path.insert(0, str(site))
     _forget_plugins()
     try:
