@@ -38,6 +38,7 @@ S = TypeVar("S", bound=BaseModel)
 RULE_APOLOGY_LEAD = "rule_apology_lead_working_days"
 RULE_APOLOGY_FORM = "rule_apology_form"
 _ORDER = "_context_row"
+FORM_SETTING = "deadlines.apology_form"
 
 
 def _section(tree: BaseModel, model: type[M]) -> M:
@@ -110,18 +111,21 @@ class CycleContext:
 
     def _classify_by_receipt(self) -> pl.DataFrame:
         dossiers, procedures = self.tables.dossiers, self.tables.procedures
-        regimes = self.rules.regimes("deadlines.", today=self.today)
+        # Split only where a value the classification uses changes; the apology form (a text the
+        # draft cites) is a per-row column instead, so its change in 2025 costs no extra pass.
+        regimes = self.rules.regimes("deadlines.", today=self.today, exclude=(FORM_SETTING,))
+        receipt = pl.coalesce("received_at", "submitted_at").dt.date()
+        form = self._value_by_receipt(FORM_SETTING, receipt)
 
         def classify(part: pl.DataFrame, tree: BaseModel) -> pl.DataFrame:
             rules = _section(tree, DeadlineSettings)
             return classify_dossiers(part, procedures, self.calendar, self.now_naive, rules).with_columns(
                 pl.lit(rules.apology_lead_working_days, dtype=pl.Int64).alias(RULE_APOLOGY_LEAD),
-                pl.lit(rules.apology_form, dtype=pl.Utf8).alias(RULE_APOLOGY_FORM),
+                form.alias(RULE_APOLOGY_FORM),
             )
 
         if len(regimes) == 1:
             return classify(dossiers, regimes[0].settings)
-        receipt = pl.coalesce("received_at", "submitted_at").dt.date()
         current = next(r for r in regimes if r.contains(self.today))
         numbered = dossiers.with_row_index(_ORDER)
         parts = []
@@ -139,6 +143,21 @@ class CycleContext:
         if not parts:
             return classify(dossiers, current.settings)
         return pl.concat(parts, how="vertical").sort(_ORDER).drop(_ORDER)
+
+    def _value_by_receipt(self, setting: str, receipt: pl.Expr) -> pl.Expr:
+        """The value of ``setting`` in force on each row's receipt day (today's for rows without one)."""
+        spans = self.rules.spans(setting)
+        current = next(value for start, end, value in spans
+                       if (start is None or start <= self.today) and (end is None or self.today < end))
+        expr: Any = pl.lit(current)
+        for start, end, value in spans:
+            inside = pl.lit(True)
+            if start is not None:
+                inside &= receipt >= start
+            if end is not None:
+                inside &= receipt < end
+            expr = pl.when(inside.fill_null(False)).then(pl.lit(value)).otherwise(expr)
+        return cast(pl.Expr, expr)
 
     @property
     def effective_due(self) -> pl.DataFrame:

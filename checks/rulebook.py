@@ -15,7 +15,7 @@ handful of vectorised passes, not a per-row lookup).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -160,22 +160,22 @@ class RuleBook:
         values = {entry.setting: entry.value for entry in self.in_force(day) if entry.source != "default"}
         return _with_values(self.base, values)
 
-    def breakpoints(self, prefix: str = "") -> list[date]:
-        """Dates on which some variant under ``prefix`` starts or stops (sorted, unique)."""
+    def breakpoints(self, prefix: str = "", exclude: Collection[str] = ()) -> list[date]:
+        """Dates on which some variant under ``prefix`` (but not in ``exclude``) starts or stops."""
         days: set[date] = set()
         for variant in self.shipped + self.configured:
-            if not variant.setting.startswith(prefix):
+            if not variant.setting.startswith(prefix) or variant.setting in exclude:
                 continue
             days.update(d for d in (variant.effective_from, variant.effective_until) if d is not None)
         return sorted(days)
 
-    def regimes(self, prefix: str = "", today: date | None = None) -> list[Regime]:
+    def regimes(self, prefix: str = "", today: date | None = None, exclude: Collection[str] = ()) -> list[Regime]:
         """The date intervals over which the settings under ``prefix`` do not change, oldest first.
 
         Consecutive intervals with identical values are merged, so a change of legal basis that
         keeps the value costs no extra pass over the data.
         """
-        edges: list[date | None] = [None, *self.breakpoints(prefix), None]
+        edges: list[date | None] = [None, *self.breakpoints(prefix, exclude), None]
         regimes: list[Regime] = []
         for start, end in zip(edges, edges[1:], strict=False):
             if start is not None:
@@ -185,11 +185,27 @@ class RuleBook:
             else:
                 probe = today or date(2000, 1, 1)  # no variant at all: every day is alike
             settings = self.settings_at(probe)
-            if regimes and regimes[-1].settings == settings:
+            if regimes and _same_except(regimes[-1].settings, settings, exclude):
                 regimes[-1] = Regime(start=regimes[-1].start, end=end, settings=settings)
             else:
                 regimes.append(Regime(start=start, end=end, settings=settings))
         return regimes
+
+    def spans(self, setting: str) -> list[tuple[date | None, date | None, Any]]:
+        """``(from, until, value)`` of one setting over all dates, oldest first, covering every day
+        (gaps between variants hold the value of the configuration or default)."""
+        edges: list[date | None] = [None, *self.breakpoints(setting), None]
+        edges = [None, *sorted({d for d in edges if d is not None}), None]
+        result: list[tuple[date | None, date | None, Any]] = []
+        for start, end in zip(edges, edges[1:], strict=False):
+            probe = start if start is not None else (
+                date.fromordinal(end.toordinal() - 1) if end is not None else date(2000, 1, 1))
+            value = self._resolve(setting, probe).value
+            if result and result[-1][2] == value:
+                result[-1] = (result[-1][0], end, value)
+            else:
+                result.append((start, end, value))
+        return result
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -230,6 +246,14 @@ def texts_in_force(texts: Iterable[LegalText], day: date) -> list[LegalText]:
 
 def _parts(setting: str) -> list[str]:
     return setting.split(".")
+
+
+def _same_except(left: BaseModel, right: BaseModel, exclude: Collection[str]) -> bool:
+    """Whether two settings trees are equal once the ``exclude`` settings are set aside."""
+    if not exclude:
+        return left == right
+    blank = {setting: _get(left, setting) for setting in exclude}
+    return _with_values(right, blank) == left
 
 
 def _child(node: Any, part: str) -> Any:

@@ -230,3 +230,30 @@ def test_a_tree_without_a_checks_section_ignores_its_shipped_variants() -> None:
     assert {e.setting for e in rules.in_force(date(2026, 8, 1))} == {"deadlines.apology_lead_working_days"}
     with pytest.raises(RuleBookError, match="unknown setting: checks.online.full_online_by_default"):
         RuleBook(Small(), [], [variant("online.full_online_by_default", True)])
+
+
+def test_spans_cover_every_day_and_merge_equal_values() -> None:
+    rules = book()
+    assert rules.spans("online.full_online_by_default") == [(None, date(2026, 7, 1), False),
+                                                            (date(2026, 7, 1), None, True)]
+    assert rules.spans("deadlines.apology_lead_working_days") == [(None, None, 1)]  # 1 -> 1: one span
+    assert rules.spans("deadlines.supplement_mode") == [(None, None, "pause")]  # no variant: the default
+
+
+def test_an_excluded_setting_does_not_split_regimes() -> None:
+    rules = RuleBook(Root(), [variant("deadlines.supplement_mode", "restart", start="2025-07-01"),
+                              variant("online.full_online_by_default", True, start="2026-07-01")])
+    assert len(rules.regimes("deadlines.")) == 2
+    assert len(rules.regimes("deadlines.", exclude=("deadlines.supplement_mode",))) == 1
+    assert len(rules.regimes(exclude=("deadlines.supplement_mode",))) == 2  # the online change still splits
+
+
+def test_the_shipped_rulebook_classifies_dossiers_in_one_pass() -> None:
+    """Performance: the 2025-2026 changes keep every value the classification reads (only the
+    apology form's text changes), so dossiers are classified in a single pass."""
+    from checks.context import FORM_SETTING
+    from checks.settings import ChecksSettings
+
+    shipped = RuleBook.load(ChecksSettings())
+    assert len(shipped.regimes("deadlines.", exclude=(FORM_SETTING,))) == 1
+    assert len(shipped.spans(FORM_SETTING)) == 2
