@@ -26,43 +26,37 @@ from alerts.settings import AlertsSettings
 from alerts.silences import finding_labels, load_silences
 from checks.calendar import WorkingCalendar
 from checks.contracts import Finding, Unit, thread_of_key
+from checks.i18n import N_, Language, translator
 
-TEXT: dict[str, dict[str, str]] = {
-    "vi": {
-        "shown": "đã hiển thị trong thông báo #{id} ({channel} → {receiver}) lúc {at}, mục «{section}», trạng thái {status}",
-        "never": "chưa từng hiển thị trong thông báo nào",
-        "next_shown": "lần chạy lúc {at}: sẽ hiển thị ({channel}) trong {kind}, mục «{section}»",
-        "next_backlog": "lần chạy lúc {at}: chỉ được đếm trong phần tồn đọng ({channel}); danh sách đầy đủ: {command}",
-        "next_unchanged": "lần chạy lúc {at}: không gửi lại ({channel}): không đổi mức từ lần báo lúc {last}{backlog}",
-        "next_held": "lần chạy lúc {at}: chờ ({channel}) đến {opens} ({why})",
-        "silenced": "đang tạm ngừng cảnh báo (silence #{id}, {author}: {reason}) đến {until}",
-        "no_route": "không có tuyến/địa chỉ nào nhận phát hiện này cho đơn vị {unit}",
-        "none": "Đơn vị {unit} không có phát hiện nào đang mở.",
-        "backlog_only": " (chỉ được đếm trong phần tồn đọng)",
-    },
-    "en": {
-        "shown": "shown in message #{id} ({channel} → {receiver}) at {at}, section '{section}', status {status}",
-        "never": "never shown in a message",
-        "next_shown": "run at {at}: would be shown ({channel}) in the {kind}, section '{section}'",
-        "next_backlog": "run at {at}: counted in the backlog only ({channel}); full list: {command}",
-        "next_unchanged": "run at {at}: not re-sent ({channel}): stage unchanged since it was told at {last}{backlog}",
-        "next_held": "run at {at}: held ({channel}) until {opens} ({why})",
-        "silenced": "silenced (#{id}, {author}: {reason}) until {until}",
-        "no_route": "no route or address receives this finding for unit {unit}",
-        "none": "Unit {unit} has no open finding.",
-        "backlog_only": " (counted in the backlog only)",
-    },
+# What the explanation says; translated where it is shown (``_(TEXT[key])``).
+TEXT: dict[str, str] = {
+    "shown": N_("shown in message #{id} ({channel} → {receiver}) at {at}, section '{section}', status {status}"),
+    "never": N_("never shown in a message"),
+    "next_shown": N_("run at {at}: would be shown ({channel}) in the {kind}, section '{section}'"),
+    "next_backlog": N_("run at {at}: counted in the backlog only ({channel}); full list: {command}"),
+    "next_unchanged": N_("run at {at}: not re-sent ({channel}): stage unchanged since it was told at {last}{backlog}"),
+    "next_held": N_("run at {at}: held ({channel}) until {opens} ({why})"),
+    "silenced": N_("silenced (#{id}, {author}: {reason}) until {until}"),
+    "no_route": N_("no route or address receives this finding for unit {unit}"),
+    "none": N_("Unit {unit} has no open finding."),
+    "backlog_only": N_(" (counted in the backlog only)"),
 }
-WHY = {
-    "vi": {"quiet_hours": "ngoài giờ làm việc", "morning_digest": "chờ bản tin sáng",
-           "batching": "gộp tin: mỗi giờ tối đa một thông báo"},
-    "en": {"quiet_hours": "outside working hours", "morning_digest": "waiting for the morning digest",
-           "batching": "batched: at most one message per gap"},
+WHY: dict[str, str] = {
+    "quiet_hours": N_("outside working hours"),
+    "morning_digest": N_("waiting for the morning digest"),
+    "batching": N_("batched: at most one message per gap"),
 }
-KINDS = {
-    "vi": {"morning": "bản tin sáng", "changes": "thông báo cập nhật", "urgent": "thông báo khẩn"},
-    "en": {"morning": "morning digest", "changes": "update", "urgent": "urgent message"},
+KINDS: dict[str, str] = {
+    "morning": N_("morning digest"),
+    "changes": N_("update"),
+    "urgent": N_("urgent message"),
 }
+
+
+def texts(language: Language) -> dict[str, str]:
+    """The explanation's sentences in ``language`` (keys of :data:`TEXT`)."""
+    _ = translator(language)
+    return {key: _(message) for key, message in TEXT.items()}
 
 
 class FindingExplanation(BaseModel):
@@ -83,7 +77,8 @@ def explain(engine: Engine, findings: Sequence[Finding], units: Sequence[Unit], 
             calendar: WorkingCalendar, unit: str, at: datetime, channels: Sequence[str],
             only_key: str | None = None) -> list[FindingExplanation]:
     """One explanation per open finding that reaches ``unit`` (its own, or escalated/routed to it)."""
-    words = TEXT[settings.language]
+    _ = translator(settings.language)
+    words = texts(settings.language)
     states, digests = load_states(engine), load_digests(engine)
     silences = load_silences(engine, active_at=at)
     decision: PolicyDecision = plan_notifications(findings, states, units, settings, calendar, at, silences,
@@ -127,14 +122,14 @@ def explain(engine: Engine, findings: Sequence[Finding], units: Sequence[Unit], 
             if (finding.key, channel) in shown:
                 kind, section = shown[(finding.key, channel)]
                 explanation.next.append(words["next_shown"].format(at=stamp, channel=channel,
-                                                                   kind=KINDS[settings.language][kind], section=section))
+                                                                   kind=_(KINDS[kind]), section=section))
                 continue
             held = decision.held.get(digest_key(unit, channel))
             state = states.get(state_key(finding.thread_key, route, channel, unit))
             if silence is not None:
                 continue
             if held is not None:
-                why = WHY[settings.language][decision.held_why.get(digest_key(unit, channel), "quiet_hours")]
+                why = _(WHY[decision.held_why.get(digest_key(unit, channel), "quiet_hours")])
                 explanation.next.append(words["next_held"].format(
                     at=stamp, channel=channel, opens=format_deadline(held, settings.language), why=why))
             elif state is not None and state.last_sent_at is not None and state.last_stage == finding.stage:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from babel.numbers import get_decimal_symbol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, Field
 
@@ -24,6 +25,7 @@ from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
 from alerts.settings import AlertsSettings
 from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_lead_text
 from checks.contracts import Finding, Message, Stage, Unit
+from checks.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Language, translations, translator
 from checks.registry import REGISTRY
 from checks.timeutil import to_vn_naive
 
@@ -57,33 +59,37 @@ def format_vn_datetime(moment: datetime | None) -> str:
     return "" if moment is None else to_vn_naive(moment).strftime("%d/%m/%Y %H:%M")
 
 
-WEEKDAYS = {
-    "vi": ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
+# Monday first, as datetime.weekday() counts.
+WEEKDAYS: tuple[str, ...] = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+def _language(language: str) -> Language:
+    """``language`` when it has a catalog, else the default (Vietnamese)."""
+    return cast(Language, language) if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def format_deadline(moment: datetime | None, language: str) -> str:
     """A deadline as a reader acts on it: "17:00 thứ Sáu 21/08/2026" ("" for None)."""
     if moment is None:
         return ""
+    _ = translator(_language(language))
     local = to_vn_naive(moment)
-    weekday = WEEKDAYS.get(language, WEEKDAYS["vi"])[local.weekday()]
-    return f"{local:%H:%M} {weekday} {local:%d/%m/%Y}"
+    return f"{local:%H:%M} {_(WEEKDAYS[local.weekday()])} {local:%d/%m/%Y}"
 
 
 def format_days(value: float | None, language: str) -> str:
+    """Working days left ("còn 1,5") or overdue ("quá hạn 2"), the decimal mark as the language writes it."""
     if value is None:
         return ""
-    text = f"{abs(value):.2f}".rstrip("0").rstrip(".")
-    if language == "vi":
-        text = text.replace(".", ",")
-        return f"còn {text}" if value >= 0 else f"quá hạn {text}"
-    return f"left {text}" if value >= 0 else f"overdue {text}"
+    language = _language(language)
+    _ = translator(language)
+    days = f"{abs(value):.2f}".rstrip("0").rstrip(".").replace(".", get_decimal_symbol(language))
+    return _("left {days}").format(days=days) if value >= 0 else _("overdue {days}").format(days=days)
 
 
 @lru_cache(maxsize=4)
-def _environment() -> Environment:
+def _environment(language: Language) -> Environment:
+    """The templates of ``language``: one template set, its words from the catalog (jinja2.ext.i18n)."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
@@ -91,7 +97,15 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Looked up at each call, not captured once: words a plug-in registers later (add_words) are seen.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: translations(language).gettext(message),
+        ngettext=lambda singular, plural, n: translations(language).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.globals["language"] = language
     env.filters["vn_datetime"] = format_vn_datetime
     return env
 
@@ -230,7 +244,7 @@ def _contexts(notification: Notification, units: Mapping[str, Unit], settings: A
 
 
 def _render(name: str, language: str, context: Mapping[str, Any]) -> str:
-    return _environment().get_template(f"{language}/{name}").render(**context).strip()
+    return _environment(_language(language)).get_template(name).render(**context).strip()
 
 
 def _split_parts(fmt: DigestFormat, language: str, context: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:

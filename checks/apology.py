@@ -10,10 +10,11 @@ finding carries no computed deadline, and the message text says the same lead.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 import polars as pl
 
+from checks.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, translator
 from checks.schema import VN_DATETIME
 from checks.timeutil import to_vn_aware, to_vn_naive
 
@@ -48,6 +49,8 @@ def apology_deadline(due_at: datetime, calendar: ApologyCalendar, lead_working_d
 
 def apology_lead_text(lead_working_days: int, language: str) -> str:
     """The lead as the message says it: "01 ngày làm việc" / "one working day"."""
-    if language == "en":
-        return "one working day" if lead_working_days == 1 else f"{lead_working_days} working days"
-    return f"{lead_working_days:02d} ngày làm việc"
+    _ = translator(cast(Language, language) if language in LANGUAGES else DEFAULT_LANGUAGE)
+    if lead_working_days == 1:
+        return _("one working day")
+    # The Vietnamese text pads the count to two digits ("02 ngày làm việc"), as official letters write it.
+    return _("{count} working days").format(count=lead_working_days)

@@ -37,7 +37,7 @@ class AlertPipeline:
             log.warning("unit_contacts_unused", unit=unit, keys=keys,
                         known=sorted({key for kind in registry.kinds() for key in kind.contacts}))
         self.dispatcher = Dispatcher(engine, self.channels, clock, settings.alerts)
-        self._alertmanager = build_alertmanager(settings.alerts.channels)
+        self._alertmanager = build_alertmanager(settings.alerts.channels, language=settings.alerts.language)
         self._alertmanager_ok: bool | None = None
         self._active: dict[str, Finding] = {}
         self._state_cache = StateCache()

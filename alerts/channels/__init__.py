@@ -26,6 +26,7 @@ from alerts.channels.webhook import WebhookChannel, WebhookChannelSettings
 from alerts.channels.zalo import ZaloChannel, ZaloChannelSettings
 from alerts.channels.zalo_tokens import ZALO_MIGRATIONS, ZaloNeedsHumanError, ZaloTokenManager
 from checks.contracts import Channel
+from checks.i18n import DEFAULT_LANGUAGE, Language
 
 __all__ = [
     "ZALO_MIGRATIONS",
@@ -71,5 +72,7 @@ def build_channels(
     return channels
 
 
-def build_alertmanager(settings: ChannelsSettings, http: requests.Session | None = None) -> AlertmanagerPusher | None:
-    return ALERTMANAGER_KIND.pusher(settings.section(ALERTMANAGER_KIND.section), http)
+def build_alertmanager(settings: ChannelsSettings, http: requests.Session | None = None,
+                       language: Language = DEFAULT_LANGUAGE) -> AlertmanagerPusher | None:
+    """The Alertmanager pusher, its annotations in ``language``; None when not configured."""
+    return ALERTMANAGER_KIND.pusher(settings.section(ALERTMANAGER_KIND.section), http, language)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from alerts.channels.kind import BuildContext, ChannelKind
 from checks.contracts import Channel, DeliveryError, Finding, Severity, Stage
+from checks.i18n import DEFAULT_LANGUAGE, N_, Language, translator
 from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
@@ -48,14 +49,17 @@ class AlertmanagerSettings(BaseModel):
             raise ValueError("username and password must be given together")
         return self
 
-STAGE_VI = {
-    Stage.UPCOMING: "sắp đến hạn",
-    Stage.DUE_TODAY: "đến hạn hôm nay",
-    Stage.OVERDUE: "quá hạn",
-    Stage.BREACH: "vi phạm",
-    Stage.OPEN: "đang mở",
+# The stage and severity as the annotations say them; translated where they are shown.
+STAGE_WORDS: dict[Stage, str] = {
+    Stage.UPCOMING: N_("due soon"),
+    Stage.DUE_TODAY: N_("due today"),
+    Stage.OVERDUE: N_("overdue"),
+    Stage.BREACH: N_("breached"),
+    Stage.OPEN: N_("open"),
 }
-SEVERITY_VI = {Severity.INFO: "thông tin", Severity.WARNING: "cảnh báo", Severity.CRITICAL: "nghiêm trọng"}
+SEVERITY_WORDS: dict[Severity, str] = {
+    Severity.INFO: N_("information"), Severity.WARNING: N_("warning"), Severity.CRITICAL: N_("critical"),
+}
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -74,15 +78,16 @@ def alert_labels(finding: Finding) -> dict[str, str]:
     }
 
 
-def default_annotations(finding: Finding) -> dict[str, str]:
-    """Vietnamese summary and description; no personal data (a Finding never carries any)."""
-    due = f"; hạn xử lý {to_vn_aware(finding.due_at):%H:%M %d/%m/%Y}" if finding.due_at else ""
+def default_annotations(finding: Finding, language: Language = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Summary and description in ``language``; no personal data (a Finding never carries any)."""
+    _ = translator(language)
+    stage = _(STAGE_WORDS[finding.stage])
+    due = "; " + _("due {due}").format(due=f"{to_vn_aware(finding.due_at):%H:%M %d/%m/%Y}") if finding.due_at else ""
     return {
-        "summary": f"[{finding.unit}] {finding.rule}: {finding.subject} ({STAGE_VI[finding.stage]})",
-        "description": (
-            f"Đơn vị {finding.unit}, kiểm tra {finding.check}, đối tượng {finding.subject}"
-            f" ({finding.subject_kind.value}): {STAGE_VI[finding.stage]}, mức độ "
-            f"{SEVERITY_VI[finding.severity]}{due}."
+        "summary": f"[{finding.unit}] {finding.rule}: {finding.subject} ({stage})",
+        "description": _("Unit {unit}, check {check}, subject {subject} ({kind}): {stage}, severity {severity}{due}.").format(
+            unit=finding.unit, check=finding.check, subject=finding.subject, kind=finding.subject_kind.value,
+            stage=stage, severity=_(SEVERITY_WORDS[finding.severity]), due=due,
         ),
     }
 
@@ -94,6 +99,7 @@ def build_alerts(
     resend_window: timedelta,
     annotations: Mapping[str, dict[str, str]] | None = None,
     generator_url: str | None = None,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> list[dict[str, Any]]:
     """The JSON list for POST /api/v2/alerts (pure). ``annotations`` is keyed by Finding.key."""
     overrides = annotations or {}
@@ -101,7 +107,7 @@ def build_alerts(
     def alert(finding: Finding, ends_at: datetime) -> dict[str, Any]:
         body: dict[str, Any] = {
             "labels": alert_labels(finding),
-            "annotations": {**default_annotations(finding), **overrides.get(finding.key, {})},
+            "annotations": {**default_annotations(finding, language), **overrides.get(finding.key, {})},
             "startsAt": _rfc3339(now),  # Alertmanager keeps the earliest startsAt of a running alert
             "endsAt": _rfc3339(ends_at),
         }
@@ -113,9 +119,11 @@ def build_alerts(
 
 
 class AlertmanagerPusher:
-    def __init__(self, settings: AlertmanagerSettings, http: requests.Session | None = None) -> None:
+    def __init__(self, settings: AlertmanagerSettings, http: requests.Session | None = None,
+                 language: Language = DEFAULT_LANGUAGE) -> None:
         self._settings = settings
         self._http = http if http is not None else requests.Session()
+        self._language = language  # of the annotations
 
     def push(
         self,
@@ -131,6 +139,7 @@ class AlertmanagerPusher:
             timedelta(seconds=self._settings.resend_window_seconds),
             annotations,
             self._settings.generator_url,
+            self._language,
         )
         if not alerts:
             return
@@ -173,9 +182,10 @@ class AlertmanagerKind(ChannelKind):
     def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
         return {}
 
-    def pusher(self, section: Any, http: requests.Session | None = None) -> AlertmanagerPusher | None:
+    def pusher(self, section: Any, http: requests.Session | None = None,
+               language: Language = DEFAULT_LANGUAGE) -> AlertmanagerPusher | None:
         enabled = section is not None and section.enabled
-        return AlertmanagerPusher(section, http) if enabled else None
+        return AlertmanagerPusher(section, http, language) if enabled else None
 
 
 KIND = AlertmanagerKind()

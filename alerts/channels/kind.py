@@ -41,7 +41,7 @@ class DigestFormat(BaseModel):
     """How a digest becomes the body of one message on a channel.
 
     ``body="text"``: ``text_template`` (and ``html_template`` when set) from the shared Jinja2
-    templates (``alerts/templates/<language>/``); with ``max_chars`` the rows are spread over as
+    templates (``alerts/templates/``, words from the catalog); with ``max_chars`` the rows are spread over as
     many messages as needed so each text fits (rows move on, they never vanish).
     ``body="json"``: the text is the JSON document of the subject and the payload (machines).
     ``detailed_items``: the payload lists every row with its facts (code, rule, due…), not only

@@ -200,7 +200,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from alerts.channels import channel_names
-    from alerts.explain import TEXT, explain
+    from alerts.explain import explain, texts
     from checks.calendar import WorkingCalendar
     from monitor.store.history import HistoryStore
 
@@ -211,7 +211,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     explanations = explain(args.engine, findings, settings.units, settings.alerts, WorkingCalendar(settings.calendar),
                            args.unit, at, channels, only_key=args.finding)
     if not explanations:
-        print(TEXT[settings.language]["none"].format(unit=args.unit))
+        print(texts(settings.language)["none"].format(unit=args.unit))
         return 1 if args.finding else 0
     for item in explanations:
         print(f"{item.subject} – {item.problem}{' – ' + item.due if item.due else ''}  [{item.key}]")
