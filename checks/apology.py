@@ -14,6 +14,7 @@ from typing import Protocol
 
 import polars as pl
 
+from checks.i18n import translator
 from checks.schema import VN_DATETIME
 from checks.timeutil import to_vn_aware, to_vn_naive
 
@@ -47,7 +48,12 @@ def apology_deadline(due_at: datetime, calendar: ApologyCalendar, lead_working_d
 
 
 def apology_lead_text(lead_working_days: int, language: str) -> str:
-    """The lead as the message says it: "01 ngày làm việc" / "one working day"."""
-    if language == "en":
-        return "one working day" if lead_working_days == 1 else f"{lead_working_days} working days"
-    return f"{lead_working_days:02d} ngày làm việc"
+    """The lead as the message says it: "01 ngày làm việc" / "one working day".
+
+    Two messages rather than ``ngettext``: Vietnamese has one form ("01 ngày làm việc", "02 ngày làm
+    việc") and ``scripts/update_catalogs.py --fill`` sets singular messages only.
+    """
+    _ = translator("en" if language == "en" else "vi")
+    if lead_working_days == 1:
+        return _("one working day")
+    return _("{count} working days").format(count=lead_working_days, padded=f"{lead_working_days:02d}")
