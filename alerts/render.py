@@ -115,7 +115,8 @@ def problem_text(finding: Finding, language: str) -> str:
     facts = finding.facts
     if finding.rule == "kpi_below_target" and isinstance(facts.get("ratio"), int | float):
         kpi = str(facts.get("kpi") or "")
-        name = REGISTRY.labels("kpi", lang).get(kpi) or facts.get("kpi_label") or kpi
+        declared = REGISTRY.kpi_labels.get(kpi)
+        name = (declared.get(lang) if declared is not None else None) or facts.get("kpi_label") or kpi
         return _("{label}: {kpi} {ratio} (target {target})").format(
             label=label, kpi=name, ratio=_percent(float(facts["ratio"] or 0), lang),
             target=_percent(float(facts.get("target") or 0), lang))
