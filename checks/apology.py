@@ -56,4 +56,4 @@ def apology_lead_text(lead_working_days: int, language: str) -> str:
     _ = translator("en" if language == "en" else "vi")
     if lead_working_days == 1:
         return _("one working day")
-    return _("{count} working days").format(count=lead_working_days, padded=f"{lead_working_days:02d}")
+    return _("{count} working days").format(count=lead_working_days)  # vi: "{count:02d} ngày làm việc"
