@@ -25,6 +25,7 @@ from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
 from alerts.settings import AlertsSettings
 from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_lead_text
 from checks.contracts import Finding, Message, Stage, Unit
+from checks.finding_text import finding_detail
 from checks.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Language, translations, translator
 from checks.registry import REGISTRY
 from checks.timeutil import to_vn_naive
@@ -112,21 +113,28 @@ def _environment(language: Language) -> Environment:
 
 # Rule labels come from the checks' declarations (checks.spec.RuleSpec.label), one copy for alerts and reports.
 RULE_LABELS: dict[str, dict[str, str]] = {language: REGISTRY.labels("rule", language) for language in ("vi", "en")}
-_DETAIL_FACTS = ("missing_components", "differing_fields", "missing_on", "national_status_label")
 
 
 def problem_text(finding: Finding, language: str) -> str:
-    """What is wrong, in words: the rule's label plus the one fact that makes it actionable."""
-    label = RULE_LABELS.get(language, RULE_LABELS["vi"]).get(finding.rule, finding.rule)
+    """What is wrong, in words: the rule's label plus the one fact that makes it actionable.
+
+    Every word comes from the catalog in ``language`` (Vietnamese for any other): the rule's
+    declared label, the KPI's declared label, and the detail rebuilt from the keys the facts keep
+    (``checks.finding_text``), so an English digest reads English although the facts are Vietnamese.
+    """
+    lang: Language = "en" if language == "en" else "vi"
+    _ = translator(lang)
+    label = rule_label(finding.rule, lang)
     facts = finding.facts
     if finding.rule == "kpi_below_target" and isinstance(facts.get("ratio"), int | float):
-        name = facts.get("kpi_label") or facts.get("kpi")
-        word = "mục tiêu" if language == "vi" else "target"
-        ratio = _percent(float(facts["ratio"] or 0), language)
-        target = _percent(float(facts.get("target") or 0), language)
-        return f"{label}: {name} {ratio} ({word} {target})"
-    detail = next((str(facts[k]) for k in _DETAIL_FACTS if facts.get(k)), "")
-    return f"{label}: {detail}" if detail else label
+        kpi = str(facts.get("kpi") or "")
+        declared = REGISTRY.kpi_labels.get(kpi)
+        name = (declared.get(lang) if declared is not None else None) or facts.get("kpi_label") or kpi
+        return _("{label}: {kpi} {ratio} (target {target})").format(
+            label=label, kpi=name, ratio=_percent(float(facts["ratio"] or 0), lang),
+            target=_percent(float(facts.get("target") or 0), lang))
+    detail = finding_detail(facts, lang)
+    return f"{label}: {detail}" if detail else label  # punctuation only: no words to translate
 
 
 def _percent(value: float, language: str) -> str:
@@ -168,7 +176,9 @@ def _apology_lead(finding: Finding) -> int:
 
 
 def rule_label(rule: str, language: str) -> str:
-    return RULE_LABELS.get(language, RULE_LABELS["vi"]).get(rule, rule)
+    """A rule's declared label in ``language`` (the catalog; Vietnamese for any other); the name if undeclared."""
+    spec = REGISTRY.rule_of(rule)
+    return spec.label.get(language) if spec is not None else rule
 
 
 def _parts(rows: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:

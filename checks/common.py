@@ -8,6 +8,7 @@ from datetime import datetime
 import polars as pl
 
 from checks.contracts import Finding, KpiValue, Period, Severity, Stage, SubjectKind
+from checks.i18n import N_
 from checks.spec import Facts, KpiSpec, Label, RuleSpec
 
 ALL_UNITS = "ALL"  # the department as a whole
@@ -91,7 +92,7 @@ class KpiBelowTargetFacts(Facts):
 
 KPI_BELOW_TARGET = RuleSpec(
     name="kpi_below_target",
-    label=Label(vi="Chỉ tiêu dưới mục tiêu", en="KPI below target"),
+    label=Label(N_("KPI below target")),
     severity=Severity.WARNING,
     stage=Stage.OPEN,
     facts=KpiBelowTargetFacts,

@@ -23,6 +23,7 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.deadline_rules import OUTCOMES, DeadlineSettings, classify_dossiers
+from checks.i18n import N_
 from checks.schema import VN_DATETIME
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage
@@ -74,40 +75,37 @@ class DossierFacts(Facts):
     outcome: str | None
 
 
-def _rule(name: str, vi: str, en: str, severity: Severity, stage: Stage) -> RuleSpec:
-    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=stage, facts=DossierFacts)
+def _rule(name: str, label: str, severity: Severity, stage: Stage) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(label), severity=severity, stage=stage, facts=DossierFacts)
 
 
 SPEC = CheckSpec(
     name=NAME,
-    label=Label(vi="Thời hạn giải quyết hồ sơ", en="Dossier deadlines"),
-    summary=Label(
-        vi="Hồ sơ đang giải quyết so với hạn trả, kết quả đúng hạn, văn bản xin lỗi, yêu cầu bổ sung",
-        en="Open dossiers against their due time, outcomes, apology letters, supplement requests",
-    ),
+    label=Label(N_("Dossier deadlines")),
+    summary=Label(N_("Open dossiers against their due time, outcomes, apology letters, supplement requests")),
     module="checks/deadlines.py",
     settings=DeadlineSettings,
     kpis=(
         KpiSpec(name="dossier_on_time", plan_order=1, target=0.99,
-                label=Label(vi="Tỷ lệ hồ sơ giải quyết đúng hạn", en="Dossiers resolved on time")),
+                label=Label(N_("Dossiers resolved on time"))),
         KpiSpec(name="late_with_apology", plan_order=15, target=1.0,
-                label=Label(vi="Tỷ lệ hồ sơ trễ hạn có văn bản xin lỗi", en="Late dossiers with an apology letter")),
+                label=Label(N_("Late dossiers with an apology letter"))),
         # No number in the plan ("theo chỉ tiêu phê duyệt tại Quyết định của Chủ tịch UBND tỉnh"): 0.5 is
         # the share at which the national index (Decision 766) gives full points for online dossiers.
-        KpiSpec(name="dossier_online", plan_order=9, target=0.5, label=Label(vi="Tỷ lệ hồ sơ trực tuyến", en="Dossiers submitted online")),
+        KpiSpec(name="dossier_online", plan_order=9, target=0.5, label=Label(N_("Dossiers submitted online"))),
         # Share of procedures cut by >= 20% (the cut itself: deadlines.processing_time_cut).
         KpiSpec(name="processing_time_cut", plan_order=18, target=1.0,
-                label=Label(vi="Tỷ lệ cắt giảm thời gian giải quyết", en="Procedures with a cut processing time")),
+                label=Label(N_("Procedures with a cut processing time"))),
     ),
     rules=(
-        _rule("dossier_upcoming", "Sắp đến hạn trả", "Due soon", Severity.WARNING, Stage.UPCOMING),
-        _rule("dossier_due_today", "Đến hạn trả hôm nay", "Due today", Severity.WARNING, Stage.DUE_TODAY),
-        _rule("dossier_overdue", "Quá hạn trả", "Overdue", Severity.CRITICAL, Stage.OVERDUE),
-        _rule("apology_missing", "Trễ hạn, chưa có văn bản xin lỗi", "Late, no apology letter", Severity.CRITICAL,
+        _rule("dossier_upcoming", N_("Due soon"), Severity.WARNING, Stage.UPCOMING),
+        _rule("dossier_due_today", N_("Due today"), Severity.WARNING, Stage.DUE_TODAY),
+        _rule("dossier_overdue", N_("Overdue"), Severity.CRITICAL, Stage.OVERDUE),
+        _rule("apology_missing", N_("Late, no apology letter"), Severity.CRITICAL,
               Stage.BREACH),
-        _rule("apology_late", "Văn bản xin lỗi gửi muộn", "Apology letter sent late", Severity.CRITICAL, Stage.BREACH),
-        _rule("due_moved_twice", "Gia hạn quá một lần", "Due date moved more than once", Severity.CRITICAL, Stage.BREACH),
-        _rule("supplement_repeated", "Yêu cầu bổ sung nhiều lần", "Several supplement requests", Severity.WARNING,
+        _rule("apology_late", N_("Apology letter sent late"), Severity.CRITICAL, Stage.BREACH),
+        _rule("due_moved_twice", N_("Due date moved more than once"), Severity.CRITICAL, Stage.BREACH),
+        _rule("supplement_repeated", N_("Several supplement requests"), Severity.WARNING,
               Stage.OPEN),
     ),
     metrics=METRICS,

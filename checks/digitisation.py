@@ -22,6 +22,7 @@ from checks.common import KPI_BELOW_TARGET, kpi_below_target_findings, kpi_label
 from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, KpiValue, Period
 from checks.derived import finished_time, received_time
+from checks.i18n import N_
 from checks.schema import FINISHED_STATUSES
 from checks.spec import CheckSpec, KpiSpec, Label
 
@@ -38,19 +39,16 @@ class DigitisationSettings(BaseModel):
 
 SPEC = CheckSpec(
     name=CHECK_NAME,
-    label=Label(vi="Số hóa", en="Digitisation"),
-    summary=Label(
-        vi="Số hóa hồ sơ, kết quả điện tử, tái sử dụng dữ liệu số hóa",
-        en="Digitised dossiers, electronic results, reused data",
-    ),
+    label=Label(N_("Digitisation")),
+    summary=Label(N_("Digitised dossiers, electronic results, reused data")),
     module="checks/digitisation.py",
     settings=DigitisationSettings,
     kpis=(
-        KpiSpec(name="dossier_digitised", plan_order=6, target=1.0, label=Label(vi="Tỷ lệ hồ sơ được số hóa", en="Dossiers digitised")),
+        KpiSpec(name="dossier_digitised", plan_order=6, target=1.0, label=Label(N_("Dossiers digitised"))),
         KpiSpec(name="result_electronic", plan_order=7, target=1.0,
-                label=Label(vi="Tỷ lệ kết quả giải quyết được cấp bản điện tử", en="Results issued electronically")),
+                label=Label(N_("Results issued electronically"))),
         KpiSpec(name="data_reused", plan_order=8, target=0.5,
-                label=Label(vi="Tỷ lệ dữ liệu số hóa được tái sử dụng", en="Digitised data reused")),
+                label=Label(N_("Digitised data reused"))),
     ),
     rules=(KPI_BELOW_TARGET,),
 )

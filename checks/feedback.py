@@ -29,6 +29,7 @@ from checks.contracts import (
 )
 from checks.facts import format_vn_time
 from checks.feedback_rules import FEEDBACK_STAGES, FeedbackSettings, classify_feedback
+from checks.i18n import N_
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.stages import FINDING_STAGES, DeadlineStage
 from checks.timeutil import to_vn_aware
@@ -55,29 +56,26 @@ class FeedbackFacts(Facts):
     working_days_left: float | None
 
 
-def _rule(name: str, vi: str, en: str, severity: Severity, stage: Stage) -> RuleSpec:
-    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=stage, facts=FeedbackFacts)
+def _rule(name: str, label: str, severity: Severity, stage: Stage) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(label), severity=severity, stage=stage, facts=FeedbackFacts)
 
 
 SPEC = CheckSpec(
     name=NAME,
-    label=Label(vi="Phản ánh, kiến nghị", en="Citizen feedback"),
-    summary=Label(
-        vi="Phản ánh, kiến nghị so với thời hạn của Cổng Dịch vụ công quốc gia",
-        en="Citizen feedback against the national portal's limits",
-    ),
+    label=Label(N_("Citizen feedback")),
+    summary=Label(N_("Citizen feedback against the national portal's limits")),
     module="checks/feedback.py",
     settings=FeedbackSettings,
     kpis=(
         KpiSpec(name="feedback_on_time", plan_order=16, target=1.0,
-                label=Label(vi="Tỷ lệ phản ánh, kiến nghị được xử lý đúng hạn", en="Feedback handled on time")),
+                label=Label(N_("Feedback handled on time"))),
         KpiSpec(name="feedback_published", plan_order=17, target=1.0,
-                label=Label(vi="Tỷ lệ phản ánh, kiến nghị được công khai kết quả", en="Feedback answers published")),
+                label=Label(N_("Feedback answers published"))),
     ),
     rules=(
-        _rule("feedback_upcoming", "PAKN sắp đến hạn", "Feedback due soon", Severity.WARNING, Stage.UPCOMING),
-        _rule("feedback_overdue", "PAKN quá hạn xử lý", "Feedback overdue", Severity.CRITICAL, Stage.OVERDUE),
-        _rule("feedback_unpublished", "Chưa công khai kết quả trả lời PAKN", "Feedback answer not published",
+        _rule("feedback_upcoming", N_("Feedback due soon"), Severity.WARNING, Stage.UPCOMING),
+        _rule("feedback_overdue", N_("Feedback overdue"), Severity.CRITICAL, Stage.OVERDUE),
+        _rule("feedback_unpublished", N_("Feedback answer not published"),
               Severity.WARNING, Stage.UPCOMING),
     ),
     metrics=(FEEDBACK_OPEN,),

@@ -35,6 +35,7 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.derived import finished_time, is_received, received_time
+from checks.i18n import N_, Language, gettext
 from checks.schema import FINISHED_STATUSES
 from checks.spec import CheckSpec, Facts, Label, RuleSpec
 
@@ -49,41 +50,49 @@ class Indicator(BaseModel):
     key: str
     group: str
     max_points: float
-    label_vi: str
+    label: str  # English msgid (N_); the words in any language: label_in(language)
     unsure: bool = False  # formula not known: assumed / manual / not measurable per settings
+
+    def label_in(self, language: Language) -> str:
+        return gettext(language, self.label)
+
+    @property
+    def label_vi(self) -> str:
+        return self.label_in("vi")
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator(key="publication_on_time", group="transparency", max_points=6, label_vi="Công bố TTHC đúng hạn"),
-    Indicator(key="public_on_time", group="transparency", max_points=4, label_vi="Công khai TTHC trên CSDL quốc gia đúng hạn"),
-    Indicator(key="procedure_complete", group="transparency", max_points=2, label_vi="TTHC công khai đầy đủ thành phần"),
-    Indicator(key="dossier_synced", group="transparency", max_points=6, label_vi="Hồ sơ đồng bộ lên Cổng DVCQG"),
-    Indicator(key="dossier_on_time", group="progress", max_points=20, label_vi="Hồ sơ giải quyết trước hạn, đúng hạn"),
-    Indicator(key="online_dossiers", group="online_service", max_points=12, label_vi="Hồ sơ trực tuyến", unsure=True),
-    Indicator(key="procedure_online_payment", group="online_payment", max_points=2, label_vi="TTHC có phí cung cấp thanh toán trực tuyến"),
-    Indicator(key="procedure_paid_online", group="online_payment", max_points=2, label_vi="TTHC có phát sinh thanh toán trực tuyến"),
-    Indicator(key="dossier_paid_online", group="online_payment", max_points=6, label_vi="Hồ sơ thanh toán trực tuyến"),
-    Indicator(key="result_electronic", group="digitisation", max_points=6, label_vi="Kết quả giải quyết điện tử"),
-    Indicator(key="dossier_digitised", group="digitisation", max_points=4, label_vi="Số hóa thành phần hồ sơ"),
-    Indicator(key="data_reused", group="digitisation", max_points=2, label_vi="Tái sử dụng dữ liệu số hóa"),
-    Indicator(key="personal_data_store", group="digitisation", max_points=4, label_vi="Kết nối Kho quản lý dữ liệu điện tử của cá nhân, tổ chức", unsure=True),
-    Indicator(key="population_data", group="digitisation", max_points=2, label_vi="Khai thác dữ liệu dân cư", unsure=True),
-    Indicator(key="certified_ecopies", group="digitisation", max_points=2, label_vi="Chứng thực bản sao điện tử", unsure=True),
-    Indicator(key="digitisation_unlisted", group="digitisation", max_points=2, label_vi="Chỉ tiêu số hóa khác (chưa xác định)", unsure=True),
-    Indicator(key="feedback_on_time", group="satisfaction", max_points=6, label_vi="Xử lý phản ánh, kiến nghị đúng hạn"),
-    Indicator(key="feedback_satisfaction", group="satisfaction", max_points=6, label_vi="Hài lòng về xử lý phản ánh, kiến nghị"),
-    Indicator(key="satisfaction_dossiers", group="satisfaction", max_points=6, label_vi="Mức độ hài lòng về giải quyết hồ sơ", unsure=True),
+    Indicator(key="publication_on_time", group="transparency", max_points=6, label=N_("Procedures decided on time")),
+    Indicator(key="public_on_time", group="transparency", max_points=4, label=N_("Procedures made public on the national database on time")),
+    Indicator(key="procedure_complete", group="transparency", max_points=2, label=N_("Procedures public with every component")),
+    Indicator(key="dossier_synced", group="transparency", max_points=6, label=N_("Dossier sync with the national portal")),
+    Indicator(key="dossier_on_time", group="progress", max_points=20, label=N_("Dossiers resolved early or on time")),
+    Indicator(key="online_dossiers", group="online_service", max_points=12, label=N_("Online dossiers"), unsure=True),
+    Indicator(key="procedure_online_payment", group="online_payment", max_points=2, label=N_("Procedures with a fee offering online payment")),
+    Indicator(key="procedure_paid_online", group="online_payment", max_points=2, label=N_("Procedures with online payments made")),
+    Indicator(key="dossier_paid_online", group="online_payment", max_points=6, label=N_("Dossier payments made online")),
+    Indicator(key="result_electronic", group="digitisation", max_points=6, label=N_("Electronic results")),
+    Indicator(key="dossier_digitised", group="digitisation", max_points=4, label=N_("Dossier components digitised")),
+    Indicator(key="data_reused", group="digitisation", max_points=2, label=N_("Reuse of digitised data")),
+    Indicator(key="personal_data_store", group="digitisation", max_points=4, label=N_("Connection to the electronic data stores of citizens and organisations"), unsure=True),
+    Indicator(key="population_data", group="digitisation", max_points=2, label=N_("Use of population data"), unsure=True),
+    Indicator(key="certified_ecopies", group="digitisation", max_points=2, label=N_("Certified electronic copies"), unsure=True),
+    Indicator(key="digitisation_unlisted", group="digitisation", max_points=2, label=N_("Other digitisation indicator (not yet identified)"), unsure=True),
+    Indicator(key="feedback_on_time", group="satisfaction", max_points=6, label=N_("Timely handling of feedback")),
+    Indicator(key="feedback_satisfaction", group="satisfaction", max_points=6, label=N_("Satisfaction with feedback handling")),
+    Indicator(key="satisfaction_dossiers", group="satisfaction", max_points=6, label=N_("Satisfaction with dossier handling"), unsure=True),
 )
 INDICATOR_KEYS: tuple[str, ...] = tuple(i.key for i in INDICATORS)
 UNSURE_KEYS: tuple[str, ...] = tuple(i.key for i in INDICATORS if i.unsure)
 
-BAND_LABELS_VI: dict[str, str] = {
-    "excellent": "Xuất sắc",
-    "good": "Tốt",
-    "fair": "Khá",
-    "average": "Trung bình",
-    "weak": "Yếu",
+BAND_NAMES: dict[str, str] = {
+    "excellent": N_("Excellent"),
+    "good": N_("Good"),
+    "fair": N_("Fair"),
+    "average": N_("Average"),
+    "weak": N_("Weak"),
 }
+BAND_LABELS_VI: dict[str, str] = {k: gettext("vi", m) for k, m in BAND_NAMES.items()}
 
 INDEX_POINTS = MetricSpec(
     name="tthc_index766_points",
@@ -459,15 +468,12 @@ class IndexBelowThresholdFacts(Facts):
 
 SPEC = CheckSpec(
     name=CHECK_NAME,
-    label=Label(vi="Chỉ số 766", en="Index 766"),
-    summary=Label(
-        vi="Ước tính điểm Bộ chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)",
-        en="Estimate of the national service-quality index (Decision 766/QĐ-TTg)",
-    ),
+    label=Label(N_("Index 766")),
+    summary=Label(N_("Estimate of the national service-quality index (Decision 766/QĐ-TTg)")),
     module="checks/index766.py",
     settings=Index766Settings,
     rules=(
-        RuleSpec(name="index_below_threshold", label=Label(vi="Điểm Bộ chỉ số 766 thấp", en="Index 766 score low"),
+        RuleSpec(name="index_below_threshold", label=Label(N_("Index 766 score low")),
                  severity=Severity.WARNING, stage=Stage.OPEN, facts=IndexBelowThresholdFacts),
     ),
     metrics=METRICS,

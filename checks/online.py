@@ -30,6 +30,7 @@ from checks.common import KPI_BELOW_TARGET, kpi_below_target_findings, kpi_label
 from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind
 from checks.derived import finished_time, reference_procedures
+from checks.i18n import N_, Language, gettext
 from checks.schema import FINISHED_STATUSES
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 
@@ -56,41 +57,35 @@ class ProcedureServiceFacts(Facts):
     problem: str  # what is missing, in Vietnamese
 
 
-def _rule(name: str, vi: str, en: str, severity: Severity = Severity.WARNING) -> RuleSpec:
-    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=Stage.OPEN,
+def _rule(name: str, label: str, severity: Severity = Severity.WARNING) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(label), severity=severity, stage=Stage.OPEN,
                     facts=ProcedureServiceFacts)
 
 
 SPEC = CheckSpec(
     name=CHECK_NAME,
-    label=Label(vi="Dịch vụ công trực tuyến", en="Online services"),
-    summary=Label(
-        vi="Dịch vụ công trực tuyến, thanh toán trực tuyến, bưu chính công ích của từng TTHC; hồ sơ thanh toán trực tuyến",
-        en="Online service, online payment and postal service per procedure; dossiers paid online",
-    ),
+    label=Label(N_("Online services")),
+    summary=Label(N_("Online service, online payment and postal service per procedure; dossiers paid online")),
     module="checks/online.py",
     settings=OnlineSettings,
     kpis=(
         KpiSpec(name="procedure_online", plan_order=10, target=1.0,
-                label=Label(vi="Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến", en="Procedures offered online")),
+                label=Label(N_("Procedures offered online"))),
         KpiSpec(name="procedure_full_online", plan_order=11, target=0.8,
-                label=Label(vi="Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến toàn trình",
-                            en="Procedures offered fully online")),
+                label=Label(N_("Procedures offered fully online"))),
         KpiSpec(name="procedure_online_payment", plan_order=12, target=1.0,
-                label=Label(vi="Tỷ lệ TTHC có phí, lệ phí được thanh toán trực tuyến",
-                            en="Procedures with a fee payable online")),
+                label=Label(N_("Procedures with a fee payable online"))),
         KpiSpec(name="dossier_paid_online", plan_order=13, target=0.95,
-                label=Label(vi="Tỷ lệ hồ sơ thanh toán trực tuyến", en="Dossiers paid online")),
+                label=Label(N_("Dossiers paid online"))),
         KpiSpec(name="procedure_postal", plan_order=14, target=1.0,
-                label=Label(vi="Tỷ lệ TTHC tiếp nhận, trả kết quả qua dịch vụ bưu chính công ích",
-                            en="Procedures with postal receipt and return")),
+                label=Label(N_("Procedures with postal receipt and return"))),
     ),
     rules=(
-        _rule("online_service_missing", "Chưa cung cấp DVC trực tuyến", "No online service"),
-        _rule("full_online_missing", "Chưa cung cấp DVC trực tuyến toàn trình", "No full-process online service",
+        _rule("online_service_missing", N_("No online service")),
+        _rule("full_online_missing", N_("No full-process online service"),
               Severity.INFO),
-        _rule("online_payment_missing", "Chưa thanh toán trực tuyến", "No online payment"),
-        _rule("postal_missing", "Chưa tiếp nhận/trả kết quả qua BCCI", "No postal service"),
+        _rule("online_payment_missing", N_("No online payment")),
+        _rule("postal_missing", N_("No postal service")),
         KPI_BELOW_TARGET,
     ),
 )
@@ -99,27 +94,27 @@ SPEC = CheckSpec(
 _ONLINE = pl.col("online_level").is_in(["partial", "full"]).fill_null(False)
 _FULL = (pl.col("online_level") == "full").fill_null(False)
 
-# rule -> (applies where, missing where, Vietnamese description of what is missing)
+# rule -> (applies where, missing where, what is missing: English msgid; the ``problem`` fact keeps the Vietnamese)
 _PROCEDURE_RULES: dict[str, tuple[pl.Expr, pl.Expr, str]] = {
     "online_service_missing": (
         pl.col("online_eligible").fill_null(False),
         ~_ONLINE,
-        "Chưa cung cấp dịch vụ công trực tuyến",
+        N_("No online public service is offered"),
     ),
     "full_online_missing": (
         pl.col("full_online_eligible").fill_null(False),
         _ONLINE & ~_FULL,
-        "Chưa cung cấp dịch vụ công trực tuyến toàn trình",
+        N_("No full-process online public service is offered"),
     ),
     "online_payment_missing": (
         pl.col("has_fee").fill_null(False),
         ~pl.col("online_payment").fill_null(False),
-        "Chưa hỗ trợ thanh toán trực tuyến phí, lệ phí",
+        N_("Fees and charges cannot be paid online"),
     ),
     "postal_missing": (
         pl.col("postal_eligible").fill_null(False),
         ~pl.col("postal").fill_null(False),
-        "Chưa tiếp nhận, trả kết quả qua dịch vụ bưu chính công ích",
+        N_("Dossiers are not received nor results returned through the public postal service"),
     ),
 }
 
@@ -163,6 +158,7 @@ def online_kpis(
 def procedure_findings(reference: pl.DataFrame, cfg: OnlineSettings) -> list[Finding]:
     findings: list[Finding] = []
     for rule, (applies, missing, description) in _PROCEDURE_RULES.items():
+        problem_vi = gettext("vi", description)
         severity = cfg.full_online_missing_severity if rule == "full_online_missing" else Severity.WARNING
         for row in reference.filter(applies & missing).iter_rows(named=True):
             findings.append(
@@ -179,11 +175,17 @@ def procedure_findings(reference: pl.DataFrame, cfg: OnlineSettings) -> list[Fin
                         "procedure_name": row["procedure_name"],
                         "catalog": row["catalog"],
                         "online_level": row["online_level"],
-                        "problem": description,
+                        "problem": problem_vi,
                     },
                 )
             )
     return findings
+
+
+def problem_text(rule: str, language: Language) -> str | None:
+    """What is missing for a procedure rule (the ``problem`` fact) in ``language``; None for other rules."""
+    entry = _PROCEDURE_RULES.get(rule)
+    return gettext(language, entry[2]) if entry else None
 
 
 class OnlineCheck(BaseCheck[OnlineSettings]):

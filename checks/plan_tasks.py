@@ -36,6 +36,7 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.facts import format_vn_time, within_calendar
+from checks.i18n import N_, Language, translator
 from checks.schema import PLAN_TASKS_SCHEMA, VN_DATETIME, TableName, conform
 from checks.spec import CheckSpec, Facts, Label, RuleSpec
 from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage, deadline_stage
@@ -46,7 +47,6 @@ SHIPPED_PLAN = Path(__file__).parent / "data" / "plan_2026.yaml"
 PROFESSIONAL_UNITS_TOKEN = "@chuyen_mon"  # "Các phòng chuyên môn, đơn vị thuộc Sở" in the plan file
 TASK_STAGES: tuple[str, ...] = (*OPEN_STAGES, DeadlineStage.DONE.value)
 PERIOD_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
-PERIOD_VI: dict[str, str] = {"month": "Tháng", "quarter": "Quý", "half_year": "6 tháng", "year": "Năm"}
 
 PLAN_TASKS = MetricSpec(
     name="tthc_plan_tasks", help="Plan tasks by stage against their (current) due date, per lead unit.",
@@ -144,14 +144,18 @@ def _shift_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _occurrence_label(start: date, period: str) -> str:
+def occurrence_label(start: date, period: str, language: Language = "vi") -> str:
+    """The occurrence a periodic task is judged on: "Quý III/2026" / "Quarter III/2026" (the fact keeps the Vietnamese)."""
+    _ = translator(language)
     if period == "month":
-        return f"Tháng {start.month}/{start.year}"
+        return _("Month {month}/{year}").format(month=start.month, year=start.year)
     if period == "quarter":
-        return f"Quý {('I', 'II', 'III', 'IV')[(start.month - 1) // 3]}/{start.year}"
+        return _("Quarter {quarter}/{year}").format(quarter=("I", "II", "III", "IV")[(start.month - 1) // 3], year=start.year)
     if period == "half_year":
-        return f"6 tháng {'đầu' if start.month == 1 else 'cuối'} năm {start.year}"
-    return f"Năm {start.year}"
+        if start.month == 1:
+            return _("First half of {year}").format(year=start.year)
+        return _("Second half of {year}").format(year=start.year)
+    return _("Year {year}").format(year=start.year)
 
 
 def _nth_working_day(calendar: WorkingCalendar, day: date, n: int) -> datetime:
@@ -174,8 +178,8 @@ def _periodic_occurrence(
     previous_counts = not (isinstance(start_at, datetime) and start_at.date() >= current)
     previous_done = isinstance(done_at, datetime) and done_at.date() >= current
     if previous_counts and not previous_done:
-        return _nth_working_day(calendar, current, n), _occurrence_label(previous, period)
-    return _nth_working_day(calendar, _shift_months(current, months), n), _occurrence_label(current, period)
+        return _nth_working_day(calendar, current, n), occurrence_label(previous, period)
+    return _nth_working_day(calendar, _shift_months(current, months), n), occurrence_label(current, period)
 
 
 def classify_plan_tasks(
@@ -233,23 +237,20 @@ class TaskFacts(Facts):
     product: str | None
 
 
-def _rule(name: str, vi: str, en: str, severity: Severity, stage: Stage) -> RuleSpec:
-    return RuleSpec(name=name, label=Label(vi=vi, en=en), severity=severity, stage=stage, facts=TaskFacts)
+def _rule(name: str, label: str, severity: Severity, stage: Stage) -> RuleSpec:
+    return RuleSpec(name=name, label=Label(label), severity=severity, stage=stage, facts=TaskFacts)
 
 
 SPEC = CheckSpec(
     name=NAME,
-    label=Label(vi="Nhiệm vụ kế hoạch", en="Plan tasks"),
-    summary=Label(
-        vi="Nhiệm vụ của Kế hoạch (Phụ lục I, II) so với hạn hoàn thành, theo đơn vị chủ trì",
-        en="The plan's tasks (Appendix I and II) against their due dates, per lead unit",
-    ),
+    label=Label(N_("Plan tasks")),
+    summary=Label(N_("The plan's tasks (Appendix I and II) against their due dates, per lead unit")),
     module="checks/plan_tasks.py",
     settings=PlanTaskSettings,
     rules=(
-        _rule("task_upcoming", "Nhiệm vụ sắp đến hạn", "Task due soon", Severity.WARNING, Stage.UPCOMING),
-        _rule("task_due_today", "Nhiệm vụ đến hạn hôm nay", "Task due today", Severity.WARNING, Stage.DUE_TODAY),
-        _rule("task_overdue", "Nhiệm vụ quá hạn", "Task overdue", Severity.CRITICAL, Stage.OVERDUE),
+        _rule("task_upcoming", N_("Task due soon"), Severity.WARNING, Stage.UPCOMING),
+        _rule("task_due_today", N_("Task due today"), Severity.WARNING, Stage.DUE_TODAY),
+        _rule("task_overdue", N_("Task overdue"), Severity.CRITICAL, Stage.OVERDUE),
     ),
     metrics=(PLAN_TASKS, PLAN_TASK_DUE),
 )

@@ -14,6 +14,7 @@ Timing is judged on calendar dates (times of day are ignored) for decisions made
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -21,17 +22,30 @@ import polars as pl
 from checks.common import ratio_kpis
 from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, FactValue, Finding, Severity, Stage, SubjectKind
+from checks.i18n import N_, Language, translator
 from checks.publication_rules import PublicationSettings, procedure_overview, publication_timing
-from checks.schema import PROCEDURE_COMPONENTS_VI
+from checks.schema import PROCEDURE_COMPONENT_NAMES
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 
 __all__ = ["SPEC", "PublicationCheck", "PublicationSettings", "procedure_overview", "publication_timing"]
 
 CHECK_NAME = "publication"
-CATALOG_LABELS_VI: dict[str, str] = {
-    "national": "Cơ sở dữ liệu quốc gia về TTHC",
-    "provincial": "Hệ thống thông tin giải quyết TTHC của tỉnh",
+CATALOG_NAMES: dict[str, str] = {
+    "national": N_("National database of administrative procedures"),
+    "provincial": N_("Provincial system for handling administrative procedures"),
 }
+
+
+def catalog_labels(keys: Sequence[str], language: Language) -> str:
+    """Catalogs in words, "; "-joined (``missing_on``)."""
+    _ = translator(language)
+    return "; ".join(_(CATALOG_NAMES[k]) if k in CATALOG_NAMES else k for k in keys)
+
+
+def component_labels(keys: Sequence[str], language: Language) -> str:
+    """Procedure components in words, "; "-joined (``missing_components``)."""
+    _ = translator(language)
+    return "; ".join(_(PROCEDURE_COMPONENT_NAMES[k]) if k in PROCEDURE_COMPONENT_NAMES else k for k in keys)
 
 
 def _fmt(value: date | datetime | None) -> str | None:
@@ -47,14 +61,14 @@ def _state_findings(overview: pl.DataFrame) -> list[Finding]:
     for row in overview.filter(~pl.col("published_both")).iter_rows(named=True):
         missing_on = [k for k, flag in (("national", "published_national"), ("provincial", "published_provincial")) if not row[flag]]
         facts = _base_facts(row) | {
-            "missing_on": "; ".join(CATALOG_LABELS_VI[k] for k in missing_on),
+            "missing_on": catalog_labels(missing_on, "vi"),
             "missing_on_keys": ",".join(missing_on),
         }
         findings.append(_finding("not_published", row, Stage.OPEN, facts))
     for row in overview.filter(~pl.col("complete")).iter_rows(named=True):
         keys = row["missing_components"]
         facts = _base_facts(row) | {
-            "missing_components": "; ".join(PROCEDURE_COMPONENTS_VI.get(k, k) for k in keys),
+            "missing_components": component_labels(keys, "vi"),
             "missing_component_keys": ",".join(keys),
             "missing_count": len(keys),
         }
@@ -132,27 +146,24 @@ class PublicLateFacts(Facts):
 
 SPEC = CheckSpec(
     name=CHECK_NAME,
-    label=Label(vi="Công khai TTHC", en="Procedure publication"),
-    summary=Label(
-        vi="TTHC công khai trên cả hai hệ thống, đầy đủ thành phần, công bố và công khai đúng hạn",
-        en="Procedures public on both catalogs, complete, decided and made public on time",
-    ),
+    label=Label(N_("Procedure publication")),
+    summary=Label(N_("Procedures public on both catalogs, complete, decided and made public on time")),
     module="checks/publication.py",
     settings=PublicationSettings,
     kpis=(
         KpiSpec(name="procedure_published", plan_order=4, target=1.0,
-                label=Label(vi="Tỷ lệ TTHC được công khai", en="Procedures published")),
+                label=Label(N_("Procedures published"))),
         KpiSpec(name="procedure_complete", plan_order=5, target=1.0,
-                label=Label(vi="Tỷ lệ TTHC công khai đầy đủ thành phần", en="Procedures published with every component")),
+                label=Label(N_("Procedures published with every component"))),
     ),
     rules=(
-        RuleSpec(name="not_published", label=Label(vi="Chưa công khai", en="Not published"),
+        RuleSpec(name="not_published", label=Label(N_("Not published")),
                  severity=Severity.WARNING, stage=Stage.OPEN, facts=NotPublishedFacts),
-        RuleSpec(name="components_missing", label=Label(vi="Thiếu bộ phận cấu thành", en="Components missing"),
+        RuleSpec(name="components_missing", label=Label(N_("Components missing")),
                  severity=Severity.WARNING, stage=Stage.OPEN, facts=ComponentsMissingFacts),
-        RuleSpec(name="publication_late", label=Label(vi="Quyết định công bố muộn", en="Publication decision late"),
+        RuleSpec(name="publication_late", label=Label(N_("Publication decision late")),
                  severity=Severity.WARNING, stage=Stage.BREACH, facts=PublicationLateFacts),
-        RuleSpec(name="public_late", label=Label(vi="Công khai trên CSDL quốc gia muộn", en="Made public late"),
+        RuleSpec(name="public_late", label=Label(N_("Made public late")),
                  severity=Severity.WARNING, stage=Stage.OVERDUE, facts=PublicLateFacts),
     ),
 )

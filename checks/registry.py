@@ -23,6 +23,7 @@ from checks.contracts import MetricSpec
 from checks.deadlines import DeadlinesCheck
 from checks.digitisation import DigitisationCheck
 from checks.feedback import FeedbackCheck
+from checks.i18n import add_words
 from checks.index766 import Index766Check
 from checks.online import OnlineCheck
 from checks.plan_tasks import PlanTasksCheck
@@ -57,6 +58,7 @@ class CheckRegistry:
     def __init__(self, checks: Iterable[BaseCheck[Any]]) -> None:
         self.checks: tuple[BaseCheck[Any], ...] = tuple(checks)
         self._validate()
+        self._register_words()
 
     @property
     def specs(self) -> tuple[CheckSpec[Any], ...]:
@@ -82,6 +84,17 @@ class CheckRegistry:
                 if rule.name in rules and rules[rule.name] != rule:
                     raise ValueError(f"rule {rule.name} is declared twice with different labels or facts")
                 rules[rule.name] = rule
+
+    def _register_words(self) -> None:
+        """A plug-in's inline Vietnamese labels join the catalog (shipped texts win): one lookup path."""
+        for label in self.all_labels():
+            for language, words in label.words().items():
+                add_words(language, words)
+
+    def all_labels(self) -> list[Label]:
+        """Every label the checks declare: check names and summaries, KPIs, rules."""
+        return [label for spec in self.specs for label in (
+            spec.label, spec.summary, *(k.label for k in spec.kpis), *(r.label for r in spec.rules))]
 
     # --- KPIs -------------------------------------------------------------------------------
 

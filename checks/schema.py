@@ -14,6 +14,8 @@ from enum import StrEnum
 
 import polars as pl
 
+from checks.i18n import N_, gettext
+
 VN_DATETIME = pl.Datetime("us")
 
 
@@ -159,6 +161,20 @@ DOSSIER_STATUS_VI: dict[int, str] = {
     9: "Đã xử lý xong",
     10: "Đã trả kết quả",
 }
+# What a person reads for each status (English msgids). DOSSIER_STATUS_VI above is the vocabulary of the
+# portal's files (read by the source mappings) and of stored facts; the catalog's Vietnamese equals it (a test).
+DOSSIER_STATUS_NAMES: dict[int, str] = {
+    1: N_("Newly registered"),
+    2: N_("Accepted"),
+    3: N_("Not accepted"),
+    4: N_("Being processed"),
+    5: N_("Additional documents requested"),
+    6: N_("Financial obligations requested"),
+    7: N_("Withdrawn at the applicant's request"),
+    8: N_("Processing stopped"),
+    9: N_("Processing completed"),
+    10: N_("Result returned"),
+}
 OPEN_STATUSES: tuple[int, ...] = (2, 4, 5, 6)
 FINISHED_STATUSES: tuple[int, ...] = (9, 10)
 CLOSED_STATUSES: tuple[int, ...] = (3, 7, 8, 9, 10)
@@ -178,20 +194,22 @@ PROCEDURE_COMPONENTS: tuple[str, ...] = (
     "legal_basis",
 )
 REQUIRED_PROCEDURE_COMPONENTS: tuple[str, ...] = PROCEDURE_COMPONENTS[:8]
-PROCEDURE_COMPONENTS_VI: dict[str, str] = {
-    "name": "Tên thủ tục",
-    "steps": "Trình tự thực hiện",
-    "method": "Cách thức thực hiện",
-    "composition": "Thành phần, số lượng hồ sơ",
-    "time_limit": "Thời hạn giải quyết",
-    "applicants": "Đối tượng thực hiện",
-    "agency": "Cơ quan giải quyết",
-    "result": "Kết quả thực hiện",
-    "forms": "Mẫu đơn, tờ khai",
-    "conditions": "Yêu cầu, điều kiện",
-    "fees": "Phí, lệ phí",
-    "legal_basis": "Căn cứ pháp lý",
+# The components' names (English msgids; Vietnamese from the catalog, as findings and the demo show them).
+PROCEDURE_COMPONENT_NAMES: dict[str, str] = {
+    "name": N_("Procedure name"),
+    "steps": N_("Steps to follow"),
+    "method": N_("Ways to apply"),
+    "composition": N_("Dossier contents and number of copies"),
+    "time_limit": N_("Processing time limit"),
+    "applicants": N_("Who may apply"),
+    "agency": N_("Handling agency"),
+    "result": N_("Result of the procedure"),
+    "forms": N_("Application forms and declarations"),
+    "conditions": N_("Requirements and conditions"),
+    "fees": N_("Fees and charges"),
+    "legal_basis": N_("Legal grounds"),
 }
+PROCEDURE_COMPONENTS_VI: dict[str, str] = {k: gettext("vi", m) for k, m in PROCEDURE_COMPONENT_NAMES.items()}
 
 
 def empty_table(table: TableName) -> pl.DataFrame:

@@ -11,27 +11,54 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from checks.contracts import MetricSpec, Severity, Stage
+from checks.i18n import Language, gettext
 from checks.rulebook import RuleVariant
-
-Language = Literal["vi", "en"]
 
 
 class Label(BaseModel):
-    """Words a person reads, in Vietnamese and English (the one place a later gettext catalog hooks in)."""
+    """Words a person reads: the English text is the msgid, every language comes from the catalog.
 
-    model_config = ConfigDict(frozen=True)
+    ``Label(N_("Dossiers resolved on time"))``: the English text, marked for extraction; ``.vi``,
+    ``.en`` and ``.get(language)`` look it up in ``checks/locale`` (``checks.i18n``). A plug-in
+    whose words no shipped catalog holds passes its Vietnamese inline (``Label("Probe rule",
+    vi="Quy tắc thử")``); the registry registers it with ``checks.i18n.add_words``, so the
+    catalog stays the one lookup path (a shipped text always wins).
+    """
 
-    vi: str
-    en: str
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    en_msgid: str = Field(alias="en", min_length=1)
+    inline_vi: str | None = Field(default=None, alias="vi")  # a plug-in's own Vietnamese
+
+    def __init__(self, message: str | None = None, /, **data: Any) -> None:
+        if message is not None:
+            data["en"] = message
+        super().__init__(**data)
+
+    @property
+    def msgid(self) -> str:
+        return self.en_msgid
+
+    @property
+    def en(self) -> str:
+        return gettext("en", self.en_msgid)
+
+    @property
+    def vi(self) -> str:
+        return gettext("vi", self.en_msgid)
 
     def get(self, language: str) -> str:
         """The label in ``language``; Vietnamese for any language other than English."""
-        return self.en if language == "en" else self.vi
+        return gettext("en" if language == "en" else "vi", self.en_msgid)
+
+    def words(self) -> dict[Language, dict[str, str]]:
+        """What :func:`checks.i18n.add_words` needs for an inline Vietnamese text (plug-ins)."""
+        return {"vi": {self.en_msgid: self.inline_vi}} if self.inline_vi else {}
 
 
 class Direction(StrEnum):

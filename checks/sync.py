@@ -32,10 +32,11 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.derived import is_received, received_time
+from checks.i18n import N_, Language, gettext, translator
 from checks.schema import (
     DOSSIER_STATUS_VI,
+    PROCEDURE_COMPONENT_NAMES,
     PROCEDURE_COMPONENTS,
-    PROCEDURE_COMPONENTS_VI,
     normalise_procedure_code,
 )
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
@@ -68,19 +69,38 @@ class SyncSettings(BaseModel):
     ops_unit: str = "VP"  # unit answerable for stale sources (the department's office)
 
 
-# Compared fields: label used in facts (Vietnamese) -> expressions on the joined frame (_p / _n suffixes).
-_FIELD_LABELS_VI: dict[str, str] = {
-    "name": "Tên thủ tục",
-    "time_limit": "Thời hạn giải quyết",
-    "fee": "Phí, lệ phí",
-    "content_digest": "Nội dung (mã băm)",
-    **{f"has_{c}": f"Thành phần: {PROCEDURE_COMPONENTS_VI[c]}" for c in PROCEDURE_COMPONENTS},
+# Compared fields: key -> what a person reads (English msgid); the facts keep the Vietnamese (catalog).
+_FIELD_NAMES: dict[str, str] = {
+    "name": PROCEDURE_COMPONENT_NAMES["name"],
+    "time_limit": PROCEDURE_COMPONENT_NAMES["time_limit"],
+    "fee": PROCEDURE_COMPONENT_NAMES["fees"],
+    "content_digest": N_("Content (hash)"),
+    **{f"has_{c}": PROCEDURE_COMPONENT_NAMES[c] for c in PROCEDURE_COMPONENTS},
 }
-_TIME_LIMIT_UNIT_VI: dict[str, str] = {
-    "working_days": "ngày làm việc",
-    "calendar_days": "ngày",
-    "working_hours": "giờ làm việc",
+
+
+def field_label(key: str, language: Language) -> str:
+    """A compared field in words: "Tên thủ tục", "Thành phần: Phí, lệ phí" / "Component: Fees and charges"."""
+    _ = translator(language)
+    name = _FIELD_NAMES.get(key)
+    if name is None:
+        return key
+    if key.startswith("has_"):
+        return _("Component: {name}").format(name=_(name))
+    return _(name)
+
+
+def field_labels(keys: Sequence[str], language: Language) -> str:
+    return "; ".join(field_label(k, language) for k in keys)
+
+
+_FIELD_LABELS_VI: dict[str, str] = {key: field_label(key, "vi") for key in _FIELD_NAMES}
+_TIME_LIMIT_UNITS: dict[str, str] = {
+    "working_days": N_("working days"),
+    "calendar_days": N_("days"),
+    "working_hours": N_("working hours"),
 }
+_TIME_LIMIT_UNIT_VI: dict[str, str] = {k: gettext("vi", m) for k, m in _TIME_LIMIT_UNITS.items()}
 
 
 def _normalised_text(col: str) -> pl.Expr:
@@ -177,7 +197,7 @@ def _catalog_findings(compared: pl.DataFrame, fallback_unit: str) -> list[Findin
         state = row["state"]
         if state == "content_differs":
             keys = row["differing_fields"]
-            facts["differing_fields"] = "; ".join(_FIELD_LABELS_VI[k] for k in keys)
+            facts["differing_fields"] = field_labels(keys, "vi")
             facts["differing_field_keys"] = ",".join(keys)
             if "time_limit" in keys:
                 facts["time_limit_provincial"] = row["time_limit_provincial"]
@@ -377,37 +397,27 @@ class SourceStaleFacts(Facts):
 
 SPEC = CheckSpec(
     name=CHECK_NAME,
-    label=Label(vi="Đồng bộ dữ liệu", en="Data sync"),
-    summary=Label(
-        vi="Danh mục TTHC tỉnh và quốc gia, hồ sơ trên Cổng DVCQG, nguồn dữ liệu cập nhật",
-        en="Provincial vs national catalog, dossiers on the national portal, fresh data sources",
-    ),
+    label=Label(N_("Data sync")),
+    summary=Label(N_("Provincial vs national catalog, dossiers on the national portal, fresh data sources")),
     module="checks/sync.py",
     settings=SyncSettings,
     kpis=(
         KpiSpec(name="dossier_synced", plan_order=2, target=1.0,
-                label=Label(vi="Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
-                            en="Dossiers synced to the national portal")),
+                label=Label(N_("Dossiers synced to the national portal"))),
         KpiSpec(name="catalog_synced", plan_order=3, target=1.0,
-                label=Label(vi="Tỷ lệ TTHC trên hệ thống tỉnh đồng bộ với CSDL quốc gia",
-                            en="Provincial procedures in sync with the national database")),
+                label=Label(N_("Provincial procedures in sync with the national database"))),
     ),
     rules=(
-        RuleSpec(name="catalog_missing_national", label=Label(vi="Thiếu trên CSDL quốc gia",
-                 en="Missing in the national database"), severity=Severity.WARNING, stage=Stage.OPEN, facts=CatalogFacts),
-        RuleSpec(name="catalog_missing_provincial", label=Label(vi="Thiếu trên hệ thống tỉnh",
-                 en="Missing in the provincial system"), severity=Severity.WARNING, stage=Stage.OPEN, facts=CatalogFacts),
-        RuleSpec(name="catalog_content_differs", label=Label(vi="Nội dung khác giữa tỉnh và quốc gia",
-                 en="Content differs between catalogs"), severity=Severity.WARNING, stage=Stage.OPEN,
+        RuleSpec(name="catalog_missing_national", label=Label(N_("Missing in the national database")), severity=Severity.WARNING, stage=Stage.OPEN, facts=CatalogFacts),
+        RuleSpec(name="catalog_missing_provincial", label=Label(N_("Missing in the provincial system")), severity=Severity.WARNING, stage=Stage.OPEN, facts=CatalogFacts),
+        RuleSpec(name="catalog_content_differs", label=Label(N_("Content differs between catalogs")), severity=Severity.WARNING, stage=Stage.OPEN,
                  facts=CatalogDiffFacts,
                  optional_facts=frozenset({"time_limit_provincial", "time_limit_national", "fee_provincial", "fee_national"})),
-        RuleSpec(name="dossier_unsynced", label=Label(vi="Chưa đồng bộ lên Cổng DVCQG",
-                 en="Not synced to the national portal"), severity=Severity.WARNING, stage=Stage.OVERDUE,
+        RuleSpec(name="dossier_unsynced", label=Label(N_("Not synced to the national portal")), severity=Severity.WARNING, stage=Stage.OVERDUE,
                  facts=UnsyncedFacts),
-        RuleSpec(name="dossier_status_lag", label=Label(vi="Trạng thái trên Cổng DVCQG chưa cập nhật",
-                 en="Status on the national portal lags"), severity=Severity.WARNING, stage=Stage.OVERDUE,
+        RuleSpec(name="dossier_status_lag", label=Label(N_("Status on the national portal lags")), severity=Severity.WARNING, stage=Stage.OVERDUE,
                  facts=StatusLagFacts),
-        RuleSpec(name="source_stale", label=Label(vi="Nguồn dữ liệu không cập nhật", en="Data source stale"),
+        RuleSpec(name="source_stale", label=Label(N_("Data source stale")),
                  severity=Severity.CRITICAL, stage=Stage.OVERDUE, facts=SourceStaleFacts),
     ),
     metrics=METRICS,
