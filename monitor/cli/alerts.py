@@ -147,7 +147,7 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
                                                         (_("not started") if s.starts_at > now else _("expired")))
         rows.append([str(s.id), ",".join(f"{k}={v}" for k, v in s.matchers.items()), format_vn_datetime(s.starts_at),
                      format_vn_datetime(s.ends_at), s.author, s.reason, state])
-    print(format_table(["ID", _("Matchers"), _("Starts"), _("Ends"), _("Author"), _("Reason"), _("State")], rows))
+    print(format_table(["ID", _("Conditions"), _("Starts"), _("Ends"), _("Author"), _("Reason"), _("State")], rows))
     return 0
 
 
