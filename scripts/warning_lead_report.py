@@ -35,6 +35,7 @@ def main() -> int:
     parser.add_argument("--config", type=Path, help="YAML configuration (for the state URL and the calendar)")
     parser.add_argument("--since", help="first due time to judge (ISO 8601; naive = Vietnam time)")
     parser.add_argument("--until", help="last due time to judge (ISO 8601; naive = Vietnam time)")
+    parser.add_argument("--language", choices=["en", "vi"], default="en", help="language of the text (default en)")
     args = parser.parse_args()
     settings = load_settings(args.config) if args.config else None
     url = args.state or (settings.state.url if settings else None)
@@ -44,7 +45,7 @@ def main() -> int:
     engine = create_engine_for(url)
     report = warning_lead_report(engine, calendar, parse_cli_time(args.since) if args.since else None,
                                  parse_cli_time(args.until) if args.until else None)
-    print(format_report(report))
+    print(format_report(report, args.language))
     bad = report.misses or [n for n in report.night if not n.urgent] or report.repeated
     return 1 if bad else 0
 

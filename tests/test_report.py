@@ -360,4 +360,78 @@ def test_english_headers_when_configured(filled: Engine, tmp_path: Path) -> None
                    "--output", str(tmp_path / "en.xlsx"), settings=settings) == 0
     late = pl.read_excel(tmp_path / "en.xlsx", sheet_name="Late dossiers")
     assert late.columns[:3] == ["Unit", "Unit name", "Dossier"]
-    assert late["Status"].to_list() == ["open", "resolved", "resolved"]
+    # "Open"/"Resolved" (was "open"/"resolved", the codes): from the catalogs, one English message per
+    # Vietnamese text, and the alerts templates already use "resolved" for "đã xử lý xong".
+    assert late["Status"].to_list() == ["Open", "Resolved", "Resolved"]
+
+
+def build_en(engine: Engine) -> InspectionReport:
+    return build_inspection_report(engine, Q4, NOW, targets=TARGETS, unit_names=UNIT_NAMES,
+                                   department="Department of Science and Technology", language="en")
+
+
+def test_english_report_shows_english_words_where_it_showed_codes(filled: Engine) -> None:
+    """language: en — KPI and rule labels (the checks' declarations), periods, results, stages,
+    statuses, channels, delivery outcomes and the stage history are English words, not codes or
+    Vietnamese."""
+    report = build_en(filled)
+    kpis = report.section("kpis").frame
+    assert kpis.select("unit_name", "kpi_label", "period", "result").rows() == [
+        (UNIT_NAMES["QLCN"], "Dossiers resolved on time", "Quarter", "no data"),
+        (UNIT_NAMES["QLKH"], "Dossiers resolved on time", "Quarter", "met"),
+        (UNIT_NAMES["QLKH"], "Late dossiers with an apology letter", "Quarter", "missed"),
+        ("Whole department", "Dossiers resolved on time", "Quarter", "missed"),
+    ]
+    late = report.section("deadlines").frame
+    assert late.select("rule_label", "stage", "severity", "status").rows() == [
+        ("Overdue", "Past due", "Critical", "Open"),
+        ("Late, no apology letter", "Breach", "Critical", "Resolved"),
+        ("Overdue", "Breach", "Critical", "Resolved"),
+    ]
+    assert late["stage_history"][2] == (
+        "02/11/2026 09:00 Detected (Past due); 05/11/2026 09:00 Stage changed (Breach); "
+        "10/11/2026 14:00 Resolved (Breach)"
+    )
+    told = report.section("notifications").frame
+    assert told.select("channel", "status").rows() == [
+        ("E-mail", "Waiting to be sent"), ("E-mail", "Sent"), ("E-mail", "Sent"), ("Zalo", "Sending failed"),
+    ]
+    by_receiver = dict(zip(told["receiver"], told["delivery_history"], strict=True))
+    assert by_receiver["zalo-user-qlkh"] == "02/11/2026 09:06 failed"
+    assert by_receiver["truongphong.qlkh@so.gov.vn"] == "02/11/2026 09:06 sent"
+    assert set(told["check"]) == {"Dossier deadlines"}
+
+
+def test_english_markdown_has_no_vietnamese_fixed_words(filled: Engine) -> None:
+    text = render_markdown(build_en(filled), "en")
+    assert text.startswith("# Inspection report\n")
+    for line in ("- **Department:** Department of Science and Technology", "- **From:** 01/10/2026",
+                 "- **To:** 31/12/2026", "- **Units covered:** all units", "## 1. KPI summary",
+                 "## 2. Late dossiers and apologies", "## 3. Notifications sent", "## 4. Data sources",
+                 "## 4b. Rejected rows", "## 4c. Check runs", "## 5. Silences",
+                 "| Unit | Unit name | KPI | KPI name | Period | Period start |"):
+        assert line in text
+    for vietnamese in ("Báo cáo", "Cơ quan", "Từ ngày", "Quý", "Đạt", "Vi phạm", "Thư điện tử", "Đang mở"):
+        assert vietnamese not in text
+
+
+def test_english_markdown_of_an_empty_store(store: Engine) -> None:
+    empty = render_markdown(build_inspection_report(store, Q4, NOW, targets=TARGETS, language="en"), "en")
+    assert "_(no data)_" in empty and "không có dữ liệu" not in empty
+
+
+def test_english_workbook_info_sheet_and_csv_headers(filled: Engine, tmp_path: Path) -> None:
+    report = build_en(filled)
+    path = write_xlsx(report, tmp_path / "en.xlsx", "en")
+    info = pl.read_excel(path, sheet_name="About", has_header=False)
+    rows = info.rows()
+    assert ("From", "01/10/2026") in rows and ("Generated at", "05/01/2027 09:00") in rows
+    assert ("Section", "Rows") in rows and ("2. Late dossiers and apologies", "3") in rows
+    files = write_csv_folder(report, tmp_path / "csv", "en")
+    notifications = pl.read_csv(files[2])
+    assert notifications.columns[:4] == ["Unit", "Subject (dossier code…)", "Check", "Issue"]
+    assert "Delivery status" in notifications.columns
+    sources = pl.read_csv(files[3])
+    assert "Rows rejected" in sources.columns
+    rejects = pl.read_csv(files[4])
+    assert rejects.columns[-2:] == ["First rejected", "Last rejected"]

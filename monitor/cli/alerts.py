@@ -1,5 +1,5 @@
 """`tthc-monitor alerts explain`, `silence …` and `outbox …`: who was told what, and the tools to
-hold or resend alerts. Staff-facing text in Vietnamese.
+hold or resend alerts. What they print is in the configured language (checks/locale catalogs).
 
 The main CLI sets ``args.settings`` (monitor.settings.Settings) and ``args.engine`` before the handler.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from alerts.outbox import delivery_history, get_outbox, list_outbox, retry
 from alerts.render import format_vn_datetime
 from alerts.silences import add_silence, expire_silence, load_silences, parse_matchers
+from checks.i18n import Language, translator
 from checks.timeutil import VN_TZ, parse_cli_time, to_vn_aware
 from monitor.cli.table import format_table
 from monitor.cli.tree import DEMO_DIR, CommandGroup, complete_paths
@@ -112,7 +113,12 @@ def _now(args: argparse.Namespace) -> datetime:
     return datetime.now(UTC)
 
 
+def _language(args: argparse.Namespace) -> Language:
+    return "en" if getattr(args.settings, "language", "vi") == "en" else "vi"
+
+
 def cmd_silence_add(args: argparse.Namespace) -> int:
+    _ = translator(_language(args))
     now = _now(args)
     try:
         matchers = parse_matchers(args.match)
@@ -121,43 +127,48 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
         author = args.author or getpass.getuser()
         silence_id = add_silence(args.engine, matchers, start, until, author, args.reason, now)
     except ValueError as error:
-        print(f"Lỗi: {error}")
+        print(_("Error: {message}").format(message=error))
         return 2
-    print(f"Đã tạo silence #{silence_id}: {args.match} đến {format_vn_datetime(until)} (người tạo: {author})")
+    print(_("Silence #{id} created: {match} until {until} (author: {author})").format(
+        id=silence_id, match=args.match, until=format_vn_datetime(until), author=author))
     return 0
 
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
+    _ = translator(_language(args))
     now = _now(args)
     silences = load_silences(args.engine, active_at=None if args.all else now)
     if not silences:
-        print("Không có silence nào đang hiệu lực." if not args.all else "Chưa có silence nào.")
+        print(_("No silence is in effect.") if not args.all else _("There are no silences yet."))
         return 0
     rows = []
     for s in silences:
-        state = "đang hiệu lực" if s.is_active(now) else ("đã kết thúc sớm" if s.expired_at else
-                                                       ("chưa bắt đầu" if s.starts_at > now else "đã hết hạn"))
+        state = _("in effect") if s.is_active(now) else (_("ended early") if s.expired_at else
+                                                        (_("not started") if s.starts_at > now else _("expired")))
         rows.append([str(s.id), ",".join(f"{k}={v}" for k, v in s.matchers.items()), format_vn_datetime(s.starts_at),
                      format_vn_datetime(s.ends_at), s.author, s.reason, state])
-    print(format_table(["ID", "Điều kiện", "Từ", "Đến", "Người tạo", "Lý do", "Trạng thái"], rows))
+    print(format_table(["ID", _("Conditions"), _("Starts"), _("Ends"), _("Author"), _("Reason"), _("State")], rows))
     return 0
 
 
 def cmd_silence_expire(args: argparse.Namespace) -> int:
+    _ = translator(_language(args))
     if expire_silence(args.engine, args.id, _now(args)):
-        print(f"Đã kết thúc silence #{args.id} (vẫn lưu trong lịch sử).")
+        print(_("Silence #{id} ended (it stays in the history).").format(id=args.id))
         return 0
-    print(f"Không tìm thấy silence #{args.id} đang hiệu lực.")
+    print(_("No silence #{id} in effect.").format(id=args.id))
     return 1
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
+    _ = translator(_language(args))
     rows = list_outbox(args.engine, args.status, args.limit)
     if not rows:
-        print("Hàng đợi trống.")
+        print(_("The queue is empty."))
         return 0
     print(format_table(
-        ["ID", "Tạo lúc", "Kênh", "Người nhận", "Đơn vị", "Trạng thái", "Lần gửi", "Tiêu đề"],
+        ["ID", _("Created at"), _("Channel"), _("Receiver"), _("For unit"), _("Delivery status"), _("Tries"),
+         _("Title")],
         [[str(r.id), format_vn_datetime(r.created_at), r.channel, r.receiver, r.unit, r.status, str(r.attempts),
           r.subject[:60]] for r in rows],
     ))
@@ -165,17 +176,19 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_show(args: argparse.Namespace) -> int:
+    _ = translator(_language(args))
     row = get_outbox(args.engine, args.id)
     if row is None:
-        print(f"Không tìm thấy thông báo #{args.id}.")
+        print(_("No message #{id}.").format(id=args.id))
         return 1
     fields = [
-        ("ID", str(row.id)), ("Kênh", row.channel), ("Người nhận", row.receiver), ("Đơn vị", row.unit),
-        ("Trạng thái", row.status), ("Số lần gửi", str(row.attempts)), ("Tạo lúc", format_vn_datetime(row.created_at)),
-        ("Không gửi trước", format_vn_datetime(row.not_before)),
-        ("Lần thử kế tiếp", format_vn_datetime(row.next_attempt_at)), ("Đã gửi lúc", format_vn_datetime(row.sent_at)),
-        ("Lỗi gần nhất", row.last_error or ""), ("Khóa idempotency", row.idempotency_key),
-        ("Phát hiện", ", ".join(row.finding_keys)), ("Tiêu đề", row.subject),
+        ("ID", str(row.id)), (_("Channel"), row.channel), (_("Receiver"), row.receiver), (_("For unit"), row.unit),
+        (_("Delivery status"), row.status), (_("Attempts"), str(row.attempts)),
+        (_("Created at"), format_vn_datetime(row.created_at)),
+        (_("Not before"), format_vn_datetime(row.not_before)),
+        (_("Next attempt"), format_vn_datetime(row.next_attempt_at)), (_("Delivered at"), format_vn_datetime(row.sent_at)),
+        (_("Last error"), row.last_error or ""), (_("Idempotency key"), row.idempotency_key),
+        (_("Findings"), ", ".join(row.finding_keys)), (_("Title"), row.subject),
     ]
     print("\n".join(f"{name}: {value}" for name, value in fields))
     print("\n" + row.text)
@@ -183,18 +196,19 @@ def cmd_outbox_show(args: argparse.Namespace) -> int:
         print("\nPayload: " + json.dumps(row.payload, ensure_ascii=False))
     history = delivery_history(args.engine, row.id)
     if history:
-        print("\nLịch sử gửi:")
+        print("\n" + _("Delivery history:"))
         for at, outcome, error in history:
             print(f"  {format_vn_datetime(at)}  {outcome}" + (f"  {error}" if error else ""))
     return 0
 
 
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    _ = translator(_language(args))
     count = retry(args.engine, _now(args), outbox_id=args.id, all_dead=args.all_dead)
     if count == 0:
-        print("Không có thông báo lỗi (dead) nào phù hợp để gửi lại.")
+        print(_("No failed (dead) message matches; nothing to send again."))
         return 1
-    print(f"Đã đưa {count} thông báo trở lại hàng đợi.")
+    print(_("Messages put back in the queue: {count}").format(count=count))
     return 0
 
 
@@ -205,6 +219,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from monitor.store.history import HistoryStore
 
     settings: Settings = args.settings
+    _ = translator(_language(args))
     at = parse_cli_time(args.at) if args.at else to_vn_aware(datetime.now(VN_TZ))
     findings = HistoryStore(args.engine).open_findings()
     channels = channel_names(settings.alerts.channels)

@@ -7,39 +7,19 @@ import sys
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
+from checks.i18n import N_, Language, translator
 from checks.timeutil import parse_cli_time
 from monitor.cli.tree import CommandGroup, ConfigUse
 
 if TYPE_CHECKING:
     from checks.calendar import WorkingCalendar
 
-_WEEKDAYS = {
-    "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
+_WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+             N_("Sunday"))
 _TEXT = {
-    "vi": {
-        "title": "Lịch làm việc năm {year} (giờ làm việc: {hours})",
-        "days_off": "Ngày nghỉ:",
-        "working_days": "Ngày làm việc bù:",
-        "none": "  (không có)",
-        "weekend": " (trùng ngày nghỉ cuối tuần)",
-        "total": "Tổng số ngày làm việc: {count}",
-        "bad_time": "Thời điểm không hợp lệ: {value} (dùng ISO 8601, ví dụ 2026-02-12T09:00)",
-        "bad_cutoff": "Giờ chốt không hợp lệ: {value} (dùng HH:MM, ví dụ 15:00)",
-        "error": "Lỗi: {message}",
-    },
-    "en": {
-        "title": "Working calendar {year} (working hours: {hours})",
-        "days_off": "Days off:",
-        "working_days": "Make-up working days:",
-        "none": "  (none)",
-        "weekend": " (falls on a weekend)",
-        "total": "Working days in the year: {count}",
-        "bad_time": "Invalid time: {value} (use ISO 8601, e.g. 2026-02-12T09:00)",
-        "bad_cutoff": "Invalid cut-off time: {value} (use HH:MM, e.g. 15:00)",
-        "error": "Error: {message}",
-    },
+    "bad_time": N_("Invalid time: {value} (use ISO 8601, e.g. 2026-02-12T09:00)"),
+    "bad_cutoff": N_("Invalid cut-off time: {value} (use HH:MM, e.g. 15:00)"),
+    "error": N_("Error: {message}"),
 }
 
 
@@ -80,7 +60,7 @@ def register(root: CommandGroup) -> None:
     days.add_argument("--year", type=int, required=True, help="the year, e.g. 2026")
 
 
-def _language(args: argparse.Namespace) -> str:
+def _language(args: argparse.Namespace) -> Language:
     return "en" if getattr(args.settings, "language", "vi") == "en" else "vi"
 
 
@@ -91,7 +71,8 @@ def _calendar(args: argparse.Namespace) -> WorkingCalendar:
 
 
 def _fail(args: argparse.Namespace, key: str, **values: object) -> int:
-    print(_TEXT[_language(args)][key].format(**values), file=sys.stderr)
+    _ = translator(_language(args))
+    print(_(_TEXT[key]).format(**values), file=sys.stderr)
     return 2
 
 
@@ -145,23 +126,25 @@ def run_between(args: argparse.Namespace) -> int:
 
 def run_days(args: argparse.Namespace) -> int:
     language = _language(args)
-    text, weekdays = _TEXT[language], _WEEKDAYS[language]
+    _ = translator(language)
     calendar = _calendar(args)
     try:
-        special = calendar.special_days(args.year, "en" if language == "en" else "vi")
+        special = calendar.special_days(args.year, language)
         count = calendar.count_working_days(datetime(args.year, 1, 1).date(), datetime(args.year, 12, 31).date())
     except ValueError as error:
         return _fail(args, "error", message=error)
     hours = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in args.settings.calendar.working_hours)
-    lines = [text["title"].format(year=args.year, hours=hours)]
-    for kind, heading in (("day_off", "days_off"), ("working_day", "working_days")):
-        lines.append(text[heading])
+    weekdays = [_(day) for day in _WEEKDAYS]
+    weekend = _(" (falls on a weekend)")
+    lines = [_("Working calendar {year} (working hours: {hours})").format(year=args.year, hours=hours)]
+    for kind, heading in (("day_off", _("Days off:")), ("working_day", _("Make-up working days:"))):
+        lines.append(heading)
         rows = [d for d in special if d.kind == kind]
         for entry in rows:
-            weekend = text["weekend"] if kind == "day_off" and entry.day.weekday() >= 5 else ""
-            lines.append(f"  {entry.day:%d/%m/%Y}  {weekdays[entry.day.weekday()]:<9} {entry.reason}{weekend}")
+            note = weekend if kind == "day_off" and entry.day.weekday() >= 5 else ""
+            lines.append(f"  {entry.day:%d/%m/%Y}  {weekdays[entry.day.weekday()]:<9} {entry.reason}{note}")
         if not rows:
-            lines.append(text["none"])
-    lines.append(text["total"].format(count=count))
+            lines.append(_("  (none)"))
+    lines.append(_("Working days in the year: {count}").format(count=count))
     print("\n".join(lines))
     return 0

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checks.i18n import Language, translator
 from checks.timeutil import VN_TZ, parse_cli_time
 from monitor.cli.table import print_table
 from monitor.cli.tree import DEMO_DIR, CommandGroup, ConfigUse, complete_paths
@@ -90,26 +91,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from monitor.runtime import probe_sources
 
     settings = args.settings
-    print(f"Cấu hình hợp lệ: {args.config}")
-    print(f"  đơn vị: {', '.join(u.code for u in settings.units) or '(chưa khai báo)'}")
-    print(f"  trạng thái: {settings.state.url.split('@')[-1]}")
-    print(f"  metrics: http://{settings.metrics.host}:{settings.metrics.port}/metrics")
+    language = cli_language(args)
+    _ = translator(language)
+    units = ", ".join(u.code for u in settings.units) or _("(none declared)")
+    print(_("Configuration is valid: {path}").format(path=args.config))
+    print("  " + _("units: {units}").format(units=units))
+    print("  " + _("state: {url}").format(url=settings.state.url.split("@")[-1]))
+    print(f"  metrics: http://{settings.metrics.host}:{settings.metrics.port}/metrics")  # the same in both languages
     print()
     configure_logging("console", "ERROR", stream=sys.stderr)
-    header = ("nguồn", "loại", "bảng", "kết quả", "dòng", "bị loại", "giây", "lỗi / dòng bị loại đầu tiên")
+    header = (_("source"), _("kind"), _("table"), _("result"), _("rows"), _("rejected"), _("seconds"),
+              _("error / first rejected row"))
+    failed = _("ERROR")
     rows: list[tuple[str, ...]] = []
     probes = probe_sources(settings, datetime.now(VN_TZ))
     for probe in probes:
         seconds = f"{probe.seconds:.2f}"
         if probe.error is not None:
-            rows.append((probe.name, probe.kind, probe.table, "LỖI", "-", "-", seconds, probe.error[:160]))
+            rows.append((probe.name, probe.kind, probe.table, failed, "-", "-", seconds, probe.error[:160]))
             continue
         first = probe.first_rejected
-        detail = f"dòng {first.row}, cột {first.column!r}: {first.reason}" if first else ""
+        detail = _("row {row}, column {column}: {reason}").format(
+            row=first.row, column=repr(first.column), reason=first.reason) if first else ""
         rows.append((probe.name, probe.kind, probe.table, "OK", str(probe.rows), str(probe.rejected_count), seconds,
                      detail[:160]))
     print_table(header, rows)
     return 1 if any(probe.error is not None for probe in probes) else 0
+
+
+def cli_language(args: argparse.Namespace) -> Language:
+    """The language of everything the command prints: the settings' ``language`` (vi by default)."""
+    return "en" if getattr(args.settings, "language", "vi") == "en" else "vi"
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
@@ -126,9 +138,11 @@ def cmd_findings(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([{"key": f.key, **f.model_dump(mode="json")} for f in findings], ensure_ascii=False, indent=2))
         return 0
-    header = ("đơn vị", "kiểm tra", "đối tượng", "vấn đề", "giai đoạn", "mức độ", "hạn")
+    language = cli_language(args)
+    _ = translator(language)
+    header = (_("unit"), _("check"), _("subject"), _("problem"), _("stage"), _("severity"), _("due"))
     rows = [
-        (f.unit, f.check, f.subject, problem_text(f, "vi"), f.stage.value, f.severity.value,
+        (f.unit, f.check, f.subject, problem_text(f, language), f.stage.value, f.severity.value,
          f.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if f.due_at else "")
         for f in findings
     ]
@@ -138,5 +152,6 @@ def cmd_findings(args: argparse.Namespace) -> int:
         writer.writerows(rows)
     else:
         print_table(header, rows)
-        print(f"\n{len(rows)} phát hiện đang mở")
+        print()
+        print(_("Open findings: {count}").format(count=len(rows)))
     return 0

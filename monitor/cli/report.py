@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from checks.i18n import N_, translator
 from checks.timeutil import parse_cli_time
 from monitor.cli.tree import CommandGroup, complete_paths
 
@@ -21,20 +22,10 @@ if TYPE_CHECKING:
 
 FORMATS = ("xlsx", "md", "csv")
 _TEXT = {
-    "vi": {
-        "bad_date": "Ngày không hợp lệ: {value} (dùng YYYY-MM-DD, ví dụ 2026-10-01)",
-        "bad_now": "Thời điểm không hợp lệ: {value} (dùng ISO 8601, ví dụ 2026-12-31T17:00)",
-        "bad_window": "Khoảng thời gian không hợp lệ: ngày kết thúc {end} trước ngày bắt đầu {start}",
-        "unknown_unit": "Không có đơn vị {unit} trong cấu hình (có: {known})",
-        "written": "Đã ghi báo cáo: {path}",
-    },
-    "en": {
-        "bad_date": "Invalid date: {value} (use YYYY-MM-DD, e.g. 2026-10-01)",
-        "bad_now": "Invalid time: {value} (use ISO 8601, e.g. 2026-12-31T17:00)",
-        "bad_window": "Invalid window: end {end} is before start {start}",
-        "unknown_unit": "Unit {unit} is not configured (known: {known})",
-        "written": "Report written: {path}",
-    },
+    "bad_date": N_("Invalid date: {value} (use YYYY-MM-DD, e.g. 2026-10-01)"),
+    "bad_now": N_("Invalid time: {value} (use ISO 8601, e.g. 2026-12-31T17:00)"),
+    "bad_window": N_("Invalid window: end {end} is before start {start}"),
+    "unknown_unit": N_("Unit {unit} is not configured (known: {known})"),
 }
 
 
@@ -69,7 +60,8 @@ def _language(args: argparse.Namespace) -> Language:
 
 
 def _fail(language: Language, key: str, **values: object) -> int:
-    print(_TEXT[language][key].format(**values), file=sys.stderr)
+    _ = translator(language)
+    print(_(_TEXT[key]).format(**values), file=sys.stderr)
     return 2
 
 
@@ -129,7 +121,8 @@ def run_report(args: argparse.Namespace) -> int:
             return 0
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
-    print(_TEXT[language]["written"].format(path=output))
+    _ = translator(language)
+    print(_("Report written: {path}").format(path=output))
     return 0
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from checks.i18n import translator
 from checks.timeutil import to_vn_naive
 from monitor.reports.model import ColumnKind, InspectionReport, Language
 
@@ -49,15 +50,16 @@ def window_text(report: InspectionReport, language: Language) -> list[tuple[str,
     """The report's heading facts as (label, value) pairs."""
     window = report.window
     generated = report.generated_at
-    vi = language == "vi"
+    _ = translator(language)
     return [
-        ("Cơ quan" if vi else "Department", report.department),
-        ("Từ ngày" if vi else "From", window.start.strftime(DATE_FORMAT)),
-        ("Đến ngày" if vi else "To", window.end.strftime(DATE_FORMAT)),
-        ("Đơn vị" if vi else "Unit", window.unit or ("Tất cả đơn vị" if vi else "all units")),
-        ("Lập lúc" if vi else "Generated at", to_vn_naive(generated).strftime(DATETIME_FORMAT)),
+        (_("Department"), report.department),
+        (_("From"), window.start.strftime(DATE_FORMAT)),
+        (_("To"), window.end.strftime(DATE_FORMAT)),
+        (_("Units covered"), window.unit or _("all units")),
+        (_("Generated at"), to_vn_naive(generated).strftime(DATETIME_FORMAT)),
     ]
 
 
 def report_title(language: Language) -> str:
-    return "Báo cáo phục vụ kiểm tra, tổng hợp" if language == "vi" else "Inspection report"
+    _ = translator(language)
+    return _("Inspection report")

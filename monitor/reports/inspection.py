@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alerts import history as alert_history
 from checks.common import ALL_UNITS
+from checks.i18n import N_, gettext
 from checks.settings import KPI_NAMES
 from monitor.reports import labels
 from monitor.reports.model import (
@@ -56,103 +57,103 @@ TXT, INT, NUM, PCT, DT, DAY = (
 )
 
 
-def _col(name: str, vi: str, en: str, kind: ColumnKind = ColumnKind.TEXT, width: int = 16) -> ReportColumn:
-    return ReportColumn(name=name, header_vi=vi, header_en=en, kind=kind, width=width)
+def _col(name: str, header: str, kind: ColumnKind = ColumnKind.TEXT, width: int = 16) -> ReportColumn:
+    return ReportColumn(name=name, header=header, kind=kind, width=width)
 
 
 KPI_COLUMNS = (
-    _col("unit", "Mã đơn vị", "Unit", TXT, 10),
-    _col("unit_name", "Đơn vị", "Unit name", TXT, 36),
-    _col("kpi", "Mã chỉ tiêu", "KPI", TXT, 24),
-    _col("kpi_label", "Chỉ tiêu", "KPI name", TXT, 50),
-    _col("period", "Kỳ", "Period", TXT, 8),
-    _col("period_start", "Từ ngày", "Period start", DAY, 12),
-    _col("numerator", "Tử số", "Numerator", NUM, 10),
-    _col("denominator", "Mẫu số", "Denominator", NUM, 10),
-    _col("ratio", "Tỷ lệ", "Ratio", PCT, 10),
-    _col("target", "Chỉ tiêu kế hoạch", "Target", PCT, 12),
-    _col("result", "Kết quả", "Result", TXT, 16),
-    _col("recorded_at", "Cập nhật lúc", "Recorded at", DT, 17),
+    _col("unit", N_("Unit"), TXT, 10),
+    _col("unit_name", N_("Unit name"), TXT, 36),
+    _col("kpi", N_("KPI"), TXT, 24),
+    _col("kpi_label", N_("KPI name"), TXT, 50),
+    _col("period", N_("Period"), TXT, 8),
+    _col("period_start", N_("Period start"), DAY, 12),
+    _col("numerator", N_("Numerator"), NUM, 10),
+    _col("denominator", N_("Denominator"), NUM, 10),
+    _col("ratio", N_("Ratio"), PCT, 10),
+    _col("target", N_("Target"), PCT, 12),
+    _col("result", N_("Result"), TXT, 16),
+    _col("recorded_at", N_("Recorded at"), DT, 17),
 )
 
 DEADLINE_COLUMNS = (
-    _col("unit", "Mã đơn vị", "Unit", TXT, 10),
-    _col("unit_name", "Đơn vị", "Unit name", TXT, 36),
-    _col("dossier", "Mã hồ sơ", "Dossier", TXT, 26),
-    _col("procedure_code", "Mã TTHC", "Procedure code", TXT, 14),
-    _col("procedure_name", "Tên thủ tục", "Procedure", TXT, 40),
-    _col("rule", "Mã vi phạm", "Rule", TXT, 18),
-    _col("rule_label", "Nội dung", "Problem", TXT, 32),
-    _col("severity", "Mức độ", "Severity", TXT, 12),
-    _col("stage", "Mức hiện tại", "Stage", TXT, 14),
-    _col("due_at", "Hạn giải quyết", "Due", DT, 17),
-    _col("extended_due_at", "Hạn mới (sau xin lỗi)", "Extended due", TXT, 17),
-    _col("apology_at", "Văn bản xin lỗi lúc", "Apology at", TXT, 17),
-    _col("closed_at", "Hoàn thành xử lý lúc", "Finished at", TXT, 17),
-    _col("first_seen_at", "Phát hiện lúc", "First seen", DT, 17),
-    _col("resolved_at", "Khắc phục lúc", "Resolved at", DT, 17),
-    _col("status", "Tình trạng", "Status", TXT, 14),
-    _col("notifications", "Số thông báo", "Notifications", INT, 10),
-    _col("first_notified_at", "Thông báo đầu tiên lúc", "First notified", DT, 17),
-    _col("stage_history", "Diễn biến", "History", TXT, 60),
+    _col("unit", N_("Unit"), TXT, 10),
+    _col("unit_name", N_("Unit name"), TXT, 36),
+    _col("dossier", N_("Dossier"), TXT, 26),
+    _col("procedure_code", N_("Procedure code"), TXT, 14),
+    _col("procedure_name", N_("Procedure name"), TXT, 40),
+    _col("rule", N_("Rule"), TXT, 18),
+    _col("rule_label", N_("Issue"), TXT, 32),
+    _col("severity", N_("Severity"), TXT, 12),
+    _col("stage", N_("Stage"), TXT, 14),
+    _col("due_at", N_("Due date"), DT, 17),
+    _col("extended_due_at", N_("Extended due"), TXT, 17),
+    _col("apology_at", N_("Apology at"), TXT, 17),
+    _col("closed_at", N_("Finished at"), TXT, 17),
+    _col("first_seen_at", N_("First seen"), DT, 17),
+    _col("resolved_at", N_("Resolved at"), DT, 17),
+    _col("status", N_("Status"), TXT, 14),
+    _col("notifications", N_("Number of notifications"), INT, 10),
+    _col("first_notified_at", N_("First notified"), DT, 17),
+    _col("stage_history", N_("History"), TXT, 60),
 )
 
 NOTIFICATION_COLUMNS = (
-    _col("unit", "Mã đơn vị", "Unit", TXT, 10),
-    _col("subject", "Đối tượng (mã hồ sơ…)", "Subject", TXT, 26),
-    _col("check", "Nhóm kiểm tra", "Check", TXT, 14),
-    _col("rule_label", "Nội dung", "Problem", TXT, 32),
-    _col("channel", "Kênh", "Channel", TXT, 14),
-    _col("receiver", "Người nhận", "Receiver", TXT, 28),
-    _col("receiver_unit", "Đơn vị nhận", "Receiver unit", TXT, 10),
-    _col("message_subject", "Tiêu đề thông báo", "Message subject", TXT, 50),
-    _col("created_at", "Tạo lúc", "Created at", DT, 17),
-    _col("sent_at", "Gửi lúc", "Sent at", DT, 17),
-    _col("status", "Trạng thái", "Status", TXT, 12),
-    _col("attempts", "Số lần gửi", "Attempts", INT, 8),
-    _col("delivery_history", "Nhật ký gửi", "Delivery log", TXT, 40),
-    _col("last_error", "Lỗi gần nhất", "Last error", TXT, 40),
-    _col("outbox_id", "Mã thông báo", "Outbox id", INT, 10),
+    _col("unit", N_("Unit"), TXT, 10),
+    _col("subject", N_("Subject (dossier code…)"), TXT, 26),
+    _col("check", N_("Check"), TXT, 14),
+    _col("rule_label", N_("Issue"), TXT, 32),
+    _col("channel", N_("Channel"), TXT, 14),
+    _col("receiver", N_("Receiver"), TXT, 28),
+    _col("receiver_unit", N_("Receiver unit"), TXT, 10),
+    _col("message_subject", N_("Message subject"), TXT, 50),
+    _col("created_at", N_("Created at"), DT, 17),
+    _col("sent_at", N_("Sent at"), DT, 17),
+    _col("status", N_("Delivery status"), TXT, 12),
+    _col("attempts", N_("Attempts"), INT, 8),
+    _col("delivery_history", N_("Delivery log"), TXT, 40),
+    _col("last_error", N_("Last error"), TXT, 40),
+    _col("outbox_id", N_("Outbox id"), INT, 10),
 )
 
 SOURCE_COLUMNS = (
-    _col("source", "Nguồn", "Source", TXT, 24),
-    _col("polls_ok", "Lần lấy thành công", "Polls ok", INT, 12),
-    _col("polls_failed", "Lần lấy lỗi", "Polls failed", INT, 12),
-    _col("last_poll_at", "Lần lấy gần nhất", "Last poll", DT, 17),
-    _col("last_success_at", "Thành công gần nhất", "Last success", DT, 17),
-    _col("last_error_at", "Lỗi gần nhất lúc", "Last error at", DT, 17),
-    _col("last_error", "Lỗi gần nhất", "Last error", TXT, 50),
-    _col("rejected_rows", "Số dòng bị loại", "Rejected rows", INT, 12),
+    _col("source", N_("Source"), TXT, 24),
+    _col("polls_ok", N_("Polls ok"), INT, 12),
+    _col("polls_failed", N_("Polls failed"), INT, 12),
+    _col("last_poll_at", N_("Last poll"), DT, 17),
+    _col("last_success_at", N_("Last success"), DT, 17),
+    _col("last_error_at", N_("Last error at"), DT, 17),
+    _col("last_error", N_("Last error"), TXT, 50),
+    _col("rejected_rows", N_("Rows rejected"), INT, 12),
 )
 
 REJECT_COLUMNS = (
-    _col("source", "Nguồn", "Source", TXT, 24),
-    _col("column", "Cột", "Column", TXT, 20),
-    _col("reason", "Lý do", "Reason", TXT, 50),
-    _col("rows", "Số dòng", "Rows", INT, 10),
-    _col("first_at", "Lần đầu", "First seen", DT, 17),
-    _col("last_at", "Lần cuối", "Last seen", DT, 17),
+    _col("source", N_("Source"), TXT, 24),
+    _col("column", N_("Column"), TXT, 20),
+    _col("reason", N_("Reason"), TXT, 50),
+    _col("rows", N_("Rows"), INT, 10),
+    _col("first_at", N_("First rejected"), DT, 17),
+    _col("last_at", N_("Last rejected"), DT, 17),
 )
 
 CHECK_RUN_COLUMNS = (
-    _col("check", "Nhóm kiểm tra", "Check", TXT, 18),
-    _col("runs_ok", "Lần chạy thành công", "Runs ok", INT, 12),
-    _col("runs_failed", "Lần chạy lỗi", "Runs failed", INT, 12),
-    _col("last_run_at", "Lần chạy gần nhất", "Last run", DT, 17),
-    _col("last_error_at", "Lỗi gần nhất lúc", "Last error at", DT, 17),
-    _col("last_error", "Lỗi gần nhất", "Last error", TXT, 50),
+    _col("check", N_("Check"), TXT, 18),
+    _col("runs_ok", N_("Runs ok"), INT, 12),
+    _col("runs_failed", N_("Runs failed"), INT, 12),
+    _col("last_run_at", N_("Last run"), DT, 17),
+    _col("last_error_at", N_("Last error at"), DT, 17),
+    _col("last_error", N_("Last error"), TXT, 50),
 )
 
 SILENCE_COLUMNS = (
-    _col("silence_id", "Mã", "Id", INT, 6),
-    _col("matchers", "Phạm vi", "Matchers", TXT, 36),
-    _col("starts_at", "Từ lúc", "Starts at", DT, 17),
-    _col("ends_at", "Đến lúc", "Ends at", DT, 17),
-    _col("expired_at", "Kết thúc sớm lúc", "Expired at", DT, 17),
-    _col("author", "Người tạo", "Author", TXT, 18),
-    _col("reason", "Lý do", "Reason", TXT, 50),
-    _col("created_at", "Tạo lúc", "Created at", DT, 17),
+    _col("silence_id", N_("Id"), INT, 6),
+    _col("matchers", N_("Matchers"), TXT, 36),
+    _col("starts_at", N_("Starts at"), DT, 17),
+    _col("ends_at", N_("Ends at"), DT, 17),
+    _col("expired_at", N_("Expired at"), DT, 17),
+    _col("author", N_("Author"), TXT, 18),
+    _col("reason", N_("Reason"), TXT, 50),
+    _col("created_at", N_("Created at"), DT, 17),
 )
 
 
@@ -168,18 +169,15 @@ def build_inspection_report(
 ) -> InspectionReport:
     """Every section of the report for ``window`` as of ``now`` (aware)."""
     begin, until = window.bounds(now)
-    names = {ALL_UNITS: labels.DEPARTMENT_UNIT_LABEL[language], **(unit_names or {})}
+    names = {ALL_UNITS: gettext(language, labels.DEPARTMENT_UNIT_LABEL), **(unit_names or {})}
     with engine.connect() as conn:
         finding_frame = _findings_in_window(conn, begin, until)
         notifications = _notifications(conn, begin, until, finding_frame, window.unit, language)
         sections = (
             _kpi_section(conn, begin, until, window.unit, targets, names, language),
             _deadline_section(conn, begin, until, finding_frame, notifications, window.unit, names, language),
-            _section(
-                "notifications", "Cảnh báo đã gửi", "Notifications",
-                "3. Cảnh báo đã gửi", "3. Notifications sent",
-                NOTIFICATION_COLUMNS, notifications,
-            ),
+            _section("notifications", N_("Notifications"), N_("3. Notifications sent"), NOTIFICATION_COLUMNS,
+                     notifications),
             _source_section(conn, begin, until),
             _reject_section(conn, begin, until),
             _check_run_section(conn, begin, until),
@@ -199,12 +197,12 @@ def build_inspection_report(
 
 
 def _section(
-    key: str, sheet_vi: str, sheet_en: str, title_vi: str, title_en: str,
-    columns: Sequence[ReportColumn], frame: pl.DataFrame,
+    key: str, sheet: str, title: str, columns: Sequence[ReportColumn], frame: pl.DataFrame,
 ) -> ReportSection:
+    """``sheet`` and ``title``: English messages (``N_``), translated where the report is written."""
     return ReportSection(
-        key=key, sheet_vi=sheet_vi, sheet_en=sheet_en, title_vi=title_vi, title_en=title_en,
-        columns=tuple(columns), frame=frame.select([c.name for c in columns]),
+        key=key, sheet_name=sheet, title_text=title, columns=tuple(columns),
+        frame=frame.select([c.name for c in columns]),
     )
 
 
@@ -218,9 +216,13 @@ def _vn(column: str) -> pl.Expr:
 
 
 def _label(column: str, mapping: Mapping[str, str], language: Language) -> pl.Expr:
-    if language != "vi":
-        return pl.col(column)
-    return pl.col(column).replace(dict(mapping))
+    """Codes -> words in ``language`` (``mapping``: code -> English message); unknown codes stay."""
+    return pl.col(column).replace(labels.translated(mapping, language))
+
+
+def _declared(column: str, kind: str, language: Language) -> pl.Expr:
+    """Check, KPI or rule codes -> their declared labels in ``language``; unknown codes stay."""
+    return pl.col(column).replace(labels.declared(kind, language))
 
 
 def _overlaps(start_col: sa.ColumnElement[Any], end_col: sa.ColumnElement[Any], begin: datetime, until: datetime) -> sa.ColumnElement[bool]:
@@ -258,34 +260,22 @@ def _kpi_section(
             ratio.alias("ratio"),
             pl.col("kpi").replace_strict(dict(targets), default=None, return_dtype=pl.Float64).alias("target"),
             pl.col("unit").replace_strict(dict(names), default=pl.col("unit")).alias("unit_name"),
-            pl.col("kpi").replace_strict(dict(labels.KPI_LABELS), default=pl.col("kpi")).alias("kpi_label"),
+            _declared("kpi", "kpi", language).alias("kpi_label"),
             (pl.col("unit") == ALL_UNITS).alias("_is_all"),
             pl.col("kpi").replace_strict(kpi_order, default=len(kpi_order), return_dtype=pl.Int64).alias("_kpi_order"),
             pl.col("period").replace_strict(_PERIOD_ORDER, default=9, return_dtype=pl.Int64).alias("_period_order"),
         )
         .with_columns(
-            pl.when(pl.col("ratio").is_null()).then(pl.lit(labels.NO_DATA))
-            .when(pl.col("target").is_null()).then(pl.lit(labels.NO_TARGET))
-            .when(pl.col("ratio") >= pl.col("target")).then(pl.lit(labels.TARGET_MET))
-            .otherwise(pl.lit(labels.TARGET_MISSED))
+            pl.when(pl.col("ratio").is_null()).then(pl.lit(gettext(language, labels.NO_DATA)))
+            .when(pl.col("target").is_null()).then(pl.lit(gettext(language, labels.NO_TARGET)))
+            .when(pl.col("ratio") >= pl.col("target")).then(pl.lit(gettext(language, labels.TARGET_MET)))
+            .otherwise(pl.lit(gettext(language, labels.TARGET_MISSED)))
             .alias("result"),
             _label("period", labels.PERIOD_LABELS, language),
         )
         .sort("_is_all", "unit", "_kpi_order", "kpi", "_period_order")
     )
-    if language != "vi":
-        shaped = shaped.with_columns(pl.col("kpi").alias("kpi_label"), _result_in_english())
-    return _section(
-        "kpis", "Tổng hợp chỉ tiêu", "KPIs", "1. Tổng hợp chỉ tiêu", "1. KPI summary", KPI_COLUMNS, shaped
-    )
-
-
-def _result_in_english() -> pl.Expr:
-    english = {
-        labels.NO_DATA: "no data", labels.NO_TARGET: "no target",
-        labels.TARGET_MET: "met", labels.TARGET_MISSED: "missed",
-    }
-    return pl.col("result").replace(english)
+    return _section("kpis", N_("KPIs"), N_("1. KPI summary"), KPI_COLUMNS, shaped)
 
 
 # --- findings (sections 2 and 3) -------------------------------------------------------------
@@ -362,9 +352,9 @@ def _notifications(
             pl.coalesce("_finding_subject", parts.struct.field("field_3")).alias("subject"),
         )
         .with_columns(
-            pl.col("rule").replace(dict(labels.RULE_LABELS) if language == "vi" else {}).alias("rule_label"),
+            _declared("rule", "rule", language).alias("rule_label"),
             _label("channel", labels.CHANNEL_LABELS, language),
-            _label("check", labels.CHECK_LABELS, language),
+            _declared("check", "check", language),
             _label("status", labels.OUTBOX_STATUS_LABELS, language),
             pl.col("status").alias("_status_code"),
         )
@@ -399,26 +389,22 @@ def _deadline_section(
         .with_columns(
             pl.col("subject").alias("dossier"),
             pl.col("unit").replace_strict(dict(names), default=pl.col("unit")).alias("unit_name"),
-            pl.col("rule").replace(dict(labels.RULE_LABELS) if language == "vi" else {}).alias("rule_label"),
+            _declared("rule", "rule", language).alias("rule_label"),
             _label("severity", labels.SEVERITY_LABELS, language),
             _label("stage", labels.STAGE_LABELS, language),
             pl.when(pl.col("resolved_at").is_null())
-            .then(pl.lit(labels.FINDING_OPEN if language == "vi" else "open"))
-            .otherwise(pl.lit(labels.FINDING_RESOLVED if language == "vi" else "resolved"))
+            .then(pl.lit(gettext(language, labels.FINDING_OPEN)))
+            .otherwise(pl.lit(gettext(language, labels.FINDING_RESOLVED)))
             .alias("status"),
             pl.col("notifications").fill_null(0),
         )
         .sort("unit", "first_seen_at", "dossier", "rule")
     )
-    return _section(
-        "deadlines", "Hồ sơ trễ hạn", "Late dossiers",
-        "2. Hồ sơ trễ hạn và văn bản xin lỗi", "2. Late dossiers and apologies",
-        DEADLINE_COLUMNS, shaped,
-    )
+    return _section("deadlines", N_("Late dossiers"), N_("2. Late dossiers and apologies"), DEADLINE_COLUMNS, shaped)
 
 
 def _stage_history(conn: Connection, begin: datetime, until: datetime, language: Language) -> pl.DataFrame:
-    """key -> "dd/mm/yyyy HH:MM Phát hiện (Quá hạn); …" for deadlines findings, events up to ``until``."""
+    """key -> "dd/mm/yyyy HH:MM Detected (Past due); …" (in ``language``) for deadlines findings, events up to ``until``."""
     f, e = findings.c, finding_events.c
     query = (
         sa.select(e.key, e.id, e.at, e.event, e.stage)
@@ -478,10 +464,7 @@ def _source_section(conn: Connection, begin: datetime, until: datetime) -> Repor
         )
         .sort("source")
     )
-    return _section(
-        "sources", "Nguồn dữ liệu", "Sources",
-        "4. Tình trạng nguồn dữ liệu", "4. Data sources", SOURCE_COLUMNS, summary,
-    )
+    return _section("sources", N_("Sources"), N_("4. Data sources"), SOURCE_COLUMNS, summary)
 
 
 def _reject_section(conn: Connection, begin: datetime, until: datetime) -> ReportSection:
@@ -505,10 +488,7 @@ def _reject_section(conn: Connection, begin: datetime, until: datetime) -> Repor
         )
         .sort("source", "rows", "column", descending=[False, True, False])
     )
-    return _section(
-        "source_rejects", "Dòng bị loại", "Rejected rows",
-        "4b. Dòng dữ liệu bị loại", "4b. Rejected rows", REJECT_COLUMNS, grouped,
-    )
+    return _section("source_rejects", N_("Rejected rows"), N_("4b. Rejected rows"), REJECT_COLUMNS, grouped)
 
 
 def _check_run_section(conn: Connection, begin: datetime, until: datetime) -> ReportSection:
@@ -533,10 +513,7 @@ def _check_run_section(conn: Connection, begin: datetime, until: datetime) -> Re
         )
         .sort("check")
     )
-    return _section(
-        "check_runs", "Lượt chạy kiểm tra", "Check runs",
-        "4c. Lượt chạy kiểm tra", "4c. Check runs", CHECK_RUN_COLUMNS, summary,
-    )
+    return _section("check_runs", N_("Check runs"), N_("4c. Check runs"), CHECK_RUN_COLUMNS, summary)
 
 
 # --- section 5: silences ---------------------------------------------------------------------
@@ -554,10 +531,7 @@ def _silence_section(conn: Connection, begin: datetime, until: datetime, unit: s
         {"silence_id": pl.Int64, "matchers": pl.Utf8, "starts_at": UTC_TIME, "ends_at": UTC_TIME,
          "expired_at": UTC_TIME, "author": pl.Utf8, "reason": pl.Utf8, "created_at": UTC_TIME},
     ).with_columns(_vn("starts_at"), _vn("ends_at"), _vn("expired_at"), _vn("created_at"))
-    return _section(
-        "silences", "Tạm tắt cảnh báo", "Silences",
-        "5. Tạm tắt cảnh báo", "5. Silences", SILENCE_COLUMNS, frame,
-    )
+    return _section("silences", N_("Silences"), N_("5. Silences"), SILENCE_COLUMNS, frame)
 
 
 def _matchers_text(matchers: Any) -> str:

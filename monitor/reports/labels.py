@@ -1,22 +1,34 @@
-"""Vietnamese words for the codes the store keeps (KPI, rule, stage, event, status). Unknown codes
-are shown as they are."""
+"""Words for the codes the store keeps (KPI, rule, stage, event, status). Unknown codes are shown
+as they are.
+
+Check, KPI and rule labels come from the checks' declarations (``checks.registry``); the others
+are declared here in English (``N_``) and translated from the catalogs (checks/locale) where
+shown: :func:`translated` gives a mapping in one language, for ``pl.Expr.replace``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from checks.i18n import N_, Language, gettext
 from checks.registry import REGISTRY
 
 # From the checks' declarations (checks.spec): one copy of every check, KPI and rule label.
 KPI_LABELS: Mapping[str, str] = REGISTRY.labels("kpi", "vi")  # e.g. dossier_on_time -> "Tỷ lệ hồ sơ giải quyết đúng hạn"
 
-PERIOD_LABELS: Mapping[str, str] = {"month": "Tháng", "quarter": "Quý", "year": "Năm"}
-
-DEPARTMENT_UNIT_LABEL = {"vi": "Toàn Sở", "en": "Department"}  # the "ALL" unit of the KPIs
-
 CHECK_LABELS: Mapping[str, str] = REGISTRY.labels("check", "vi")
 
 RULE_LABELS: Mapping[str, str] = REGISTRY.labels("rule", "vi")
+
+
+def declared(kind: str, language: Language) -> dict[str, str]:
+    """``kind`` check | kpi | rule -> {code: label in ``language``}, from the checks' declarations."""
+    return REGISTRY.labels(kind, language)
+
+
+PERIOD_LABELS: Mapping[str, str] = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year")}
+
+DEPARTMENT_UNIT_LABEL = N_("Whole department")  # the "ALL" unit of the KPIs
 
 # Rules of the deadlines check that mean a dossier was (or will surely be) late, or an apology breach.
 LATE_DOSSIER_RULES: tuple[str, ...] = (
@@ -28,48 +40,54 @@ LATE_DOSSIER_RULES: tuple[str, ...] = (
 )
 
 STAGE_LABELS: Mapping[str, str] = {
-    "upcoming": "Sắp đến hạn",
-    "due_today": "Đến hạn hôm nay",
-    "overdue": "Quá hạn",
-    "breach": "Vi phạm",
-    "open": "Cần xử lý",
+    "upcoming": N_("Coming due"),
+    "due_today": N_("Due date today"),
+    "overdue": N_("Past due"),
+    "breach": N_("Breach"),
+    "open": N_("Needs action"),
 }
 
-SEVERITY_LABELS: Mapping[str, str] = {"info": "Thông tin", "warning": "Cảnh báo", "critical": "Nghiêm trọng"}
+SEVERITY_LABELS: Mapping[str, str] = {"info": N_("Information"), "warning": N_("Warning"), "critical": N_("Critical")}
 
 EVENT_LABELS: Mapping[str, str] = {
-    "opened": "Phát hiện",
-    "stage_changed": "Chuyển mức",
-    "resolved": "Đã khắc phục",
-    "reopened": "Tái diễn",
+    "opened": N_("Detected"),
+    "stage_changed": N_("Stage changed"),
+    "resolved": N_("Resolved"),
+    "reopened": N_("Recurred"),
 }
 
 OUTBOX_STATUS_LABELS: Mapping[str, str] = {
-    "pending": "Chờ gửi",
-    "sending": "Đang gửi",
-    "sent": "Đã gửi",
-    "dead": "Gửi thất bại",
+    "pending": N_("Waiting to be sent"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "dead": N_("Sending failed"),
 }
 
 DELIVERY_OUTCOME_LABELS: Mapping[str, str] = {
-    "sent": "đã gửi",
-    "retry": "lỗi, gửi lại",
-    "dead": "thất bại",
-    "reclaimed": "nhận lại",
-    "requeued": "xếp hàng lại",
+    "sent": N_("sent"),
+    "retry": N_("failed, will retry"),
+    "dead": N_("failed"),
+    "reclaimed": N_("reclaimed"),
+    "requeued": N_("requeued"),
 }
 
+# Product names are the same in every language (not in the catalogs).
 CHANNEL_LABELS: Mapping[str, str] = {
-    "email": "Thư điện tử",
+    "email": N_("E-mail"),
     "zalo": "Zalo",
     "webhook": "Webhook",
     "alertmanager": "Alertmanager",
-    "file": "Tệp",
+    "file": N_("File"),
 }
 
-TARGET_MET = "Đạt"
-TARGET_MISSED = "Chưa đạt"
-NO_DATA = "Không có dữ liệu"
-NO_TARGET = "Không có chỉ tiêu"
-FINDING_OPEN = "Đang mở"
-FINDING_RESOLVED = "Đã khắc phục"
+TARGET_MET = N_("met")
+TARGET_MISSED = N_("missed")
+NO_DATA = N_("no data")
+NO_TARGET = N_("no target")
+FINDING_OPEN = N_("Open")
+FINDING_RESOLVED = N_("Resolved")
+
+
+def translated(mapping: Mapping[str, str], language: Language) -> dict[str, str]:
+    """{code: English message} -> {code: text in ``language``}."""
+    return {code: gettext(language, message) for code, message in mapping.items()}

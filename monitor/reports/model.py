@@ -1,21 +1,20 @@
 """The shape of an inspection report: a window, and sections that are typed tables.
 
-A section is a Polars frame plus the description of its columns (name, Vietnamese and English
-header, kind). Times in the frames are naive Vietnam wall-clock time, like the canonical tables.
+A section is a Polars frame plus the description of its columns (name, header, kind). Headers,
+sheet names and titles are declared in English (``N_``) and translated where shown, from the
+catalogs (checks/locale). Times in the frames are naive Vietnam wall-clock time, like the canonical tables.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from checks.i18n import LANGUAGES, Language, gettext
 from checks.timeutil import VN_TZ
-
-Language = Literal["vi", "en"]
 
 
 class ColumnKind(StrEnum):
@@ -31,13 +30,12 @@ class ReportColumn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str  # column of the section's frame
-    header_vi: str
-    header_en: str
+    header: str  # English, the catalog's message (translated by ``heading``)
     kind: ColumnKind = ColumnKind.TEXT
     width: int = 16  # characters, for the spreadsheet
 
-    def header(self, language: Language) -> str:
-        return self.header_vi if language == "vi" else self.header_en
+    def heading(self, language: Language) -> str:
+        return gettext(language, self.header)
 
 
 class ReportSection(BaseModel):
@@ -46,10 +44,8 @@ class ReportSection(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     key: str  # ASCII slug: CSV file name
-    sheet_vi: str  # spreadsheet tab, at most 31 characters
-    sheet_en: str
-    title_vi: str
-    title_en: str
+    sheet_name: str  # spreadsheet tab (English message; at most 31 characters in every language)
+    title_text: str  # English message
     columns: tuple[ReportColumn, ...]
     frame: pl.DataFrame
 
@@ -58,16 +54,16 @@ class ReportSection(BaseModel):
         names = [c.name for c in self.columns]
         if names != self.frame.columns:
             raise ValueError(f"section {self.key}: frame columns {self.frame.columns} != {names}")
-        for sheet in (self.sheet_vi, self.sheet_en):
+        for sheet in (gettext(language, self.sheet_name) for language in LANGUAGES):
             if len(sheet) > 31 or any(ch in sheet for ch in "[]:*?/\\"):
                 raise ValueError(f"section {self.key}: invalid sheet name {sheet!r}")
         return self
 
     def sheet(self, language: Language) -> str:
-        return self.sheet_vi if language == "vi" else self.sheet_en
+        return gettext(language, self.sheet_name)
 
     def title(self, language: Language) -> str:
-        return self.title_vi if language == "vi" else self.title_en
+        return gettext(language, self.title_text)
 
 
 class ReportWindow(BaseModel):

@@ -19,7 +19,7 @@ def write_csv_folder(report: InspectionReport, folder: Path, language: Language 
     written: list[Path] = []
     for number, section in enumerate(report.sections, start=1):
         frame = section.frame.select(
-            text_expr(c.name, c.kind).alias(c.header(language)) for c in section.columns
+            text_expr(c.name, c.kind).alias(c.heading(language)) for c in section.columns
         )
         path = folder / f"{number}_{section.key}.csv"
         frame.write_csv(path, include_bom=True)

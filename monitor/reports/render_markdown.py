@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from checks.i18n import translator
 from monitor.reports.formatting import format_cell, report_title, window_text
 from monitor.reports.model import InspectionReport, Language, ReportSection
 
-EMPTY = {"vi": "_(không có dữ liệu)_", "en": "_(no data)_"}
-
 
 def render_markdown(report: InspectionReport, language: Language = "vi") -> str:
+    _ = translator(language)
+    empty = "_" + _("(no data)") + "_"
     lines = [f"# {report_title(language)}", ""]
     lines += [f"- **{label}:** {value}" for label, value in window_text(report, language)]
     for section in report.sections:
         lines += ["", f"## {section.title(language)}", ""]
-        lines += _table(section, language) if section.frame.height else [EMPTY[language]]
+        lines += _table(section, language) if section.frame.height else [empty]
     return "\n".join(lines) + "\n"
 
 
 def _table(section: ReportSection, language: Language) -> list[str]:
-    headers = [_escape(c.header(language)) for c in section.columns]
+    headers = [_escape(c.heading(language)) for c in section.columns]
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     kinds = [c.kind for c in section.columns]
     for row in section.frame.iter_rows():

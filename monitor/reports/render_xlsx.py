@@ -14,12 +14,13 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
+from checks.i18n import N_, translator
 from monitor.reports.formatting import report_title, window_text
 from monitor.reports.model import ColumnKind, InspectionReport, Language, ReportSection
 
 log = structlog.get_logger(__name__)
 
-INFO_SHEET = {"vi": "Thông tin", "en": "About"}
+INFO_SHEET = N_("About")
 _NUM_FORMATS = {
     ColumnKind.DATETIME: "dd/mm/yyyy hh:mm",
     ColumnKind.DATE: "dd/mm/yyyy",
@@ -59,7 +60,8 @@ def _formats(workbook: Workbook) -> dict[str, Format]:
 
 
 def _info_sheet(workbook: Workbook, report: InspectionReport, language: Language, formats: dict[str, Format]) -> None:
-    sheet = workbook.add_worksheet(INFO_SHEET[language])
+    _ = translator(language)
+    sheet = workbook.add_worksheet(_(INFO_SHEET))
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 50)
     sheet.write(0, 0, report_title(language), formats["title"])
@@ -69,8 +71,8 @@ def _info_sheet(workbook: Workbook, report: InspectionReport, language: Language
         sheet.write(row, 1, value)
         row += 1
     row += 1
-    sheet.write(row, 0, "Mục" if language == "vi" else "Section", formats["header"])
-    sheet.write(row, 1, "Số dòng" if language == "vi" else "Rows", formats["header"])
+    sheet.write(row, 0, _("Section"), formats["header"])
+    sheet.write(row, 1, _("Rows"), formats["header"])
     for section in report.sections:
         row += 1
         sheet.write(row, 0, section.title(language))
@@ -84,7 +86,7 @@ def _section_sheet(
     for index, column in enumerate(section.columns):
         cell_format = formats.get(column.kind.value, formats["text"])
         sheet.set_column(index, index, column.width, cell_format)
-        sheet.write(0, index, column.header(language), formats["header"])
+        sheet.write(0, index, column.heading(language), formats["header"])
         values: list[Any] = section.frame.get_column(column.name).to_list()
         if values:
             sheet.write_column(1, index, values, cell_format)

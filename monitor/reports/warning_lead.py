@@ -5,6 +5,9 @@ ahead (in working hours)? Plus the messages sent at night and the digests re-sen
 It reads only the state store: the findings history (which dossiers went overdue, when the monitor
 first saw them, their deadlines) and the delivered outbox rows (what each unit's messages said, in
 their visible text). It judges the text, not the plan: a row cut from a message does not count.
+
+The text (:func:`format_report`) is English by default (an engineering and acceptance tool) and
+Vietnamese on request, from the catalogs (checks/locale).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from alerts import history as alert_history
 from alerts.render import format_deadline
 from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_deadline
 from checks.calendar import WorkingCalendar
+from checks.i18n import N_, Language, translator
 from checks.timeutil import to_vn_aware, to_vn_naive
 from monitor.store.tables import findings
 
@@ -44,6 +48,15 @@ class FirstWarning(BaseModel):
 
 Outcome = Literal["warned", "missed", "unwarnable", "before_window"]
 
+# Why a dossier is not "warned" (English messages, translated by DossierLead.reason_text).
+BEFORE_WINDOW = N_("apology deadline before the window opened")
+RECEIVED_LATE = N_("received {received}, after its apology deadline {apology} (time limit shorter than the lead)")
+SEEN_LATE = N_("not in the data until {seen}, after its apology deadline {apology}")
+NAMED_LATE = N_("first named only at {named}, after the apology deadline")
+NAMED_BARE = N_("named, but never with its due time and apology deadline")
+NEVER_NAMED = N_("never named in a delivered message")
+_OUTCOME_MARKS = {"missed": N_("MISSED"), "unwarnable": N_("UNWARNABLE")}
+
 
 class DossierLead(BaseModel):
     code: str
@@ -56,7 +69,20 @@ class DossierLead(BaseModel):
     warning: FirstWarning | None = None  # the first delivered message naming it with both deadlines
     lead_working_hours: float | None = None  # from that message to the due time
     outcome: Outcome = "missed"
-    reason: str = ""  # why it is not "warned"
+    reason_message: str = ""  # why it is not "warned": one of the messages above ("" when warned)
+    reason_times: dict[str, datetime] = Field(default_factory=dict)  # the message's placeholders
+
+    def reason_text(self, language: Language = "en") -> str:
+        """Why it is not "warned", in ``language``."""
+        if not self.reason_message:
+            return ""
+        _ = translator(language)
+        times = {name: format_deadline(moment, language) for name, moment in self.reason_times.items()}
+        return _(self.reason_message).format(**times)
+
+    @property
+    def reason(self) -> str:
+        return self.reason_text("en")
 
 
 class NightMessage(BaseModel):
@@ -211,61 +237,68 @@ def warning_lead_report(engine: Engine, calendar: WorkingCalendar, since: dateti
                 dossier.warning = warning
                 break
             named_late = named_late or warning
-        en = "en"
         if dossier.warning is not None:
             starts = pl.Series([to_vn_naive(dossier.warning.sent_at)], dtype=pl.Datetime("us"))
             ends = pl.Series([to_vn_naive(dossier.due_at)], dtype=pl.Datetime("us"))
             dossier.lead_working_hours = round(float(calendar.working_days_between(starts, ends)[0]) * hours_per_day, 2)
             dossier.outcome = "warned"
         elif since is not None and dossier.apology_deadline < since:
-            dossier.outcome, dossier.reason = "before_window", "apology deadline before the window opened"
+            dossier.outcome, dossier.reason_message = "before_window", BEFORE_WINDOW
         elif dossier.received_at is not None and dossier.received_at > dossier.apology_deadline:
             dossier.outcome = "unwarnable"
-            dossier.reason = (f"received {format_deadline(dossier.received_at, en)}, after its apology deadline "
-                              f"{format_deadline(dossier.apology_deadline, en)} (time limit shorter than the lead)")
+            dossier.reason_message = RECEIVED_LATE
+            dossier.reason_times = {"received": dossier.received_at, "apology": dossier.apology_deadline}
         elif dossier.first_seen_at > dossier.apology_deadline:
             dossier.outcome = "unwarnable"
-            dossier.reason = (f"not in the data until {format_deadline(dossier.first_seen_at, en)}, after its apology "
-                              f"deadline {format_deadline(dossier.apology_deadline, en)}")
+            dossier.reason_message = SEEN_LATE
+            dossier.reason_times = {"seen": dossier.first_seen_at, "apology": dossier.apology_deadline}
         elif named_late is not None:
-            dossier.reason = f"first named only at {format_deadline(named_late.sent_at, en)}, after the apology deadline"
+            dossier.reason_message, dossier.reason_times = NAMED_LATE, {"named": named_late.sent_at}
         elif named_bare:
-            dossier.reason = "named, but never with its due time and apology deadline"
+            dossier.reason_message = NAMED_BARE
         else:
-            dossier.reason = "never named in a delivered message"
+            dossier.reason_message = NEVER_NAMED
         report.dossiers.append(dossier)
     report.dossiers.sort(key=lambda d: (d.due_at, d.code))
     return report
 
 
-def format_report(report: LeadReport) -> str:
-    """The report as plain text (English: it is an engineering and acceptance tool)."""
+def format_report(report: LeadReport, language: Language = "en") -> str:
+    """The report as plain text (English by default: it is an engineering and acceptance tool)."""
+    _ = translator(language)
     leads = report.leads()
-    window = " – ".join(format_deadline(t, "en") if t else "…" for t in (report.since, report.until))
+    window = " – ".join(format_deadline(t, language) if t else "…" for t in (report.since, report.until))
     lines = [
-        f"Warning-lead report ({window})",
-        f"delivered messages: {report.messages}",
-        f"dossiers overdue (due in the window): {len(report.dossiers)}; apology deadline inside the window: "
-        f"{len(report.judged)}",
-        f"  warned before the apology deadline: {len(report.warned)}; missed: {len(report.misses)}; "
-        f"unwarnable: {len(report.having('unwarnable'))}",
+        _("Warning-lead report ({window})").format(window=window),
+        _("delivered messages: {count}").format(count=report.messages),
+        _("dossiers overdue (due in the window): {overdue}; apology deadline inside the window: {judged}").format(
+            overdue=len(report.dossiers), judged=len(report.judged)),
+        "  " + _("warned before the apology deadline: {warned}; missed: {missed}; unwarnable: {unwarnable}").format(
+            warned=len(report.warned), missed=len(report.misses), unwarnable=len(report.having("unwarnable"))),
     ]
     if leads:
-        lines.append(f"lead of the first visible warning (working hours before due): min {leads[0]:.2f} / "
-                     f"median {statistics.median(leads):.2f} / max {leads[-1]:.2f}")
+        lines.append(_("lead of the first visible warning (working hours before due): min {min} / median {median} / "
+                       "max {max}").format(min=f"{leads[0]:.2f}", median=f"{statistics.median(leads):.2f}",
+                                           max=f"{leads[-1]:.2f}"))
     urgent = sum(1 for n in report.night if n.urgent)
-    lines.append(f"messages sent 22:00–06:00: {len(report.night)} (urgent: {urgent})")
-    lines.append(f"digests re-sent unchanged on another day: {len(report.repeated)}")
+    lines.append(_("messages sent 22:00–06:00: {count} (urgent: {urgent})").format(count=len(report.night),
+                                                                                  urgent=urgent))
+    lines.append(_("digests re-sent unchanged on another day: {count}").format(count=len(report.repeated)))
     for dossier in report.dossiers:
         if dossier.outcome in ("missed", "unwarnable"):
-            lines.append(f"  {dossier.outcome.upper()} {dossier.code} ({dossier.unit}) due "
-                         f"{format_deadline(dossier.due_at, 'en')}, apology by "
-                         f"{format_deadline(dossier.apology_deadline, 'en')}: {dossier.reason}; first named "
-                         f"{format_deadline(dossier.first_named_at, 'en') or 'never'}")
+            lines.append("  " + _("{mark} {code} ({unit}) due {due}, apology by {apology}: {reason}; first named "
+                                  "{named}").format(
+                mark=_(_OUTCOME_MARKS[dossier.outcome]), code=dossier.code, unit=dossier.unit,
+                due=format_deadline(dossier.due_at, language),
+                apology=format_deadline(dossier.apology_deadline, language), reason=dossier.reason_text(language),
+                named=format_deadline(dossier.first_named_at, language) or _("never")))
     for night in report.night:
-        lines.append(f"  NIGHT #{night.outbox_id} {night.unit} {night.channel} at {format_deadline(night.sent_at, 'en')}"
-                     f"{' (urgent)' if night.urgent else ''}")
+        at = format_deadline(night.sent_at, language)
+        line = _("NIGHT #{id} {unit} {channel} at {at}").format(id=night.outbox_id, unit=night.unit,
+                                                                 channel=night.channel, at=at)
+        lines.append("  " + line + (" " + _("(urgent)") if night.urgent else ""))
+    repeat_mark = _("REPEAT")
     for repeat in report.repeated:
-        lines.append(f"  REPEAT {repeat.channel}:{repeat.receiver} #{repeat.first_id} ({repeat.days[0]}) = "
+        lines.append(f"  {repeat_mark} {repeat.channel}:{repeat.receiver} #{repeat.first_id} ({repeat.days[0]}) = "
                      f"#{repeat.second_id} ({repeat.days[1]})")
     return "\n".join(lines)
