@@ -160,6 +160,11 @@ class RuleBook:
         values = {entry.setting: entry.value for entry in self.in_force(day) if entry.source != "default"}
         return _with_values(self.base, values)
 
+    def targets_at(self, day: date) -> dict[str, float]:
+        """The KPI targets in force on ``day`` (the base settings' ``targets`` with dated variants)."""
+        targets = getattr(self.settings_at(day), "targets", {})
+        return dict(targets)
+
     def breakpoints(self, prefix: str = "", exclude: Collection[str] = ()) -> list[date]:
         """Dates on which some variant under ``prefix`` (but not in ``exclude``) starts or stops."""
         days: set[date] = set()

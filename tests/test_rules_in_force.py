@@ -143,3 +143,24 @@ def test_a_bad_variant_stops_loading_with_its_key(tmp_path: Path, capsys: pytest
     assert "supplement_mode" in capsys.readouterr().err
     assert main(["rules", "show", "--at", "01/08/2026"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err or "2026-08-01" in capsys.readouterr().err
+
+
+def test_a_kpi_period_is_judged_by_the_target_in_force_on_its_last_day() -> None:
+    from datetime import date
+
+    from monitor.reports.inspection import _with_period_targets
+
+    frame = pl.DataFrame({
+        "kpi": ["dossier_online"] * 5,
+        "period": ["month", "quarter", "month", "year", "month"],
+        "period_start": [date(2026, 6, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 1, 1), date(2026, 11, 1)],
+    })
+
+    def targets_at(day: date) -> dict[str, float]:
+        return {"dossier_online": 0.5 if day < date(2026, 7, 1) else 0.6}
+
+    judged = _with_period_targets(frame, targets_at, today=date(2026, 11, 15))
+    # June and Q2 end on 30/6 (old target); July ends 31/7; 2026 and November are still running:
+    # judged on today's targets, not on 31/12.
+    assert judged["target"].to_list() == [0.5, 0.5, 0.6, 0.6, 0.6]
+    assert judged.columns == ["kpi", "period", "period_start", "target"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from checks.i18n import N_, translator
+from checks.rulebook import RuleBook
 from checks.timeutil import parse_cli_time
 from monitor.cli.tree import CommandGroup, complete_paths
 
@@ -104,7 +105,7 @@ def run_report(args: argparse.Namespace) -> int:
         args.engine,
         ReportWindow(start=start, end=end, unit=args.unit),
         now,
-        targets=settings.checks.targets,
+        targets=RuleBook.load(settings.checks, settings.checks.rules).targets_at,
         unit_names={unit.code: unit.name for unit in settings.units},
         department=settings.department,
         language=language,

@@ -7,8 +7,8 @@ applicant data: the store holds none (findings carry dossier and procedure codes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -20,6 +20,7 @@ from alerts import history as alert_history
 from checks.common import ALL_UNITS
 from checks.i18n import N_, gettext
 from checks.settings import KPI_NAMES
+from checks.timeutil import to_vn_naive
 from monitor.reports import labels
 from monitor.reports.model import (
     ColumnKind,
@@ -162,19 +163,25 @@ def build_inspection_report(
     window: ReportWindow,
     now: datetime,
     *,
-    targets: Mapping[str, float],
+    targets: Mapping[str, float] | Callable[[date], Mapping[str, float]],
     unit_names: Mapping[str, str] | None = None,
     department: str = "Sở Khoa học và Công nghệ",
     language: Language = "vi",
 ) -> InspectionReport:
-    """Every section of the report for ``window`` as of ``now`` (aware)."""
+    """Every section of the report for ``window`` as of ``now`` (aware).
+
+    ``targets``: one mapping for every period, or the targets in force on a day (a KPI period is
+    judged by the targets in force on its last day, or on ``now``'s day for the running period).
+    """
     begin, until = window.bounds(now)
+    targets_at = targets if callable(targets) else (lambda _day, fixed=targets: fixed)
+    today = to_vn_naive(now).date()
     names = {ALL_UNITS: gettext(language, labels.DEPARTMENT_UNIT_LABEL), **(unit_names or {})}
     with engine.connect() as conn:
         finding_frame = _findings_in_window(conn, begin, until)
         notifications = _notifications(conn, begin, until, finding_frame, window.unit, language)
         sections = (
-            _kpi_section(conn, begin, until, window.unit, targets, names, language),
+            _kpi_section(conn, begin, until, window.unit, targets_at, today, names, language),
             _deadline_section(conn, begin, until, finding_frame, notifications, window.unit, names, language),
             _section("notifications", N_("Notifications"), N_("3. Notifications sent"), NOTIFICATION_COLUMNS,
                      notifications),
@@ -233,9 +240,30 @@ def _overlaps(start_col: sa.ColumnElement[Any], end_col: sa.ColumnElement[Any], 
 # --- section 1: KPIs -------------------------------------------------------------------------
 
 
+def _with_period_targets(
+    frame: pl.DataFrame, targets_at: Callable[[date], Mapping[str, float]], today: date
+) -> pl.DataFrame:
+    """A ``target`` column: the target of each row's KPI in force on its period's last day (today at
+    most). Few distinct days: one lookup per day, then a join."""
+    start = pl.col("period_start")
+    last = (
+        pl.when(pl.col("period") == "month").then(start.dt.offset_by("1mo"))
+        .when(pl.col("period") == "quarter").then(start.dt.offset_by("3mo"))
+        .otherwise(start.dt.offset_by("1y"))
+        - pl.duration(days=1)
+    )
+    frame = frame.with_columns(pl.min_horizontal(last, pl.lit(today)).alias("_target_day"))
+    days = [d for d in frame["_target_day"].unique().to_list() if d is not None]
+    lookup = pl.DataFrame(
+        [(day, kpi, float(value)) for day in days for kpi, value in targets_at(day).items()],
+        schema={"_target_day": pl.Date, "kpi": pl.Utf8, "target": pl.Float64}, orient="row",
+    )
+    return frame.join(lookup, on=["_target_day", "kpi"], how="left").drop("_target_day")
+
+
 def _kpi_section(
     conn: Connection, begin: datetime, until: datetime, unit: str | None,
-    targets: Mapping[str, float], names: Mapping[str, str], language: Language,
+    targets_at: Callable[[date], Mapping[str, float]], today: date, names: Mapping[str, str], language: Language,
 ) -> ReportSection:
     k = kpi_history.c
     in_window = sa.and_(k.recorded_at >= begin, k.recorded_at < until)
@@ -252,13 +280,13 @@ def _kpi_section(
             "numerator": pl.Float64, "denominator": pl.Float64, "recorded_at": UTC_TIME,
         },
     )
+    frame = _with_period_targets(frame, targets_at, today)
     ratio = pl.when(pl.col("denominator") > 0).then(pl.col("numerator") / pl.col("denominator"))
     kpi_order = {name: index for index, name in enumerate(KPI_NAMES)}
     shaped = (
         frame.with_columns(
             _vn("recorded_at"),
             ratio.alias("ratio"),
-            pl.col("kpi").replace_strict(dict(targets), default=None, return_dtype=pl.Float64).alias("target"),
             pl.col("unit").replace_strict(dict(names), default=pl.col("unit")).alias("unit_name"),
             _declared("kpi", "kpi", language).alias("kpi_label"),
             (pl.col("unit") == ALL_UNITS).alias("_is_all"),
