@@ -157,7 +157,8 @@ def test_a_kpi_period_is_judged_by_the_target_in_force_on_its_last_day() -> None
     })
 
     def targets_at(day: date) -> dict[str, float]:
-        return {"dossier_online": 0.5 if day < date(2026, 7, 1) else 0.6}
+        # 0.7 from 1/12/2026, after "today": a running period must not be judged by it yet.
+        return {"dossier_online": 0.5 if day < date(2026, 7, 1) else 0.6 if day < date(2026, 12, 1) else 0.7}
 
     judged = _with_period_targets(frame, targets_at, today=date(2026, 11, 15))
     # June and Q2 end on 30/6 (old target); July ends 31/7; 2026 and November are still running:
