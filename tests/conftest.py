@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +96,13 @@ def write_distribution(site: Path, name: str, entry_points: str) -> Path:
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8")
     (info / "entry_points.txt").write_text(entry_points, encoding="utf-8")
     return site
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a daemon started by a test (the way systemd stops it), SIGKILL after 30 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -21,6 +21,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from checks.registry import REGISTRY, discover, plugin_checks
+from tests.conftest import stop_process
 from tests.plugins.probe_check import KPI_LABEL, RULE_LABEL, ProbeCheck
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,12 +107,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
         try:
             yield running
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_process(proc)
 
 
 def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:

@@ -22,6 +22,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import stop_process
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -70,12 +72,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
         try:
             yield running
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_process(proc)
 
 
 def wait_for(predicate, timeout: float, what: str, daemon: RunningDaemon):  # type: ignore[no-untyped-def]
