@@ -68,8 +68,10 @@ PROCEDURES_SCHEMA: dict[str, pl.DataType] = {
     "field_code": pl.Utf8(),
     "field_name": pl.Utf8(),
     "time_limit_value": pl.Float64(),  # current (re-engineered) limit
-    "time_limit_unit": pl.Utf8(),  # "working_days" | "calendar_days" | "working_hours"
+    "time_limit_unit": pl.Utf8(),  # "working_days" | "calendar_days" | "working_hours" | "months"
     "legal_time_limit_value": pl.Float64(),  # limit set by law, same unit
+    "online_time_limit_value": pl.Float64(),  # limit for dossiers filed online, when it differs (null: the same)
+    "online_time_limit_unit": pl.Utf8(),  # its unit (null: time_limit_unit)
     "cutoff_time": pl.Utf8(),  # "15:00": received after it counts from the next working day
     "has_fee": pl.Boolean(),
     "fee_text": pl.Utf8(),

@@ -136,6 +136,19 @@ def match_headers(headers: Sequence[str], table: TableName, mapping: MappingSett
     return matched
 
 
+def used_headers(headers: Sequence[str], table: TableName, mapping: MappingSettings) -> list[str]:
+    """The export headers (as spelt in the export, in its order) that the mapping reads.
+
+    A reader loads only these columns, so personal data never leaves the file. Headers are
+    compared as in :func:`match_headers`.
+    """
+    wanted = {
+        normalise_word(header, ignore_diacritics=mapping.ignore_diacritics)
+        for header in [*preset_columns(table, mapping), *(h for f in mapping.fields.values() for h in f.headers)]
+    }
+    return [header for header in headers if normalise_word(header, ignore_diacritics=mapping.ignore_diacritics) in wanted]
+
+
 def map_frame(
     raw: pl.DataFrame | pl.LazyFrame,
     table: TableName,

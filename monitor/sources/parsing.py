@@ -18,9 +18,19 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 _SERIAL_PATTERN = r"^\d{1,6}(\.\d+)?$"  # 46065 or 46065.375; 8+ digit numbers are not serials
 
 
-def normalise_word(text: str) -> str:
-    """The key words are compared on: NFC, lower case, inner whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+def normalise_word(text: str, *, ignore_diacritics: bool = False) -> str:
+    """The key words are compared on: NFC, lower case, inner whitespace collapsed.
+
+    With ``ignore_diacritics`` the accents are dropped too ("Mã hồ sơ" -> "ma ho so", "Đ" -> "d").
+    """
+    word = " ".join(unicodedata.normalize("NFC", text).lower().split())
+    return strip_diacritics(word) if ignore_diacritics else word
+
+
+def strip_diacritics(text: str) -> str:
+    """Vietnamese text without its accents: "Đã trả kết quả" -> "Da tra ket qua"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
 def normalised_text(col: pl.Expr) -> pl.Expr:
