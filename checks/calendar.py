@@ -29,7 +29,7 @@ from checks.timeutil import to_vn_aware, to_vn_naive
 log = structlog.get_logger(__name__)
 
 DEFAULT_OVERRIDES_FILE = Path(__file__).parent / "data" / "calendar_overrides.yaml"
-TIME_LIMIT_UNITS: tuple[str, ...] = ("working_days", "calendar_days", "working_hours")
+TIME_LIMIT_UNITS: tuple[str, ...] = ("working_days", "calendar_days", "working_hours", "months")
 _CULTURE_DAY_NAME_EN = "Vietnam Cultural Day"  # holidays' en_US name, also "... (observed)"
 _US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * _US_PER_SECOND
@@ -308,6 +308,23 @@ class WorkingCalendar:
             raise ValueError(f"a due date falls outside the working calendar's range {self._range_text()}")
         return self._compose(self._working_day_at(self._working_before[end_day]), self._close_us)
 
+    def _add_months_us(self, start: Int64Array, months: Int64Array) -> Int64Array:
+        """End of working hours of the same day of the month N months after the receipt day (the last
+        day of a shorter month: 31/1 + 1 month = 28/2 or 29/2), moved to the next working day if
+        that day is a day off — the calendar-day rule (Civil Code arts. 147–148)."""
+        day, _ = self._split(start)
+        receipt = (day + self._epoch_day0).astype("datetime64[D]")
+        month = receipt.astype("datetime64[M]")
+        day_of_month = (receipt - month.astype("datetime64[D]")).astype(np.int64)  # 0-based
+        end_month = month + months.astype("timedelta64[M]")
+        first_of_end = end_month.astype("datetime64[D]")
+        month_length = ((end_month + np.timedelta64(1, "M")).astype("datetime64[D]") - first_of_end).astype(np.int64)
+        end_date = first_of_end + np.minimum(day_of_month, month_length - 1).astype("timedelta64[D]")
+        end_day = end_date.astype(np.int64) - self._epoch_day0
+        if len(end_day) and end_day.max() >= len(self._is_working):
+            raise ValueError(f"a due date falls outside the working calendar's range {self._range_text()}")
+        return self._compose(self._working_day_at(self._working_before[end_day]), self._close_us)
+
     def _working_coordinate(self, moment: Int64Array) -> Int64Array:
         """Working microseconds from the start of the range up to ``moment``."""
         day, time_of_day = self._split(moment)
@@ -354,6 +371,13 @@ class WorkingCalendar:
         counts, counts_valid = self._counts(days, len(start), "days")
         return self._to_series(start.name, self._add_calendar_days_us(micros, counts), valid & counts_valid)
 
+    def add_months(self, start: pl.Series, months: int | pl.Series) -> pl.Series:
+        """End of working hours of the same day N calendar months after the receipt day (clamped to
+        the end of a shorter month), moved to the next working day if that day is a day off."""
+        micros, valid = self._datetimes(start, "start")
+        counts, counts_valid = self._counts(months, len(start), "months")
+        return self._to_series(start.name, self._add_months_us(micros, counts), valid & counts_valid)
+
     def add_working_hours(self, start: pl.Series, hours: float | pl.Series) -> pl.Series:
         """Advance through working windows only; a start outside them starts at the next opening."""
         micros, valid = self._datetimes(start, "start")
@@ -365,10 +389,11 @@ class WorkingCalendar:
     ) -> pl.Series:
         """Due time per row from a procedure's time limit.
 
-        ``unit`` per row: "working_days" | "calendar_days" | "working_hours"; ``cutoff`` per row "HH:MM"
-        or null (applies to whole working days only). A fractional working-day limit is taken as
-        working hours (value × hours per working day). Rows with an unknown unit or a negative or
-        non-finite value get a null due time (logged as a count, no row content).
+        ``unit`` per row: "working_days" | "calendar_days" | "working_hours" | "months"; ``cutoff`` per
+        row "HH:MM" or null (applies to whole working days only). A fractional working-day limit is
+        taken as working hours (value × hours per working day). Rows with an unknown unit, a
+        negative or non-finite value, or a fractional number of months get a null due time (logged
+        as a count, no row content).
         """
         n = len(start)
         micros, valid = self._datetimes(start, "start")
@@ -378,11 +403,13 @@ class WorkingCalendar:
         usable = np.isfinite(raw_value) & (raw_value >= 0)
         unit_text = unit.cast(pl.Utf8)
         is_unit = {name: (unit_text == name).fill_null(False).to_numpy() for name in TIME_LIMIT_UNITS}
-        known_unit = is_unit["working_days"] | is_unit["calendar_days"] | is_unit["working_hours"]
-        rejected = valid & value.is_not_null().to_numpy() & ~(usable & known_unit)
+        known_unit = np.logical_or.reduce([is_unit[name] for name in TIME_LIMIT_UNITS])
+        whole = raw_value == np.floor(raw_value)
+        usable = usable & known_unit & ~(is_unit["months"] & ~whole)  # a part of a month has no meaning
+        rejected = valid & value.is_not_null().to_numpy() & ~usable
         if rejected.any():
             log.warning("calendar_time_limit_rows_rejected", rows=int(rejected.sum()))
-        valid = valid & usable & known_unit
+        valid = valid & usable
         safe_value = np.where(valid, raw_value, 0.0)
         whole = safe_value == np.floor(safe_value)
         cutoff_us = self._cutoffs(cutoff, n)
@@ -399,6 +426,8 @@ class WorkingCalendar:
         )
         rows = valid & is_unit["calendar_days"] & ~whole  # a part day of a calendar-day limit counts as a day
         due[rows] = self._add_calendar_days_us(micros[rows], np.ceil(safe_value[rows]).astype(np.int64))
+        rows = valid & is_unit["months"]  # whole: fractional months were rejected above
+        due[rows] = self._add_months_us(micros[rows], safe_value[rows].astype(np.int64))
         return self._to_series(start.name, due, valid)
 
     def _cutoffs(self, cutoff: pl.Series | None, n: int) -> Int64Array:
@@ -433,17 +462,20 @@ class WorkingCalendar:
         working_days: int | None = None,
         calendar_days: int | None = None,
         working_hours: float | None = None,
+        months: int | None = None,
         cutoff: time | None = None,
     ) -> datetime:
         """Due time (aware, Asia/Ho_Chi_Minh) for exactly one kind of limit."""
-        given = [v is not None for v in (working_days, calendar_days, working_hours)]
+        given = [v is not None for v in (working_days, calendar_days, working_hours, months)]
         if sum(given) != 1:
-            raise ValueError("give exactly one of working_days, calendar_days, working_hours")
+            raise ValueError("give exactly one of working_days, calendar_days, working_hours, months")
         series = pl.Series("start", [to_vn_naive(start)], dtype=pl.Datetime("us"))
         if working_days is not None:
             result = self.add_working_days(series, working_days, cutoff)
         elif calendar_days is not None:
             result = self.add_calendar_days(series, calendar_days)
+        elif months is not None:
+            result = self.add_months(series, months)
         else:
             result = self.add_working_hours(series, float(working_hours or 0.0))
         return to_vn_aware(result.item())

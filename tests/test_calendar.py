@@ -224,6 +224,74 @@ def test_add_time_limit_mixed_units(cal: WorkingCalendar) -> None:
     ]
 
 
+def months(cal: WorkingCalendar, start: datetime | None, value: float) -> datetime | None:
+    result = cal.add_time_limit(series(start), pl.Series([value]), pl.Series(["months"]))
+    return result.item()
+
+
+def test_months_keep_the_day_of_the_month(cal: WorkingCalendar) -> None:
+    # Thu 15/1/2026 + 3 months = Wed 15/4/2026, a working day: due at its end (like calendar days).
+    assert months(cal, datetime(2026, 1, 15, 9), 3) == datetime(2026, 4, 15, 17)
+    assert months(cal, datetime(2026, 1, 15, 9), 0) == datetime(2026, 1, 15, 17)
+    assert months(cal, datetime(2026, 1, 15, 9), 12) == datetime(2027, 1, 15, 17)  # Friday
+    assert months(cal, datetime(2026, 11, 16, 9), 2) == datetime(2027, 1, 18, 17)  # over the year's end: Sat 16/1
+
+
+def test_months_clamp_to_the_end_of_a_shorter_month(cal: WorkingCalendar) -> None:
+    # 31/1/2026 + 1 month = Sat 28/2/2026 (no 31/2) -> Mon 2/3.
+    assert months(cal, datetime(2026, 1, 31, 10), 1) == datetime(2026, 3, 2, 17)
+    assert months(cal, datetime(2028, 1, 31, 10), 1) == datetime(2028, 2, 29, 17)  # leap year, a Tuesday
+    assert months(cal, datetime(2026, 5, 31, 10), 1) == datetime(2026, 6, 30, 17)  # Tuesday
+    assert months(cal, datetime(2026, 2, 28, 10), 1) == datetime(2026, 3, 30, 17)  # 28/3 is a Saturday
+
+
+def test_months_ending_on_a_day_off_move_to_the_next_working_day(cal: WorkingCalendar) -> None:
+    # 15/1/2026 + 1 month = Sun 15/2/2026, then Tết 16–20/2 -> Mon 23/2.
+    assert months(cal, datetime(2026, 1, 15, 9), 1) == datetime(2026, 2, 23, 17)
+    # 30/3 + 1 month = Thu 30/4 (holiday), 1/5 holiday, weekend -> Mon 4/5.
+    assert months(cal, datetime(2026, 3, 30, 8), 1) == datetime(2026, 5, 4, 17)
+    # 22/7 + 1 month = make-up Saturday 22/8/2026: a working day.
+    assert months(cal, datetime(2026, 7, 22, 8), 1) == datetime(2026, 8, 22, 17)
+    # The receipt hour does not matter, as for calendar days: 21:00 on a Sunday.
+    assert months(cal, datetime(2026, 3, 15, 21), 1) == datetime(2026, 4, 15, 17)
+
+
+def test_months_scalar(cal: WorkingCalendar) -> None:
+    assert cal.due(datetime(2026, 1, 31, 10), months=1) == vn(2026, 3, 2, 17)
+    with pytest.raises(ValueError, match="exactly one"):
+        cal.due(datetime(2026, 1, 31, 10), months=1, calendar_days=3)
+
+
+def test_months_vectorised(cal: WorkingCalendar) -> None:
+    starts = series(datetime(2026, 1, 31, 10), datetime(2026, 1, 15, 9), None)
+    assert cal.add_months(starts, 1).to_list() == [datetime(2026, 3, 2, 17), datetime(2026, 2, 23, 17), None]
+    counts = pl.Series([3, None, 1])
+    assert cal.add_months(starts, counts).to_list() == [datetime(2026, 5, 4, 17), None, None]  # 30/4 (clamped), 1/5 off
+    with pytest.raises(ValueError, match="whole numbers"):
+        cal.add_months(starts, pl.Series([1.5, 1.0, 1.0]))
+
+
+def test_fractional_months_are_rejected(cal: WorkingCalendar) -> None:
+    assert months(cal, datetime(2026, 1, 15, 9), 1.5) is None
+    assert months(cal, datetime(2026, 1, 15, 9), 0.5) is None
+    assert months(cal, datetime(2026, 1, 15, 9), -1) is None
+
+
+def test_add_time_limit_mixed_units_with_months(cal: WorkingCalendar) -> None:
+    start = datetime(2026, 1, 15, 9)  # Thursday
+    starts = series(*([start] * 6))
+    values = pl.Series([3.0, 1.5, 10.0, 3.0, 4.0, 2.0])
+    units = pl.Series(["months", "months", "working_days", "calendar_days", "working_hours", "months"])
+    assert cal.add_time_limit(starts, values, units).to_list() == [
+        datetime(2026, 4, 15, 17),
+        None,  # a fractional number of months
+        datetime(2026, 1, 29, 17),
+        datetime(2026, 1, 19, 17),  # Sun 18/1 -> Mon 19/1
+        datetime(2026, 1, 15, 15),  # 2.5 h in the morning, 1.5 h after lunch
+        datetime(2026, 3, 16, 17),  # Sun 15/3 -> Mon 16/3
+    ]
+
+
 def test_outside_range_is_a_clear_error(cal: WorkingCalendar) -> None:
     with pytest.raises(ValueError, match=r"2024-01-01\.\.2030-12-31"):
         cal.add_working_days(series(datetime(2031, 1, 2, 9)), 1)
