@@ -7,7 +7,13 @@ import unicodedata
 import polars as pl
 import pytest
 
-from monitor.sources.phrases import MONEY_REASON, TIME_LIMIT_REASON, money_amount, time_limit_parts
+from monitor.sources.phrases import (
+    MONEY_REASON,
+    TIME_LIMIT_REASON,
+    TIME_LIMIT_UNITS,
+    money_amount,
+    time_limit_parts,
+)
 
 Parts = tuple[float | None, str | None, float | None, str | None]
 NO_LIMIT: Parts = (None, None, None, None)
@@ -261,3 +267,8 @@ def test_money_of_numbers_read_from_a_spreadsheet() -> None:
 def test_reasons_name_an_example() -> None:
     assert "15 ngày làm việc" in TIME_LIMIT_REASON
     assert "150.000 đồng" in MONEY_REASON
+
+
+def test_every_unit_read_is_a_calendar_unit() -> None:
+    units = {parts[1] for _, parts in TIME_LIMITS} | {parts[3] for _, parts in TIME_LIMITS}
+    assert units - {None} == set(TIME_LIMIT_UNITS)

@@ -29,7 +29,10 @@ from collections.abc import Callable
 
 import polars as pl
 
-TIME_LIMIT_UNITS: tuple[str, ...] = ("working_days", "calendar_days", "working_hours", "months")
+from checks.calendar import TIME_LIMIT_UNITS
+
+__all__ = ["MONEY_REASON", "TIME_LIMIT_REASON", "TIME_LIMIT_UNITS", "money_amount", "time_limit_parts"]
+
 TIME_LIMIT_REASON = 'not a time-limit phrase (e.g. "15 ngày làm việc", "Trong ngày", "03 tháng")'
 MONEY_REASON = 'not an amount of money (e.g. "150.000 đồng", "1,5 triệu", "Miễn phí")'
 
