@@ -154,6 +154,7 @@ class SourceStatus(BaseModel):
     last_success_at: datetime | None = None  # aware
     rows: int = 0
     rejected_rows: int = 0
+    invalid_values: dict[str, int] = Field(default_factory=dict)  # field -> optional values nulled, last poll
     fetch_duration_seconds: float = 0.0
     error: str | None = None
 
@@ -226,6 +227,20 @@ class RejectedRow(BaseModel):
     reason: str
 
 
+class InvalidValues(BaseModel):
+    """Values of an optional field that could not be read: set to null, the row kept, counted here.
+
+    Never holds the values themselves (they may be personal data): the field, the export column,
+    why, how many, and the first row (1-based data row) where it happened.
+    """
+
+    field: str
+    column: str
+    reason: str
+    count: int
+    first_row: int
+
+
 class FetchResult(BaseModel):
     """What one poll of a source produced."""
 
@@ -235,6 +250,10 @@ class FetchResult(BaseModel):
     frame: pl.DataFrame | None  # None when the source reported "not modified"
     rejected: list[RejectedRow] = Field(default_factory=list)
     rejected_count: int = 0  # may exceed len(rejected): the list is capped
+    invalid: list[InvalidValues] = Field(default_factory=list)  # per (field, reason): optional values nulled
+    # field -> distinct words of a word column (status, channel, unit…) that no value map knew; for
+    # `validate --preview` only: never logged, stored or exported
+    unmatched: dict[str, list[str]] = Field(default_factory=dict)
     cursor: str | None = None  # opaque state for the next conditional poll (ETag, updated-since…)
     incremental: bool = False  # True: frame holds only changed rows, merge by key
 

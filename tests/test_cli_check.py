@@ -139,7 +139,9 @@ sources:
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     source = report["sources"][0]
-    assert source["up"] and source["rows"] == 3 and source["rejected_rows"] == 1
+    # BAD-ROW's reception date (31/02) is optional: nulled and counted, the dossier still loads
+    assert source["up"] and source["rows"] == 4 and source["rejected_rows"] == 0
+    assert source["invalid_values"] == {"received_at": 1}
     rules = {(f["subject"], f["rule"]): f for f in report["findings"] if f["check"] == "deadlines"}
     # -0002 was due 13/11 17:00 and is still open on 20/11 -> overdue, and it has no apology -> breach;
     # -0003 is due 20/11 17:00 -> due today.

@@ -115,37 +115,69 @@ def test_numeric_excel_serial_column_and_serials_switched_off() -> None:
     assert mapped.frame["status"].to_list() == [4, 10]
 
     off = map_frame(raw, TableName.DOSSIERS, vi_mapping(excel_serial_dates=False), UNITS)
-    assert off.frame["dossier_code"].to_list() == ["B"]
-    assert [(r.row, r.column, r.value) for r in off.rejected] == [(1, "Ngày hẹn trả", "45658.75")]
+    assert off.frame["dossier_code"].to_list() == ["A", "B"]  # due_at is optional: nulled, the row stays
+    assert off.frame["due_at"].to_list() == [None, None]
+    assert [(i.field, i.column, i.count, i.first_row) for i in off.invalid] == [("due_at", "Ngày hẹn trả", 1, 1)]
+    assert off.rejected == []
 
 
-def test_each_rejection_reason_with_row_numbers_and_good_rows_still_load() -> None:
+def test_bad_required_values_reject_the_row_bad_optional_values_are_nulled_and_counted() -> None:
     rows = [
         good_row(**{"Mã hồ sơ": "OK-1"}),
         good_row(**{"Mã hồ sơ": ""}),  # required value empty
-        good_row(**{"Mã hồ sơ": "BAD-DATE", "Ngày hẹn trả": "31/02/2026 25:00"}),
+        good_row(**{"Mã hồ sơ": "BAD-DATE", "Ngày hẹn trả": "31/02/2026 25:00"}),  # optional: nulled
         good_row(**{"Mã hồ sơ": "BAD-STATUS", "Trạng thái": "11"}),
-        good_row(**{"Mã hồ sơ": "BAD-CHANNEL", "Kênh": "4"}),
+        good_row(**{"Mã hồ sơ": "BAD-CHANNEL", "Kênh": "4"}),  # optional: nulled
         good_row(**{"Mã hồ sơ": "BAD-UNIT", "Đơn vị xử lý": "Phòng Không Tồn Tại"}),
-        good_row(**{"Mã hồ sơ": "BAD-NUMBER", "Kênh": "hai"}),
+        good_row(**{"Mã hồ sơ": "BAD-NUMBER", "Kênh": "hai"}),  # optional: nulled
         good_row(**{"Mã hồ sơ": "OK-2", "Trạng thái": "10"}),
+        good_row(**{"Mã hồ sơ": "BAD-STATUS-WORD", "Trạng thái": "gần xong"}),
     ]
     mapped = map_frame(export(rows), TableName.DOSSIERS, vi_mapping(), UNITS, row_offset=2)
 
-    assert mapped.frame["dossier_code"].to_list() == ["OK-1", "OK-2"]
-    assert mapped.rejected_count == 6
+    assert mapped.frame.select("dossier_code", "channel", "due_at").rows() == [
+        ("OK-1", 2, datetime(2026, 1, 22, 17, 0)),
+        ("BAD-DATE", 2, None),
+        ("BAD-CHANNEL", None, datetime(2026, 1, 22, 17, 0)),
+        ("BAD-NUMBER", None, datetime(2026, 1, 22, 17, 0)),
+        ("OK-2", 2, datetime(2026, 1, 22, 17, 0)),
+    ]
+    assert mapped.rejected_count == 4
     got = [(r.row, r.column, r.value, r.reason) for r in mapped.rejected]
     assert got == [
         (3, "Mã hồ sơ", None, "required value is empty"),
-        (4, "Ngày hẹn trả", "31/02/2026 25:00", "date/time does not match any accepted format"),
         (5, "Trạng thái", "11", "status must be 1–10"),
-        (6, "Kênh", "4", "channel must be 1–3"),
         (7, "Đơn vị xử lý", "Phòng Không Tồn Tại", "unknown unit (not a code, name or alias in settings.units)"),
-        (8, "Kênh", "hai", "not a whole number"),
+        (10, "Trạng thái", "gần xong", "not a whole number"),
     ]
-    dumped = " ".join(r.model_dump_json() for r in mapped.rejected)
+    invalid = [(i.field, i.column, i.reason, i.count, i.first_row) for i in mapped.invalid]
+    assert invalid == [
+        ("channel", "Kênh", "not a whole number", 1, 8),
+        ("channel", "Kênh", "channel must be 1–3", 1, 6),
+        ("due_at", "Ngày hẹn trả", "date/time does not match any accepted format", 1, 4),
+    ]
+    dumped = " ".join(r.model_dump_json() for r in [*mapped.rejected, *mapped.invalid])
     assert not any(value in dumped for value in PII.values())
     assert "Chủ hồ sơ" not in dumped and "Số điện thoại" not in dumped
+    assert "31/02/2026" not in " ".join(i.model_dump_json() for i in mapped.invalid)  # never the value
+
+
+def test_required_fields_are_configurable_per_source_and_per_field() -> None:
+    rows = [good_row(**{"Mã hồ sơ": "A", "Ngày tiếp nhận": "hôm qua"}), good_row(**{"Mã hồ sơ": "B", "Kênh": "?"})]
+    default = map_frame(export(rows), TableName.DOSSIERS, vi_mapping(), UNITS)
+    assert default.frame["dossier_code"].to_list() == ["A", "B"]
+    stricter = MappingSettings(columns=VI_COLUMNS, fields={"received_at": {"from": "Ngày tiếp nhận", "required": True}})
+    strict = map_frame(export(rows), TableName.DOSSIERS, stricter, UNITS)
+    assert strict.frame["dossier_code"].to_list() == ["B"]
+    assert [(r.row, r.column, r.reason) for r in strict.rejected] == [
+        (1, "Ngày tiếp nhận", "date/time does not match any accepted format")
+    ]
+    all_listed = MappingSettings(columns=VI_COLUMNS, required=["dossier_code", "unit", "status", "channel"])
+    assert map_frame(export(rows), TableName.DOSSIERS, all_listed, UNITS).frame["dossier_code"].to_list() == ["A"]
+    relaxed = MappingSettings(columns=VI_COLUMNS, fields={"status": {"from": "Trạng thái", "required": False}})
+    bad_status = [good_row(**{"Mã hồ sơ": "C", "Trạng thái": "??"})]
+    loaded = map_frame(export(bad_status), TableName.DOSSIERS, relaxed, UNITS)
+    assert loaded.frame.select("dossier_code", "status").rows() == [("C", None)]
 
 
 def test_missing_required_column_rejects_every_row() -> None:
@@ -184,9 +216,11 @@ def test_value_maps_default_status_words_and_boolean_words() -> None:
     assert mapped.frame.select("dossier_code", "channel", "status", "digitised", "has_fee").rows() == [
         ("A", 2, 10, True, False),
         ("B", 3, 4, False, True),
+        ("C", 1, 4, None, False),  # "có lẽ" is no yes/no word: nulled, counted
         ("D", 1, 7, False, True),  # an empty cell is "no" because "" is a default false word
     ]
-    assert [(r.row, r.column, r.reason) for r in mapped.rejected] == [(3, "Số hóa", "not a yes/no value")]
+    assert mapped.rejected == []
+    assert [(i.first_row, i.column, i.reason) for i in mapped.invalid] == [(3, "Số hóa", "not a yes/no value")]
 
     strict = MappingSettings(columns={**VI_COLUMNS, "Số hóa": "digitised"}, false_words=["không"])
     kept_unknown = map_frame(export(rows[3:]), TableName.DOSSIERS, strict, UNITS)

@@ -17,6 +17,17 @@ def test_every_canonical_field_is_documented() -> None:
             assert f"| `{field}` |" in section, f"{table.value}.{field} is not documented in docs/SCHEMA.md"
 
 
+def test_each_tables_required_fields_are_documented_as_they_are() -> None:
+    from checks.schema import REQUIRED_COLUMNS
+
+    text = DOC.read_text(encoding="utf-8")
+    for table, required in REQUIRED_COLUMNS.items():
+        section = text.split(f"## `{table.value}`", 1)[1].split("\n## ", 1)[0]
+        line = next(line for line in section.splitlines() if "Required (a bad or empty value rejects the row)" in line)
+        listed = line.split("rejects the row):", 1)[1].strip().rstrip(".")
+        assert [name.strip(" `") for name in listed.split(",")] == list(required), table.value
+
+
 def test_conform_keeps_rows_adds_missing_columns_and_drops_unknown_ones() -> None:
     import polars as pl
 

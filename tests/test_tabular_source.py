@@ -130,13 +130,10 @@ def test_xlsx_from_path_with_named_and_indexed_sheet(tmp_path: Path) -> None:
         assert result.frame.select("dossier_code", "due_at", "status", "unit").rows() == [
             ("HS-1", datetime(2026, 1, 22, 17, 0), 9, "QLKH"),
             ("HS-2", datetime(2025, 1, 1, 12, 0), 10, "QLKH"),
+            ("HS-3", None, 4, "QLKH"),  # the due date is optional: nulled, the dossier stays
         ]
-        assert result.rejected_count == 1
-        assert (result.rejected[0].row, result.rejected[0].column, result.rejected[0].value) == (
-            3,
-            "Ngày hẹn trả",
-            "không phải ngày",
-        )
+        assert result.rejected_count == 0
+        assert [(i.first_row, i.column, i.field, i.count) for i in result.invalid] == [(3, "Ngày hẹn trả", "due_at", 1)]
 
 
 def test_errors_are_precise(tmp_path: Path) -> None:
@@ -184,7 +181,7 @@ def test_csv_and_xlsx_from_url_with_etag_and_errors() -> None:
         assert server.seen[-1].headers["if-none-match"] == '"/hoso.csv-v1"'
 
         xlsx = fetch(TabularSource(settings(url=f"{server.url}/hoso.xlsx", sheet="HoSo"), UNITS))
-        assert xlsx.frame is not None and xlsx.frame["dossier_code"].to_list() == ["HS-1", "HS-2"]
+        assert xlsx.frame is not None and xlsx.frame["dossier_code"].to_list() == ["HS-1", "HS-2", "HS-3"]
 
         with pytest.raises(SourceError, match=r"GET http://127\.0\.0\.1:\d+/nope\.csv failed: HTTP 404") as caught:
             fetch(TabularSource(settings(url=f"http://ops:hunter2@127.0.0.1:{server.url.rsplit(':', 1)[1]}/nope.csv"), UNITS))
@@ -258,10 +255,11 @@ def test_mixed_date_formats_beyond_the_sample_still_load(tmp_path: Path) -> None
         [],
     )
     result = source.fetch(None, datetime(2026, 11, 20, 9, 0))
-    assert result.frame is not None and result.frame.height == rows - 1
-    assert result.rejected_count == 1 and result.rejected[0].row == rows - 2  # 1-based data row
-    assert result.rejected[0].value == "31/02/2026 09:00:00"
+    assert result.frame is not None and result.frame.height == rows  # received_at is optional: nulled, kept
+    assert result.rejected_count == 0
+    assert [(i.field, i.count, i.first_row) for i in result.invalid] == [("received_at", 1, rows - 2)]  # 1-based
     received = dict(zip(result.frame["dossier_code"], result.frame["received_at"], strict=True))
+    assert received[f"H48-{rows - 3:06d}"] is None
     assert received[f"H48-{rows - 7:06d}"] == datetime(2026, 2, 13, 8, 0)
     assert received["H48-000000"] == datetime(2026, 2, 12, 9, 0)
     assert result.frame["dossier_code"].to_list()[:3] == ["H48-000000", "H48-000001", "H48-000002"]

@@ -66,9 +66,35 @@ class TransformStep(BaseModel):
             raise ValueError(f"a transform step sets exactly one of {', '.join(type(self).model_fields)}; got {given}")
         return self
 
+    @field_validator("matches", "extract")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        return None if value is None else checked_pattern(value)
+
+    @field_validator("replace")
+    @classmethod
+    def _patterns(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else {checked_pattern(k): v for k, v in value.items()}
+
     @property
     def name(self) -> str:
         return next(name for name, value in self if value is not None)
+
+
+def checked_pattern(pattern: str) -> str:
+    """``pattern`` if Polars' regular-expression engine (Rust ``regex``) accepts it; else a clear error.
+
+    (No look-around or back-references: the engine guarantees linear time on any input.)
+    """
+    import polars as pl
+
+    try:
+        pl.select(pl.lit("").str.contains(pattern))
+    except pl.exceptions.PolarsError as error:
+        lines = [line.strip() for line in str(error).splitlines()]
+        detail = next((line[len("error:"):].strip() for line in lines if line.startswith("error:")), lines[0] if lines else "")
+        raise ValueError(f"not a valid regular expression {pattern!r}: {detail}") from None
+    return pattern
 
 
 class SplitSpec(BaseModel):
@@ -105,6 +131,11 @@ class FieldMapping(BaseModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str | dict) else value
+
+    @field_validator("extract")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        return None if value is None else checked_pattern(value)
 
     @field_validator("date_format", mode="before")
     @classmethod

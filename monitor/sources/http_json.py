@@ -12,13 +12,20 @@ import requests
 import structlog
 from pydantic import BaseModel, Field, SecretStr
 
-from checks.contracts import FetchResult, RejectedRow, Source, SourceError, Unit
+from checks.contracts import FetchResult, InvalidValues, RejectedRow, Source, SourceError, Unit
 from checks.schema import TableName, empty_table
 from monitor.sources.base import MappingSettings, SourceSettingsBase
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.kind import SourceKind
-from monitor.sources.mapping import MAX_REJECTED_LISTED, MappedFrame, fetched, map_frame
+from monitor.sources.mapping import (
+    MAX_REJECTED_LISTED,
+    MappedFrame,
+    fetched,
+    map_frame,
+    merge_invalid,
+    merge_unmatched,
+)
 from monitor.sources.parsing import parse_datetime
 
 log = structlog.get_logger(__name__)
@@ -290,6 +297,8 @@ class _MappedPages:
         self._frames: list[pl.DataFrame] = []
         self._rejected: list[RejectedRow] = []
         self._rejected_count = 0
+        self._invalid: list[InvalidValues] = []
+        self._unmatched: dict[str, list[str]] = {}
         self._rows = 0
         self._latest: tuple[datetime, str] | None = None
 
@@ -308,7 +317,10 @@ class _MappedPages:
     def result(self) -> MappedFrame:
         self._flush()
         frame = pl.concat(self._frames, how="vertical") if self._frames else empty_table(self._table)
-        return MappedFrame(frame=frame, rejected=self._rejected, rejected_count=self._rejected_count)
+        return MappedFrame(
+            frame=frame, rejected=self._rejected, rejected_count=self._rejected_count, invalid=self._invalid,
+            unmatched=self._unmatched,
+        )
 
     def _flush(self) -> None:
         if not self._pending:
@@ -320,6 +332,8 @@ class _MappedPages:
         room = MAX_REJECTED_LISTED - len(self._rejected)
         self._rejected.extend(part.rejected[: max(room, 0)])
         self._rejected_count += part.rejected_count
+        self._invalid = merge_invalid(self._invalid, part.invalid)
+        self._unmatched = merge_unmatched(self._unmatched, part.unmatched)
         self._rows += batch.height
 
 

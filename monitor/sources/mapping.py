@@ -7,15 +7,16 @@ dropped before any value is read, so it can appear neither in the output nor in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 import polars as pl
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from checks.contracts import FetchResult, RejectedRow, Unit
+from checks.contracts import FetchResult, InvalidValues, RejectedRow, Unit
 from checks.schema import (
     DOSSIER_STATUS_VI,
     REQUIRED_COLUMNS,
@@ -24,10 +25,10 @@ from checks.schema import (
     conform,
     normalise_procedure_code,
 )
-from monitor.sources.base import MappingSettings
+from monitor.sources import reasons
+from monitor.sources.base import FieldMapping, MappingSettings
 from monitor.sources.dvcqg import DVCQG_COLUMNS
 from monitor.sources.parsing import (
-    apply_value_map,
     as_text,
     detect_date_formats,
     normalise_word,
@@ -37,6 +38,16 @@ from monitor.sources.parsing import (
     parse_integer,
     resolve_unit,
     unit_lookup,
+)
+from monitor.sources.transforms import (
+    Bindings,
+    Failure,
+    Stage,
+    apply_shape_steps,
+    apply_transforms,
+    apply_values,
+    as_clean_text,
+    read_input,
 )
 
 log = structlog.get_logger(__name__)
@@ -68,22 +79,34 @@ DEFAULT_DOSSIER_STATUS_WORDS: dict[str, str | int | float | bool] = {
 
 
 class MappedFrame(BaseModel):
-    """A canonical frame plus the rows that failed validation (list capped, count exact)."""
+    """A canonical frame, the rows that failed a required field (list capped, count exact) and the
+    optional values that were set to null (per field and reason)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     frame: pl.DataFrame
     rejected: list[RejectedRow] = Field(default_factory=list)
     rejected_count: int = 0
+    invalid: list[InvalidValues] = Field(default_factory=list)
+    unmatched: dict[str, list[str]] = Field(default_factory=dict)  # field -> words no value map knew (capped)
 
 
 @dataclass(frozen=True)
 class _Check:
-    """One validation rule: the export column it blames and why, in plain English."""
+    """One reason a required field rejects a row: the export column it blames and why."""
 
     column: str
     reason: str
     value_col: str | None  # internal column holding the offending raw value
+
+
+@dataclass(frozen=True)
+class _Optional:
+    """An optional field's failure reasons (``__bad{index}`` holds the index of the first one)."""
+
+    field: str
+    column: str
+    reasons: tuple[str, ...]
 
 
 def preset_columns(table: TableName, mapping: MappingSettings) -> dict[str, str]:
@@ -97,6 +120,18 @@ def preset_columns(table: TableName, mapping: MappingSettings) -> dict[str, str]
     return columns
 
 
+def required_fields(table: TableName, mapping: MappingSettings) -> frozenset[str]:
+    """The fields whose bad or empty value rejects the row: ``mapping.required`` (default the
+    table's, ``checks.schema.REQUIRED_COLUMNS``), adjusted by each field's own ``required``."""
+    required = set(REQUIRED_COLUMNS[table] if mapping.required is None else mapping.required)
+    for name, spec in mapping.fields.items():
+        if spec.required is True:
+            required.add(name)
+        elif spec.required is False:
+            required.discard(name)
+    return frozenset(required)
+
+
 def fetched(
     source: str, table: TableName, mapped: MappedFrame, cursor: str, *, incremental: bool = False, **log_keys: int
 ) -> FetchResult:
@@ -104,11 +139,17 @@ def fetched(
     if mapped.rejected_count:
         reasons = sorted({r.reason for r in mapped.rejected})
         log.warning("source_rows_rejected", source=source, count=mapped.rejected_count, reasons=reasons)
+    for invalid in mapped.invalid:  # row and column, never the value
+        log.warning(
+            "source_values_invalid", source=source, field=invalid.field, column=invalid.column,
+            reason=invalid.reason, count=invalid.count, first_row=invalid.first_row,
+        )
     log.info(
         "source_fetched",
         source=source,
         rows=mapped.frame.height,
         rejected=mapped.rejected_count,
+        invalid_values=sum(i.count for i in mapped.invalid),
         incremental=incremental,
         **log_keys,
     )
@@ -117,20 +158,25 @@ def fetched(
         frame=mapped.frame,
         rejected=mapped.rejected,
         rejected_count=mapped.rejected_count,
+        invalid=mapped.invalid,
+        unmatched=mapped.unmatched,
         cursor=cursor,
         incremental=incremental,
     )
 
 
 def match_headers(headers: Sequence[str], table: TableName, mapping: MappingSettings) -> dict[str, str]:
-    """Canonical field -> the export header that feeds it (first match wins).
+    """Canonical field -> the export header that feeds it through ``columns`` / the preset (first match wins).
 
-    Headers are compared after stripping whitespace, case-insensitively and NFC-normalised.
+    Headers are compared after stripping whitespace, case-insensitively and NFC-normalised
+    (and without accents with ``ignore_diacritics``). Fields declared in ``mapping.fields`` are
+    resolved by :func:`field_specs`.
     """
-    wanted = {normalise_word(header): field for header, field in preset_columns(table, mapping).items()}
+    key = _header_key(mapping)
+    wanted = {key(header): field for header, field in preset_columns(table, mapping).items()}
     matched: dict[str, str] = {}
     for header in headers:
-        field = wanted.get(normalise_word(header))
+        field = wanted.get(key(header))
         if field is not None and field not in matched:
             matched[field] = header
     return matched
@@ -142,11 +188,42 @@ def used_headers(headers: Sequence[str], table: TableName, mapping: MappingSetti
     A reader loads only these columns, so personal data never leaves the file. Headers are
     compared as in :func:`match_headers`.
     """
-    wanted = {
-        normalise_word(header, ignore_diacritics=mapping.ignore_diacritics)
-        for header in [*preset_columns(table, mapping), *(h for f in mapping.fields.values() for h in f.headers)]
+    key = _header_key(mapping)
+    wanted = {key(header) for header in [*preset_columns(table, mapping), *(h for f in mapping.fields.values() for h in f.headers)]}
+    return [header for header in headers if key(header) in wanted]
+
+
+def field_specs(headers: Sequence[str], table: TableName, mapping: MappingSettings) -> dict[str, FieldMapping]:
+    """Every canonical field the mapping feeds, as a ``FieldMapping`` over this export's own headers.
+
+    ``columns`` / the preset give plain fields (the first export header that matches), then
+    ``constants``, then ``fields`` (which win). Headers are spelt as in the export; a field
+    whose headers are all missing keeps its configured names (the mapper reports it missing).
+    """
+    key = _header_key(mapping)
+    spelt: dict[str, str] = {}
+    for header in headers:
+        spelt.setdefault(key(header), header)
+    specs: dict[str, FieldMapping] = {
+        field: FieldMapping(from_=header) for field, header in match_headers(headers, table, mapping).items()
     }
-    return [header for header in headers if normalise_word(header, ignore_diacritics=mapping.ignore_diacritics) in wanted]
+    specs.update({field: FieldMapping(constant=value) for field, value in mapping.constants.items()})
+    for field, spec in mapping.fields.items():
+        if spec.constant is not None:
+            specs[field] = spec
+            continue
+        resolved = [spelt[key(h)] for h in spec.headers if key(h) in spelt]
+        if not resolved:
+            specs[field] = spec
+        elif spec.from_ is not None:
+            specs[field] = spec.model_copy(update={"from_": resolved[0]})
+        else:
+            specs[field] = spec.model_copy(update={"coalesce": resolved})
+    return specs
+
+
+def _header_key(mapping: MappingSettings) -> Callable[[str], str]:
+    return partial(normalise_word, ignore_diacritics=mapping.ignore_diacritics)
 
 
 def map_frame(
@@ -157,57 +234,79 @@ def map_frame(
     *,
     row_offset: int = 1,
 ) -> MappedFrame:
-    """Map and validate ``raw`` into the canonical ``table``; bad rows are rejected, others load.
+    """Map and validate ``raw`` into the canonical ``table``.
 
-    ``row_offset`` turns the 0-based data-row index into the row number reported in rejections
-    (1: first data row is row 1). Date columns are parsed with the formats their values use
-    (learned from a sample, see ``detect_date_formats``); rows that fail with those are mapped
-    again with every configured format, so a rare format is never rejected by mistake.
+    A bad or empty value in a required field rejects the row; a bad value in an optional field
+    is set to null and counted (``MappedFrame.invalid``). ``row_offset`` turns the 0-based
+    data-row index into the row number reported (1: first data row is row 1). Date columns are
+    parsed with the formats their values use (learned from a sample, see
+    ``detect_date_formats``); rows that fail with those are mapped again with every configured
+    format, so a rare format is never rejected by mistake.
     """
     lazy = raw.lazy()
     columns = lazy.collect_schema()
     indexed = lazy.with_row_index("__row")
-    sources = match_headers(columns.names(), table, mapping)
+    specs = field_specs(columns.names(), table, mapping)
     # A lazy export (a CSV on disk) is sampled from its head; a frame in memory is sampled across.
     sample = raw if isinstance(raw, pl.DataFrame) else lazy.head(SAMPLE_ROWS).collect()
-    narrowed = _learned_date_formats(sample, table, mapping, sources)
-    work_df, checks, retry_checks = _map_rows(indexed, table, mapping, units, sources, narrowed)
-    if retry_checks:
-        retry_rows = work_df.filter(pl.col("__error").is_in(list(retry_checks))).get_column("__row")
+    narrowed = _learned_date_formats(sample, table, mapping, specs)
+    plan = _map_rows(indexed, table, mapping, units, specs, narrowed)
+    work_df = plan.frame
+    if narrowed:
+        retry_rows = work_df.filter(pl.col("__retry")).get_column("__row")
         if retry_rows.len():
-            again, _, _ = _map_rows(
-                indexed.filter(pl.col("__row").is_in(retry_rows.implode())), table, mapping, units, sources, {}
-            )
-            kept = work_df.filter(~pl.col("__row").is_in(retry_rows.implode()))
-            work_df = pl.concat([kept, again], how="vertical").sort("__row")
+            again = _map_rows(
+                indexed.filter(pl.col("__row").is_in(retry_rows.implode())), table, mapping, units, specs, {}
+            ).frame
+            kept = work_df.filter(~pl.col("__retry"))
+            work_df = pl.concat([kept, again.with_columns(pl.lit(False).alias("__retry"))], how="vertical").sort("__row")
 
     failed = work_df.get_column("__error").is_not_null()
     if failed.any():
-        good = _conform(work_df.filter(~failed), table)
+        good_rows = work_df.filter(~failed)
         bad = work_df.filter(failed)
     else:  # the common case: no copy of a million rows just to keep all of them
-        good, bad = _conform(work_df, table), work_df.clear()
-    rejected = _rejections(bad.head(MAX_REJECTED_LISTED), checks, row_offset)
-    return MappedFrame(frame=good, rejected=rejected, rejected_count=bad.height)
+        good_rows, bad = work_df, work_df.clear()
+    invalid = _invalid_values(good_rows, plan.optional, row_offset)
+    rejected = _rejections(bad.head(MAX_REJECTED_LISTED), plan.checks, row_offset)
+    return MappedFrame(
+        frame=_conform(good_rows, table), rejected=rejected, rejected_count=bad.height, invalid=invalid,
+        unmatched=_unmatched_words(work_df, plan.unmatched),
+    )
 
 
 def _learned_date_formats(
-    sample: pl.DataFrame, table: TableName, mapping: MappingSettings, sources: Mapping[str, str]
+    sample: pl.DataFrame, table: TableName, mapping: MappingSettings, specs: Mapping[str, FieldMapping]
 ) -> dict[str, tuple[list[str], bool]]:
-    """Per text date field, the narrower format list its values use (only where it is narrower)."""
+    """Per text date field read plainly from one header, the narrower format list its values use."""
     learned: dict[str, tuple[list[str], bool]] = {}
     for field, target in SCHEMAS[table].items():
-        header = sources.get(field)
-        if header is None or field in mapping.constants or not isinstance(target, pl.Datetime):
+        spec = specs.get(field)
+        if spec is None or not isinstance(target, pl.Datetime) or not _plain(spec):
             continue
-        if sample.schema[header] != pl.Utf8():
+        header = spec.from_ or ""
+        if header not in sample.schema or sample.schema[header] != pl.Utf8():
             continue
-        formats, serial = detect_date_formats(
-            sample.get_column(header), mapping.date_formats, mapping.excel_serial_dates
-        )
-        if len(formats) < len(mapping.date_formats) or serial != mapping.excel_serial_dates:
+        configured = spec.date_format or mapping.date_formats
+        formats, serial = detect_date_formats(sample.get_column(header), configured, mapping.excel_serial_dates)
+        if len(formats) < len(configured) or serial != mapping.excel_serial_dates:
             learned[field] = (formats, serial)
     return learned
+
+
+def _plain(spec: FieldMapping) -> bool:
+    """Read from one header with no step before parsing."""
+    return (
+        spec.from_ is not None and spec.split is None and spec.extract is None and not spec.transform and not spec.values
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    frame: pl.DataFrame  # __row, __error, __value, __retry, __bad{i}…, the parsed fields
+    checks: list[_Check]
+    optional: dict[str, _Optional]  # "__bad{i}" -> its field and reasons
+    unmatched: dict[str, str]  # "__unm{i}" -> its field (raw words that matched no value map, else null)
 
 
 def _map_rows(
@@ -215,63 +314,82 @@ def _map_rows(
     table: TableName,
     mapping: MappingSettings,
     units: Sequence[Unit],
-    sources: Mapping[str, str],
+    specs: Mapping[str, FieldMapping],
     date_formats: Mapping[str, tuple[list[str], bool]],
-) -> tuple[pl.DataFrame, list[_Check], set[int]]:
+) -> _Plan:
     """Parse and validate every row of ``indexed`` (which carries ``__row``).
 
-    Returns the work frame (``__row``, ``__error``, ``__value``: the offending raw text, and the
-    parsed fields), the checks, and the indices of the date checks that used a learned (narrower)
-    format list. The query is row-wise, so it runs on Polars' streaming engine: a large export is
-    parsed in batches and only typed columns are kept, never a text copy of the whole file.
+    The work frame holds ``__row``, ``__error`` (the first failed required check), ``__value``
+    (the offending raw text of a rejected row), ``__retry`` (a learned date format failed),
+    one ``__bad{i}`` per optional field that can fail (index of its first failure reason), and
+    the parsed fields (nulled where ``__bad{i}`` is set). The query is row-wise, so it runs on
+    Polars' streaming engine: a large export is parsed in batches and only typed columns are
+    kept, never a text copy of the whole file.
     """
     schema = SCHEMAS[table]
     input_schema = indexed.collect_schema()
     values = _value_maps(table, mapping)
-    lookup = unit_lookup(units)
-    expected_headers = _expected_headers(table, mapping)
+    lookup = unit_lookup(units, ignore_diacritics=mapping.ignore_diacritics)
+    required = required_fields(table, mapping)
 
     text_exprs: list[pl.Expr] = []
-    parsed_exprs: list[pl.Expr] = []
+    field_exprs: list[pl.Expr] = []
+    bad_exprs: list[pl.Expr] = []
     error_exprs: list[pl.Expr] = []
+    retry_exprs: list[pl.Expr] = []
+    unmatched_exprs: list[pl.Expr] = []
+    unmatched: dict[str, str] = {}
     checks: list[_Check] = []
-    learned_checks: set[int] = set()
+    optional: dict[str, _Optional] = {}
 
-    def add_check(mask: pl.Expr, column: str, reason: str, value_col: str | None) -> None:
-        error_exprs.append(pl.when(mask).then(pl.lit(len(checks), dtype=pl.Int32)))
-        checks.append(_Check(column=column, reason=reason, value_col=value_col))
+    bindings = Bindings()  # every field's intermediate columns, shared where pipelines start alike
 
     for index, (field, target) in enumerate(schema.items()):
-        tcol = f"__t{index}"
-        dtype: pl.DataType
-        if field in mapping.constants:
-            header, dtype = f"(constant {field})", pl.Utf8()
-            text_exprs.append(pl.lit(_constant_text(mapping.constants[field]), dtype=pl.Utf8).alias(tcol))
-        elif field in sources:
-            header = sources[field]
-            dtype = input_schema[header]
-            source = pl.col(header)
-            if field in values or dtype == pl.Utf8() or target == pl.Utf8():
-                source, dtype = apply_value_map(as_text(source, dtype), values.get(field, {})), pl.Utf8()
-            text_exprs.append(source.alias(tcol))
-        else:
-            if field in REQUIRED_COLUMNS[table]:
-                add_check(pl.lit(True), expected_headers.get(field, field), "required column is missing", None)
+        spec = specs.get(field)
+        stage = read_input(spec, input_schema, bindings) if spec is not None else None
+        column = _blamed_column(field, spec, mapping)
+        if stage is None:
+            if field in required:
+                error_exprs.append(pl.lit(len(checks), dtype=pl.Int32))
+                checks.append(_Check(column=column, reason=reasons.REQUIRED_COLUMN_MISSING, value_col=None))
             continue
-        given = pl.col(tcol).is_not_null()
+        assert spec is not None
+        words = {**values.get(field, {}), **spec.values}
+        keeps_words = bool(words) or field in UNIT_FIELDS
+        if stage.dtype == pl.Utf8() or target == pl.Utf8() or keeps_words or spec.split or spec.extract:
+            compose = (target == pl.Utf8() and field not in UNIT_FIELDS) or bool(spec.split or spec.extract or spec.transform)
+            stage = as_clean_text(stage, compose=compose)
+        raw_text = stage.expr if stage.dtype == pl.Utf8() else as_text(stage.expr, stage.dtype)
+        stage = apply_shape_steps(stage, spec)
+        stage = apply_values(stage, words, ignore_diacritics=mapping.ignore_diacritics)
+        stage = apply_transforms(stage, spec.transform, field, target)
         if field in date_formats:
             formats, serial = date_formats[field]
-            parsed = parse_datetime(pl.col(tcol), dtype, formats, serial)
-            learned_checks.add(len(checks))
         else:
-            parsed = _parse(field, target, pl.col(tcol), dtype, mapping, lookup)
-        parsed_exprs.append(parsed.alias(field))
-        add_check(given & pl.col(field).is_null(), header, _parse_reason(field, target), tcol)
+            formats, serial = spec.date_format or mapping.date_formats, mapping.excel_serial_dates
+        parse_key = ("parse", field, tuple(formats), serial)
+        parsed = stage.then(parse_key, _parse(field, target, stage, formats, serial, mapping, lookup), target)
+        parsed.failed(stage.expr.is_not_null() & parsed.expr.is_null(), _parse_reason(field, target))
+        if keeps_words:  # the words that hit no value map (for `validate --preview`)
+            unmatched[f"__unm{index}"] = field
+            unmatched_exprs.append(pl.when(parsed.failures[-1].mask).then(raw_text).alias(f"__unm{index}"))
+        if field in date_formats:
+            retry_exprs.append(parsed.failures[-1].mask)
         if field in INTEGER_RANGES and target.is_integer():  # plan_tasks.status is the tracker's word
             low, high = INTEGER_RANGES[field]
-            add_check(~pl.col(field).is_between(low, high), header, f"{field} must be {low}–{high}", tcol)
-        if field in REQUIRED_COLUMNS[table]:
-            add_check(~given, header, "required value is empty", tcol)
+            parsed.failed(~parsed.expr.is_between(low, high), reasons.reason(reasons.OUT_OF_RANGE, field=field, low=low, high=high))
+        if field in required:
+            tcol = f"__t{index}"
+            text_exprs.append(raw_text.alias(tcol))
+            parsed.failed(parsed.expr.is_null(), reasons.REQUIRED_VALUE_EMPTY)
+            error_exprs.append(_first_failure(parsed.failures, len(checks), pl.Int32()))
+            checks.extend(_Check(column=column, reason=f.reason, value_col=tcol) for f in parsed.failures)
+            field_exprs.append(parsed.expr.alias(field))
+        else:
+            bad_col = f"__bad{index}"
+            bad_exprs.append(_first_failure(parsed.failures, 0, pl.Int8()).alias(bad_col))
+            optional[bad_col] = _Optional(field, column, tuple(f.reason for f in parsed.failures))
+            field_exprs.append(pl.when(pl.col(bad_col).is_null()).then(parsed.expr).alias(field))
 
     first_error = pl.min_horizontal(error_exprs) if error_exprs else pl.lit(None, dtype=pl.Int32)
     value_exprs = [
@@ -280,17 +398,89 @@ def _map_rows(
         if check.value_col is not None
     ]
     offending = pl.coalesce(value_exprs) if value_exprs else pl.lit(None, dtype=pl.Utf8)
-    parsed_fields = [field for field in schema if field in sources or field in mapping.constants]
+    retry = pl.any_horizontal(retry_exprs) if retry_exprs else pl.lit(False)
+    work = indexed
+    for layer in bindings.layers:  # step k of every field, side by side
+        work = work.with_columns(layer)
     work = (
-        indexed.select("__row", *text_exprs)
-        .with_columns(parsed_exprs)
-        .with_columns(first_error.alias("__error"))
-        .select("__row", "__error", offending.alias("__value"), *parsed_fields)
+        work.with_columns(*text_exprs, *bad_exprs, *unmatched_exprs, first_error.alias("__error"), retry.alias("__retry"))
+        .select("__row", "__error", offending.alias("__value"), "__retry", *optional, *unmatched, *field_exprs)
     )
     frame = work.collect(engine=MAPPING_ENGINE)
     if not frame.get_column("__row").is_sorted():
         frame = frame.sort("__row")
-    return frame, checks, learned_checks
+    return _Plan(frame=frame, checks=checks, optional=optional, unmatched=unmatched)
+
+
+def _first_failure(failures: Sequence[Failure], base: int, dtype: pl.DataType) -> pl.Expr:
+    """``base + i`` for the first failure ``i`` whose mask holds on the row; null when none does."""
+    chain: Any = pl
+    for position, failure in enumerate(failures):
+        chain = chain.when(failure.mask).then(pl.lit(base + position, dtype=dtype))
+    expr: pl.Expr = chain.otherwise(pl.lit(None, dtype=dtype))
+    return expr
+
+
+def _blamed_column(field: str, spec: FieldMapping | None, mapping: MappingSettings) -> str:
+    """The export column a message about ``field`` names (the configured header when it is missing)."""
+    if spec is not None:
+        if spec.constant is not None:
+            return f"(constant {field})"
+        if spec.headers:
+            return " | ".join(spec.headers)
+    return _expected_headers(mapping).get(field, field)
+
+
+UNMATCHED_LISTED = 20
+
+
+def _unmatched_words(frame: pl.DataFrame, columns: Mapping[str, str]) -> dict[str, list[str]]:
+    """Per word field: the distinct raw words that matched no value map and did not parse (sorted, capped)."""
+    found: dict[str, list[str]] = {}
+    for column, field in columns.items():
+        words = frame.get_column(column)
+        if words.null_count() == words.len():
+            continue
+        found[field] = words.drop_nulls().unique().sort().head(UNMATCHED_LISTED).to_list()
+    return found
+
+
+def merge_invalid(first: Sequence[InvalidValues], second: Sequence[InvalidValues]) -> list[InvalidValues]:
+    """Invalid-value counts of two batches of one export (rows numbered across both): summed per
+    field and reason, the earliest first row kept."""
+    merged: dict[tuple[str, str], InvalidValues] = {}
+    for item in [*first, *second]:
+        key = (item.field, item.reason)
+        seen = merged.get(key)
+        merged[key] = item if seen is None else seen.model_copy(
+            update={"count": seen.count + item.count, "first_row": min(seen.first_row, item.first_row)}
+        )
+    return list(merged.values())
+
+
+def merge_unmatched(first: Mapping[str, list[str]], second: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Unmatched words of two batches: the sorted union per field, capped."""
+    fields = dict.fromkeys([*first, *second])
+    return {f: sorted({*first.get(f, []), *second.get(f, [])})[:UNMATCHED_LISTED] for f in fields}
+
+
+def _invalid_values(frame: pl.DataFrame, optional: Mapping[str, _Optional], row_offset: int) -> list[InvalidValues]:
+    """Per optional field and reason: how many values were nulled and the first row (no values)."""
+    found: list[InvalidValues] = []
+    for bad_col, info in optional.items():
+        column = frame.get_column(bad_col)
+        if column.null_count() == column.len():
+            continue
+        counts = (
+            frame.select("__row", bad_col).filter(pl.col(bad_col).is_not_null())
+            .group_by(bad_col).agg(pl.len().alias("n"), pl.col("__row").min().alias("first")).sort(bad_col)
+        )
+        for reason_index, count, first in counts.iter_rows():  # a few reasons per field at most
+            found.append(InvalidValues(
+                field=info.field, column=info.column, reason=info.reasons[reason_index], count=int(count),
+                first_row=int(first) + row_offset,
+            ))
+    return found
 
 
 def _conform(frame: pl.DataFrame, table: TableName) -> pl.DataFrame:
@@ -305,20 +495,25 @@ def _conform(frame: pl.DataFrame, table: TableName) -> pl.DataFrame:
 def _parse(
     field: str,
     target: pl.DataType,
-    col: pl.Expr,
-    dtype: pl.DataType,
+    stage: Stage,
+    formats: Sequence[str],
+    excel_serial: bool,
     mapping: MappingSettings,
     lookup: Mapping[str, str],
 ) -> pl.Expr:
+    """The stage's value in the field's canonical type (null where it does not parse)."""
+    col, dtype = stage.expr, stage.dtype
     if target == pl.Utf8():
         if field in UNIT_FIELDS:
-            return resolve_unit(col, lookup)
+            return resolve_unit(col, lookup, ignore_diacritics=mapping.ignore_diacritics)
         if field == "procedure_code":
             return normalise_procedure_code(col)
-        return col
+        return col.cast(pl.Utf8)
     if isinstance(target, pl.Datetime):
-        return parse_datetime(col, dtype, mapping.date_formats, mapping.excel_serial_dates)
+        return parse_datetime(col, dtype, formats, excel_serial)
     if target == pl.Boolean():
+        if dtype.is_numeric():
+            return col != 0
         return parse_boolean(col, dtype, mapping.true_words, mapping.false_words)
     if target.is_integer():
         return parse_integer(col, dtype)
@@ -327,14 +522,14 @@ def _parse(
 
 def _parse_reason(field: str, target: pl.DataType) -> str:
     if target == pl.Utf8():
-        return "unknown unit (not a code, name or alias in settings.units)" if field in UNIT_FIELDS else "bad text"
+        return reasons.UNKNOWN_UNIT if field in UNIT_FIELDS else reasons.BAD_TEXT
     if isinstance(target, pl.Datetime):
-        return "date/time does not match any accepted format"
+        return reasons.BAD_DATE
     if target == pl.Boolean():
-        return "not a yes/no value"
+        return reasons.BAD_BOOLEAN
     if target.is_integer():
-        return "not a whole number"
-    return "not a number"
+        return reasons.BAD_INTEGER
+    return reasons.BAD_NUMBER
 
 
 def _value_maps(table: TableName, mapping: MappingSettings) -> dict[str, dict[str, str | int | float | bool]]:
@@ -344,7 +539,7 @@ def _value_maps(table: TableName, mapping: MappingSettings) -> dict[str, dict[st
     return maps
 
 
-def _expected_headers(table: TableName, mapping: MappingSettings) -> dict[str, str]:
+def _expected_headers(mapping: MappingSettings) -> dict[str, str]:
     """Canonical field -> the first header configured for it (for "missing column" messages)."""
     expected: dict[str, str] = {}
     for header, field in mapping.columns.items():
@@ -353,12 +548,6 @@ def _expected_headers(table: TableName, mapping: MappingSettings) -> dict[str, s
         for header, field in DVCQG_COLUMNS.items():
             expected.setdefault(field, header)
     return expected
-
-
-def _constant_text(value: str | int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _rejections(bad: pl.DataFrame, checks: Sequence[_Check], row_offset: int) -> list[RejectedRow]:

@@ -6,7 +6,7 @@ Every function returns a Polars expression; nothing here loops over rows.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import polars as pl
@@ -33,8 +33,11 @@ def strip_diacritics(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
-def normalised_text(col: pl.Expr) -> pl.Expr:
+def normalised_text(col: pl.Expr, *, ignore_diacritics: bool = False) -> pl.Expr:
     """Same normalisation as :func:`normalise_word`, as an expression over a Utf8 column."""
+    if ignore_diacritics:
+        unaccented = col.str.replace_all("[đĐ]", "d").str.normalize("NFD").str.replace_all(r"\p{Mn}", "")
+        return unaccented.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
     return (
         col.str.normalize("NFC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
     )
@@ -53,17 +56,27 @@ def as_text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return pl.when(stripped == "").then(pl.lit(None, dtype=pl.Utf8)).otherwise(stripped)
 
 
-def apply_value_map(text: pl.Expr, words: Mapping[str, str | int | float | bool]) -> pl.Expr:
+def apply_value_map(
+    text: pl.Expr, words: Mapping[str, str | int | float | bool], *, ignore_diacritics: bool = False
+) -> pl.Expr:
     """Replace the export's words (case/space/NFC-insensitive) by canonical values, as text.
 
-    Words that do not match are kept as they were, so the normal parser sees them.
+    Words that do not match are kept as they were, so the normal parser sees them. With
+    ``ignore_diacritics`` "Da tra ket qua" matches the key "Đã trả kết quả" too (keys that
+    become equal without accents: the last one wins).
     """
     if not words:
         return text
-    keys = [normalise_word(k) for k in words]
-    values = [_value_text(v) for v in words.values()]
-    mapped = normalised_text(text).replace_strict(keys, values, default=None, return_dtype=pl.Utf8)
-    return pl.coalesce(mapped, text)
+    table: dict[str, str] = {}
+    for key, value in words.items():
+        table[normalise_word(key, ignore_diacritics=ignore_diacritics)] = _value_text(value)
+    keys, values = list(table), list(table.values())
+
+    def mapped(col: pl.Expr) -> pl.Expr:
+        key = normalised_text(col, ignore_diacritics=ignore_diacritics)
+        return pl.coalesce(key.replace_strict(keys, values, default=None, return_dtype=pl.Utf8), col)
+
+    return per_distinct(mapped, pl.Utf8())(text)
 
 
 def _value_text(value: str | int | float | bool) -> str:
@@ -121,11 +134,17 @@ def excel_serial_to_datetime(serial: pl.Expr) -> pl.Expr:
 
 
 def parse_integer(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Raw column -> Int64 (``3``, ``3.0`` and ``" 3 "`` are 3); null where it does not parse."""
+    """Raw column -> Int64 (``3``, ``3.0`` and ``" 3 "`` are 3); null where it does not parse.
+
+    Text is parsed once per distinct value (codes such as status and channel repeat)."""
     if dtype.is_integer():
         return col.cast(pl.Int64)
-    as_float = parse_float(col, dtype)
-    return pl.when(as_float == as_float.floor()).then(as_float.cast(pl.Int64, strict=False))
+
+    def whole(text: pl.Expr) -> pl.Expr:
+        as_float = parse_float(text, dtype)
+        return pl.when(as_float == as_float.floor()).then(as_float.cast(pl.Int64, strict=False))
+
+    return whole(col) if dtype.is_numeric() else per_distinct(whole, pl.Int64())(col)
 
 
 def parse_float(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -143,32 +162,40 @@ def parse_boolean(col: pl.Expr, dtype: pl.DataType, true_words: Iterable[str], f
     """
     if dtype == pl.Boolean():
         return col
-    text = as_text(col, dtype)
-    key = normalised_text(text)
     trues = sorted({normalise_word(w) for w in true_words})
     falses = sorted({normalise_word(w) for w in false_words} - set(trues))
-    parsed = pl.when(key.is_in(trues)).then(pl.lit(True)).when(key.is_in(falses)).then(pl.lit(False))
+
+    def parsed(text: pl.Expr) -> pl.Expr:
+        key = normalised_text(text)
+        return pl.when(key.is_in(trues)).then(pl.lit(True)).when(key.is_in(falses)).then(pl.lit(False))
+
+    text = as_text(col, dtype)
+    words = per_distinct(parsed, pl.Boolean())(text)
     if "" in falses:
-        return pl.when(text.is_null()).then(pl.lit(False)).otherwise(parsed)
-    return parsed
+        return pl.when(text.is_null()).then(pl.lit(False)).otherwise(words)
+    return words
 
 
-def unit_lookup(units: Sequence[Unit]) -> dict[str, str]:
+def unit_lookup(units: Sequence[Unit], *, ignore_diacritics: bool = False) -> dict[str, str]:
     """Normalised code / name / alias -> unit code."""
     lookup: dict[str, str] = {}
     for unit in units:
         for word in (*unit.aliases, unit.name, unit.code):  # the code wins over a clashing alias
-            lookup[normalise_word(word)] = unit.code
+            lookup[normalise_word(word, ignore_diacritics=ignore_diacritics)] = unit.code
     return lookup
 
 
-def resolve_unit(text: pl.Expr, lookup: Mapping[str, str]) -> pl.Expr:
-    """Text -> unit code through ``lookup``; null where the unit is unknown."""
+def resolve_unit(text: pl.Expr, lookup: Mapping[str, str], *, ignore_diacritics: bool = False) -> pl.Expr:
+    """Text -> unit code through ``lookup`` (keys normalised the same way); null where the unit is unknown."""
     if not lookup:
         return text
-    return normalised_text(text).replace_strict(
-        list(lookup), list(lookup.values()), default=None, return_dtype=pl.Utf8
-    )
+    keys, codes = list(lookup), list(lookup.values())
+
+    def resolved(col: pl.Expr) -> pl.Expr:
+        key = normalised_text(col, ignore_diacritics=ignore_diacritics)
+        return key.replace_strict(keys, codes, default=None, return_dtype=pl.Utf8)
+
+    return per_distinct(resolved, pl.Utf8())(text)
 
 
 SHAPE_SAMPLE_ROWS = 20_000  # values looked at to learn a column's date formats
@@ -211,3 +238,47 @@ def detect_date_formats(
     if not kept and not serial:
         return list(formats), excel_serial
     return kept, serial
+
+
+DISTINCT_SHARE = 0.5  # a batch with more distinct values than this share is computed row by row
+DISTINCT_PROBE = 1_000  # rows looked at first to tell a word column from a code column
+
+
+def per_distinct(build: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType) -> Callable[[pl.Expr], pl.Expr]:
+    """``build`` evaluated once per distinct value of each batch, joined back to the rows.
+
+    Word columns of an export (status, channel, unit, fee or time-limit phrases) hold a handful of
+    distinct values in a million rows; normalising and parsing each once costs almost nothing,
+    where doing it per row costs a regex pass over every row for every step. A batch that is
+    mostly distinct (codes, free text) is computed directly. Elementwise, so Polars' streaming
+    engine keeps it in its batches; the Python here runs once per batch, never per row.
+    """
+
+    def run(batch: pl.Series) -> pl.Series:
+        values = batch.to_frame("v")
+        probe = batch.head(DISTINCT_PROBE)  # codes and timestamps show they are distinct at once
+        uniques = batch.unique() if probe.n_unique() <= DISTINCT_SHARE * probe.len() else None
+        if uniques is None or uniques.len() > DISTINCT_SHARE * batch.len():
+            return values.select(build(pl.col("v")).alias("out")).to_series()
+        table = uniques.to_frame("v").with_columns(build(pl.col("v")).alias("out"))
+        joined = values.join(table, on="v", how="left", nulls_equal=True, maintain_order="left")
+        return joined.get_column("out")
+
+    return lambda expr: expr.map_batches(run, return_dtype=dtype, is_elementwise=True)
+
+
+_COMBINING = "[\u0300-\u036f]"  # the combining marks decomposed (NFD) Vietnamese is written with
+
+
+def _nfc_batch(batch: pl.Series) -> pl.Series:
+    decomposed = batch.str.contains(_COMBINING).fill_null(False)
+    if not decomposed.any():
+        return batch
+    rows = decomposed.arg_true()
+    return batch.scatter(rows, batch.gather(rows).str.normalize("NFC"))
+
+
+def nfc(text: pl.Expr) -> pl.Expr:
+    """Text in Unicode NFC. Only values holding combining marks are normalised (composed text and
+    ASCII are already NFC for Vietnamese), so a clean column costs one byte scan, not a rewrite."""
+    return text.map_batches(_nfc_batch, return_dtype=pl.Utf8, is_elementwise=True)

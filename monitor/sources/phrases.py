@@ -30,11 +30,12 @@ from collections.abc import Callable
 import polars as pl
 
 from checks.calendar import TIME_LIMIT_UNITS
+from checks.i18n import N_
 
 __all__ = ["MONEY_REASON", "TIME_LIMIT_REASON", "TIME_LIMIT_UNITS", "money_amount", "time_limit_parts"]
 
-TIME_LIMIT_REASON = 'not a time-limit phrase (e.g. "15 ngày làm việc", "Trong ngày", "03 tháng")'
-MONEY_REASON = 'not an amount of money (e.g. "150.000 đồng", "1,5 triệu", "Miễn phí")'
+TIME_LIMIT_REASON = N_('not a time-limit phrase (e.g. "15 ngày làm việc", "Trong ngày", "03 tháng")')
+MONEY_REASON = N_('not an amount of money (e.g. "150.000 đồng", "1,5 triệu", "Miễn phí")')
 
 # ---------------------------------------------------------------- shared normalisation
 

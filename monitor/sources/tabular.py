@@ -21,7 +21,7 @@ from checks.schema import TableName
 from monitor.sources.base import SourceSettingsBase
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.kind import SourceKind
-from monitor.sources.mapping import fetched, map_frame, match_headers, preset_columns
+from monitor.sources.mapping import fetched, map_frame, preset_columns, used_headers
 
 log = structlog.get_logger(__name__)
 
@@ -187,7 +187,7 @@ class TabularSource:
             "truncate_ragged_lines": True,
         }
         header = pl.read_csv(_csv_input(data), n_rows=0, **options)
-        wanted = list(match_headers(header.columns, self.table, self.settings.mapping).values())
+        wanted = used_headers(header.columns, self.table, self.settings.mapping)
         if not wanted:
             return header  # no known column: the caller explains which headers were expected
         return pl.scan_csv(_csv_input(data), **options).select(wanted)
@@ -208,9 +208,10 @@ class TabularSource:
         return frame
 
     def _require_known_headers(self, headers: Sequence[str], origin: str) -> None:
-        if match_headers(headers, self.table, self.settings.mapping):
+        if used_headers(headers, self.table, self.settings.mapping):
             return
-        expected = sorted(preset_columns(self.table, self.settings.mapping))
+        mapping = self.settings.mapping
+        expected = sorted({*preset_columns(self.table, mapping), *(h for f in mapping.fields.values() for h in f.headers)})
         raise SourceError(
             f"{origin}: no column matches the mapping; expected some of: {json.dumps(expected, ensure_ascii=False)}; "
             f"found: {json.dumps(list(headers), ensure_ascii=False)}"
