@@ -32,6 +32,11 @@ SOURCE_REJECTED = MetricSpec(
     help="Rows rejected by validation in the source's last poll.",
     labels=("source",),
 )
+SOURCE_INVALID = MetricSpec(
+    name="tthc_source_invalid_values",
+    help="Values of an optional field that could not be read in the source's last poll (set to null, row kept).",
+    labels=("source", "field"),
+)
 SOURCE_DURATION = MetricSpec(
     name="tthc_source_fetch_duration_seconds",
     help="Duration of the source's last poll (fetch, map, validate, store).",
@@ -76,6 +81,7 @@ def source_samples(statuses: Iterable[SourceStatus]) -> list[MetricSample]:
         out.append(SOURCE_LAST_SUCCESS.sample(last, source=name))
         out.append(SOURCE_ROWS.sample(status.rows, source=name))
         out.append(SOURCE_REJECTED.sample(status.rejected_rows, source=name))
+        out.extend(SOURCE_INVALID.sample(count, source=name, field=field) for field, count in status.invalid_values.items())
         out.append(SOURCE_DURATION.sample(status.fetch_duration_seconds, source=name))
     return out
 

@@ -96,7 +96,9 @@ class SourceRunner:
                     "last_attempt_at": now,
                     "last_success_at": now,
                     "rows": rows,
-                    "rejected_rows": result.rejected_count,
+                    # a "not modified" poll read nothing: the held snapshot's counts stay
+                    "rejected_rows": result.rejected_count if merged is not None else self._status.rejected_rows,
+                    "invalid_values": invalid_counts(result) if merged is not None else self._status.invalid_values,
                     "fetch_duration_seconds": duration,
                     "error": None,
                 }
@@ -114,6 +116,8 @@ class SourceRunner:
             snapshot_path=snapshot_path or self._snapshots.latest(self.name),
             not_modified=merged is None,
         )
+        if result.invalid:
+            self._history.record_invalid_values(poll_id, self.name, result.invalid)
         if result.rejected:
             self._history.record_rejects(poll_id, self.name, result.rejected)
             first = result.rejected[0]
@@ -162,3 +166,12 @@ class SourceRunner:
         )
         log.error("source_poll_failed", source=self.name, error=error, keeping_rows=status.rows)
         return status
+
+
+def invalid_counts(result: FetchResult) -> dict[str, int]:
+    """Field -> optional values nulled in this poll (summed over reasons). A "not modified" poll
+    keeps nothing to count: its frame was not read again."""
+    counts: dict[str, int] = {}
+    for invalid in result.invalid:
+        counts[invalid.field] = counts.get(invalid.field, 0) + invalid.count
+    return dict(sorted(counts.items()))

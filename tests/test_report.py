@@ -19,6 +19,7 @@ from alerts.silences import add_silence
 from checks.contracts import (
     DeliveryError,
     Finding,
+    InvalidValues,
     KpiValue,
     Message,
     Period,
@@ -128,8 +129,12 @@ def populate(engine: Engine) -> None:
 
     poll = history.record_poll(source="dvcqg", table=TableName.DOSSIERS, started_at=vn(9, 1, 8),
                                finished_at=vn(9, 1, 8, 1), ok=False, error="old failure")
-    history.record_poll(source="dvcqg", table=TableName.DOSSIERS, started_at=vn(11, 1, 8),
-                        finished_at=vn(11, 1, 8, 1), ok=True, rows=10)
+    early = history.record_poll(source="dvcqg", table=TableName.DOSSIERS, started_at=vn(11, 1, 8),
+                                finished_at=vn(11, 1, 8, 1), ok=True, rows=10)
+    history.record_invalid_values(early, "dvcqg", [
+        InvalidValues(field="channel", column="KenhThucHien", reason="not a whole number", count=3, first_row=4),
+        InvalidValues(field="due_at", column="NgayHenTra", reason="channel must be 1–3", count=1, first_row=9),
+    ])
     history.record_poll(source="dvcqg", table=TableName.DOSSIERS, started_at=vn(11, 1, 9),
                         finished_at=vn(11, 1, 9, 1), ok=False, error="HTTP 503 from portal")
     poll = history.record_poll(source="dvcqg", table=TableName.DOSSIERS, started_at=vn(11, 1, 10),
@@ -138,6 +143,9 @@ def populate(engine: Engine) -> None:
                                                        reason="ngày không hợp lệ"),
                                            RejectedRow(row=7, column="NgayHenTra", value="x",
                                                        reason="ngày không hợp lệ")])
+    history.record_invalid_values(poll, "dvcqg", [
+        InvalidValues(field="channel", column="KenhThucHien", reason="not a whole number", count=1, first_row=2),
+    ])
     history.record_poll(source="igate", table=TableName.DOSSIERS, started_at=vn(12, 1, 8),
                         finished_at=vn(12, 1, 8, 1), ok=False, error="timeout after 30 s")
 
@@ -237,6 +245,10 @@ def test_source_check_and_silence_sections(filled: Engine) -> None:
     assert report.section("source_rejects").frame.rows() == [
         ("dvcqg", "NgayHenTra", "ngày không hợp lệ", 2, naive(11, 1, 10, 1), naive(11, 1, 10, 1)),
     ]
+    assert report.section("source_invalid_values").frame.rows() == [
+        ("dvcqg", "channel", "KenhThucHien", "không phải là số nguyên", 2, 1, naive(11, 1, 8, 1), naive(11, 1, 10, 1)),
+        ("dvcqg", "due_at", "NgayHenTra", "channel phải từ 1 đến 3", 1, 1, naive(11, 1, 8, 1), naive(11, 1, 8, 1)),
+    ]
     assert report.section("check_runs").frame.rows() == [
         ("deadlines", 1, 1, naive(11, 3, 9), naive(11, 3, 9), "ValueError: bad due date"),
     ]
@@ -293,7 +305,7 @@ def test_xlsx_round_trip_with_vietnamese_headers(filled: Engine, tmp_path: Path)
 
 def test_empty_store_still_renders_every_section(store: Engine, tmp_path: Path) -> None:
     report = build(store)
-    assert [s.frame.height for s in report.sections] == [0] * 7
+    assert [s.frame.height for s in report.sections] == [0] * 8
     path = write_xlsx(report, tmp_path / "empty.xlsx")
     late = pl.read_excel(path, sheet_name="Hồ sơ trễ hạn")
     assert late.height == 0 and "Diễn biến" in late.columns
@@ -314,7 +326,8 @@ def test_markdown_reads_in_a_terminal(filled: Engine) -> None:
 def test_csv_folder_has_one_file_per_section(filled: Engine, tmp_path: Path) -> None:
     files = write_csv_folder(build(filled), tmp_path / "csv")
     assert [f.name for f in files] == ["1_kpis.csv", "2_deadlines.csv", "3_notifications.csv", "4_sources.csv",
-                                       "5_source_rejects.csv", "6_check_runs.csv", "7_silences.csv"]
+                                       "5_source_rejects.csv", "6_source_invalid_values.csv", "7_check_runs.csv",
+                                       "8_silences.csv"]
     assert files[1].read_bytes().startswith(b"\xef\xbb\xbf")
     late = pl.read_csv(files[1])
     assert late["Mã hồ sơ"].to_list() == [DOSSIER_2, DOSSIER_1, DOSSIER_1]
@@ -408,7 +421,7 @@ def test_english_markdown_has_no_vietnamese_fixed_words(filled: Engine) -> None:
     for line in ("- **Department:** Department of Science and Technology", "- **From:** 01/10/2026",
                  "- **To:** 31/12/2026", "- **Units covered:** all units", "## 1. KPI summary",
                  "## 2. Late dossiers and apologies", "## 3. Notifications sent", "## 4. Data sources",
-                 "## 4b. Rejected rows", "## 4c. Check runs", "## 5. Silences",
+                 "## 4b. Rejected rows", "## 4c. Unreadable values", "## 4d. Check runs", "## 5. Silences",
                  "| Unit | Unit name | KPI | KPI name | Period | Period start |"):
         assert line in text
     for vietnamese in ("Báo cáo", "Cơ quan", "Từ ngày", "Quý", "Đạt", "Vi phạm", "Thư điện tử", "Đang mở"):

@@ -93,3 +93,38 @@ def test_adapter_crash_is_a_failed_poll_not_a_dead_daemon(engine: Engine, tmp_pa
     status = runner.poll(NOW)
     assert not status.up and "KeyError" in (status.error or "")
     assert runner.frame() is None
+
+
+def test_invalid_values_are_counted_stored_and_kept_while_not_modified(engine: Engine, tmp_path: Path) -> None:
+    from checks.contracts import InvalidValues, SourceStatus
+    from monitor.metrics import source_samples
+    from monitor.store.tables import source_invalid_values
+
+    invalid = [
+        InvalidValues(field="channel", column="Kênh", reason="not a whole number", count=2, first_row=3),
+        InvalidValues(field="channel", column="Kênh", reason="channel must be 1–3", count=1, first_row=8),
+        InvalidValues(field="due_at", column="Ngày hẹn trả", reason="date/time does not match any accepted format",
+                      count=4, first_row=1),
+    ]
+    source = ScriptedSource([
+        FetchResult(table=TableName.DOSSIERS, frame=dossiers("A"), cursor="e1", invalid=invalid),
+        FetchResult(table=TableName.DOSSIERS, frame=None, cursor="e1"),  # not modified: same snapshot, same counts
+        FetchResult(table=TableName.DOSSIERS, frame=dossiers("A"), cursor="e2"),  # fixed upstream
+    ])
+    history = HistoryStore(engine)
+    runner = SourceRunner(source, SnapshotStore(tmp_path), history)
+    assert runner.poll(NOW).invalid_values == {"channel": 3, "due_at": 4}
+    with engine.connect() as conn:
+        stored = conn.execute(source_invalid_values.select().order_by(source_invalid_values.c.id)).all()
+    assert [(r.field, r.column_name, r.count, r.first_row) for r in stored] == [
+        ("channel", "Kênh", 2, 3), ("channel", "Kênh", 1, 8), ("due_at", "Ngày hẹn trả", 4, 1)
+    ]
+    kept = runner.poll(NOW + timedelta(minutes=1))
+    assert kept.invalid_values == {"channel": 3, "due_at": 4}
+    samples = {(s.spec.name, tuple(sorted(s.labels.items()))): s.value for s in source_samples([kept])}
+    assert samples[("tthc_source_invalid_values", (("field", "channel"), ("source", "portal")))] == 3
+    assert samples[("tthc_source_invalid_values", (("field", "due_at"), ("source", "portal")))] == 4
+    clean = runner.poll(NOW + timedelta(minutes=2))
+    assert clean.invalid_values == {}
+    assert not [s for s in source_samples([clean]) if s.spec.name == "tthc_source_invalid_values"]
+    assert isinstance(clean, SourceStatus)

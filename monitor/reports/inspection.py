@@ -30,11 +30,13 @@ from monitor.reports.model import (
     ReportSection,
     ReportWindow,
 )
+from monitor.sources.reasons import localised_reason
 from monitor.store.tables import (
     check_runs,
     finding_events,
     findings,
     kpi_history,
+    source_invalid_values,
     source_polls,
     source_rejects,
 )
@@ -137,6 +139,17 @@ REJECT_COLUMNS = (
     _col("last_at", N_("Last rejected"), DT, 17),
 )
 
+INVALID_VALUE_COLUMNS = (
+    _col("source", N_("Source"), TXT, 24),
+    _col("field", N_("Field"), TXT, 20),
+    _col("column", N_("Column"), TXT, 20),
+    _col("reason", N_("Reason"), TXT, 50),
+    _col("polls", N_("Polls"), INT, 10),
+    _col("last_count", N_("Values in the last poll"), INT, 12),
+    _col("first_at", N_("First seen"), DT, 17),
+    _col("last_at", N_("Last seen"), DT, 17),
+)
+
 CHECK_RUN_COLUMNS = (
     _col("check", N_("Check"), TXT, 18),
     _col("runs_ok", N_("Runs ok"), INT, 12),
@@ -186,7 +199,8 @@ def build_inspection_report(
             _section("notifications", N_("Notifications"), N_("3. Notifications sent"), NOTIFICATION_COLUMNS,
                      notifications),
             _source_section(conn, begin, until),
-            _reject_section(conn, begin, until),
+            _reject_section(conn, begin, until, language),
+            _invalid_section(conn, begin, until, language),
             _check_run_section(conn, begin, until),
             _silence_section(conn, begin, until, window.unit),
         )
@@ -495,7 +509,7 @@ def _source_section(conn: Connection, begin: datetime, until: datetime) -> Repor
     return _section("sources", N_("Sources"), N_("4. Data sources"), SOURCE_COLUMNS, summary)
 
 
-def _reject_section(conn: Connection, begin: datetime, until: datetime) -> ReportSection:
+def _reject_section(conn: Connection, begin: datetime, until: datetime, language: Language) -> ReportSection:
     """Stored rejected rows grouped by source, column and reason (values are left out)."""
     r, p = source_rejects.c, source_polls.c
     query = (
@@ -516,7 +530,41 @@ def _reject_section(conn: Connection, begin: datetime, until: datetime) -> Repor
         )
         .sort("source", "rows", "column", descending=[False, True, False])
     )
+    stored = grouped.get_column("reason").unique().drop_nulls().to_list()  # a handful of distinct reasons
+    grouped = grouped.with_columns(
+        pl.col("reason").replace(stored, [localised_reason(text, language) for text in stored])
+    )
     return _section("source_rejects", N_("Rejected rows"), N_("4b. Rejected rows"), REJECT_COLUMNS, grouped)
+
+
+def _invalid_section(conn: Connection, begin: datetime, until: datetime, language: Language) -> ReportSection:
+    """Unreadable optional values (nulled, the row kept) by source, field, column and reason: in how
+    many polls of the window, how many in the last one, first and last seen (never the values)."""
+    v, p = source_invalid_values.c, source_polls.c
+    query = (
+        sa.select(v.source, v.field, v.column_name, v.reason, v.count, p.finished_at)
+        .select_from(source_invalid_values.join(source_polls, p.id == v.poll_id))
+        .where(p.finished_at >= begin, p.finished_at < until)
+    )
+    found = _frame(
+        conn.execute(query).all(),
+        {"source": pl.Utf8, "field": pl.Utf8, "column": pl.Utf8, "reason": pl.Utf8, "count": pl.Int64, "at": UTC_TIME},
+    ).with_columns(_vn("at"))
+    grouped = (
+        found.sort("at")
+        .group_by("source", "field", "column", "reason")
+        .agg(
+            pl.len().cast(pl.Int64).alias("polls"),
+            pl.col("count").last().alias("last_count"),
+            pl.col("at").min().alias("first_at"),
+            pl.col("at").max().alias("last_at"),
+        )
+        .sort("source", "field", "reason")
+    )
+    stored = grouped.get_column("reason").unique().drop_nulls().to_list()
+    grouped = grouped.with_columns(pl.col("reason").replace(stored, [localised_reason(t, language) for t in stored]))
+    return _section("source_invalid_values", N_("Unreadable values"), N_("4c. Unreadable values"),
+                    INVALID_VALUE_COLUMNS, grouped)
 
 
 def _check_run_section(conn: Connection, begin: datetime, until: datetime) -> ReportSection:
@@ -541,7 +589,7 @@ def _check_run_section(conn: Connection, begin: datetime, until: datetime) -> Re
         )
         .sort("check")
     )
-    return _section("check_runs", N_("Check runs"), N_("4c. Check runs"), CHECK_RUN_COLUMNS, summary)
+    return _section("check_runs", N_("Check runs"), N_("4d. Check runs"), CHECK_RUN_COLUMNS, summary)
 
 
 # --- section 5: silences ---------------------------------------------------------------------

@@ -16,7 +16,16 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection, Engine
 
-from checks.contracts import Finding, KpiValue, Period, RejectedRow, Severity, Stage, SubjectKind
+from checks.contracts import (
+    Finding,
+    InvalidValues,
+    KpiValue,
+    Period,
+    RejectedRow,
+    Severity,
+    Stage,
+    SubjectKind,
+)
 from checks.schema import TableName
 from checks.timeutil import VN_TZ, to_vn_aware
 from monitor.store.db import for_writes
@@ -25,6 +34,7 @@ from monitor.store.tables import (
     finding_events,
     findings,
     kpi_history,
+    source_invalid_values,
     source_polls,
     source_rejects,
 )
@@ -178,6 +188,17 @@ class HistoryStore:
             if rows:
                 conn.execute(source_rejects.insert(), rows)
         return len(rows)
+
+    def record_invalid_values(self, poll_id: int, source: str, invalid: Sequence[InvalidValues]) -> None:
+        """Store the poll's unreadable optional values: one row per field and reason (no values)."""
+        rows = [
+            {"poll_id": poll_id, "source": source, "field": i.field, "column_name": i.column[:200], "reason": i.reason,
+             "count": i.count, "first_row": i.first_row}
+            for i in invalid
+        ]
+        if rows:
+            with self._writer.begin() as conn:
+                conn.execute(source_invalid_values.insert(), rows)
 
     def last_good_poll(self, source: str) -> LastGoodPoll | None:
         p = source_polls.c

@@ -45,6 +45,21 @@ source_rejects = sa.Table(
     sa.Index("ix_source_rejects_source", "source", "id"),
 )
 
+source_invalid_values = sa.Table(
+    "source_invalid_values",
+    metadata,
+    sa.Column("id", Identifier, primary_key=True, autoincrement=True),
+    sa.Column("poll_id", Identifier, sa.ForeignKey("source_polls.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("field", sa.String(100), nullable=False),
+    sa.Column("column_name", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_row", sa.Integer, nullable=False),
+    sa.Index("ix_source_invalid_values_poll", "poll_id"),
+    sa.Index("ix_source_invalid_values_source", "source", "id"),
+)
+
 check_runs = sa.Table(
     "check_runs",
     metadata,
