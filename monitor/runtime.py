@@ -9,10 +9,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import polars as pl
 import structlog
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from checks.contracts import RejectedRow
+from checks.contracts import InvalidValues, RejectedRow
 from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock
 from monitor.cycle import CycleReport
@@ -201,6 +202,8 @@ def check_once(config: Path | None, settings: Settings, now: datetime) -> CheckO
 class SourceProbe(BaseModel):
     """One try of one source by ``validate``: the rows it gave, or why it failed."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     name: str
     kind: str
     table: str
@@ -209,12 +212,17 @@ class SourceProbe(BaseModel):
     rows: int = 0
     rejected_count: int = 0
     first_rejected: RejectedRow | None = None
+    invalid: list[InvalidValues] = Field(default_factory=list)
+    unmatched: dict[str, list[str]] = Field(default_factory=dict)
+    frame: pl.DataFrame | None = Field(default=None, exclude=True)  # the mapped rows (for --preview)
 
 
-def probe_sources(settings: Settings, now: datetime) -> list[SourceProbe]:
-    """Build and fetch every configured source once (no cursor, nothing stored)."""
+def probe_sources(settings: Settings, now: datetime, *, only: str | None = None) -> list[SourceProbe]:
+    """Build and fetch every configured source (or only the one named) once (no cursor, nothing stored)."""
     probes: list[SourceProbe] = []
     for source_settings in settings.sources:
+        if only is not None and source_settings.name != only:
+            continue
         started = time.perf_counter()
         named = {"name": source_settings.name, "kind": source_settings.kind, "table": source_settings.table.value}
         try:
@@ -227,5 +235,6 @@ def probe_sources(settings: Settings, now: datetime) -> list[SourceProbe]:
             **named, seconds=time.perf_counter() - started,
             rows=result.frame.height if result.frame is not None else 0, rejected_count=result.rejected_count,
             first_rejected=result.rejected[0] if result.rejected else None,
+            invalid=result.invalid, unmatched=result.unmatched, frame=result.frame if only is not None else None,
         ))
     return probes

@@ -64,7 +64,7 @@ def test_validate_in_english_and_in_vietnamese(tmp_path: Path, capsys: pytest.Ca
     assert lines[0] == f"Configuration is valid: {english}"
     assert lines[1] == "  units: QLKH"
     assert lines[2].startswith("  state: ") and lines[3].startswith("  metrics: http://")
-    assert lines[5].split() == ["source", "kind", "table", "result", "rows", "rejected", "seconds", "error", "/",
+    assert lines[5].split() == ["source", "kind", "table", "result", "rows", "rejected", "invalid", "seconds", "error", "/",
                                 "first", "rejected", "row"]
     catalog = next(line for line in lines if line.startswith("catalog"))
     dead = next(line for line in lines if line.startswith("dead_portal"))
@@ -76,7 +76,8 @@ def test_validate_in_english_and_in_vietnamese(tmp_path: Path, capsys: pytest.Ca
     lines = printed(capsys.readouterr().out).splitlines()
     assert lines[:2] == [f"Cấu hình hợp lệ: {vietnamese}", "  đơn vị: QLKH"]
     assert lines[2].startswith("  trạng thái: ")
-    assert lines[5].split() == ["nguồn", "loại", "bảng", "kết", "quả", "dòng", "bị", "loại", "giây", "lỗi", "/", "dòng",
+    assert lines[5].split() == ["nguồn", "loại", "bảng", "kết", "quả", "dòng", "bị", "loại", "không", "đọc", "được",
+                                "giây", "lỗi", "/", "dòng",
                                 "bị", "loại", "đầu", "tiên"]
     catalog = next(line for line in lines if line.startswith("catalog"))
     assert "dòng 2, cột 'Mã thủ tục'" in catalog

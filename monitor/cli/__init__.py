@@ -5,7 +5,8 @@
 module             commands
 =================  =====================================================
 ``run``            run
-``check``          check, validate, findings
+``check``          check, findings
+``validate``       validate (and a source's mapping preview)
 ``calendar``       calendar due | between | days
 ``report``         report
 ``alerts``         alerts explain, silence add | list | expire, outbox list | show | retry
@@ -40,7 +41,7 @@ class Cli:
 
 
 def build_cli() -> Cli:
-    from monitor.cli import alerts, calendar, check, completion, report, rules, run
+    from monitor.cli import alerts, calendar, check, completion, report, rules, run, validate
 
     parser = argparse.ArgumentParser(
         prog="tthc-monitor",
@@ -55,7 +56,7 @@ def build_cli() -> Cli:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}",
                         help="print the version and exit")
     root = CommandGroup(parser)
-    for module in (run, check, calendar, report, rules, alerts, completion):
+    for module in (run, check, validate, calendar, report, rules, alerts, completion):
         module.register(root)
     return Cli(parser, tuple(root.registry))
 

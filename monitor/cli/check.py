@@ -1,5 +1,5 @@
-"""`tthc-monitor check`, `validate` and `findings`: what the checks say now, whether a configuration
-works, and the open findings in the state store."""
+"""`tthc-monitor check` and `findings`: what the checks say now, and the open findings in the state
+store (`validate` is in :mod:`monitor.cli.validate`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def register(root: CommandGroup) -> None:
-    """Add `check`, `validate` and `findings`."""
+    """Add `check` and `findings`."""
     check = root.command(
         "check", help="poll every source once, run every check, print results, send nothing",
         description="Poll every source once, run every check and print the results (Prometheus text or JSON).\n"
@@ -36,14 +36,6 @@ def register(root: CommandGroup) -> None:
                        help="prometheus (default): the metrics text exposition; json: sources, checks, KPIs, findings")
     complete_paths(check.add_argument("--demo-dir", type=Path, default=DEMO_DIR, metavar="DIR",
                                       help="demo only: folder for data"), directory=True)
-
-    root.command(
-        "validate", help="check a configuration and try each source once",
-        description="Check a configuration file and try each source once; print a table of the results.\n"
-                    "Exit code 1 when a source fails, 2 when the configuration is invalid.",
-        examples=["tthc-monitor validate --config /etc/tthc-monitor/config.yaml"],
-        handler=cmd_validate, config=ConfigUse.REQUIRED,
-    )
 
     findings = root.command(
         "findings", help="list open findings from the state store",
@@ -83,40 +75,6 @@ def report_as_json(report: CycleReport) -> dict[str, Any]:
         ],
         "findings": [{"key": f.key, **f.model_dump(mode="json")} for f in report.findings],
     }
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Print the configuration's shape and try each source once, as a readable table."""
-    from monitor.logging_setup import configure_logging
-    from monitor.runtime import probe_sources
-
-    settings = args.settings
-    language = cli_language(args)
-    _ = translator(language)
-    units = ", ".join(u.code for u in settings.units) or _("(none declared)")
-    print(_("Configuration is valid: {path}").format(path=args.config))
-    print("  " + _("units: {units}").format(units=units))
-    print("  " + _("state: {url}").format(url=settings.state.url.split("@")[-1]))
-    print(f"  metrics: http://{settings.metrics.host}:{settings.metrics.port}/metrics")  # the same in both languages
-    print()
-    configure_logging("console", "ERROR", stream=sys.stderr)
-    header = (_("source"), _("kind"), _("table"), _("result"), _("rows"), _("rejected"), _("seconds"),
-              _("error / first rejected row"))
-    failed = _("ERROR")
-    rows: list[tuple[str, ...]] = []
-    probes = probe_sources(settings, datetime.now(VN_TZ))
-    for probe in probes:
-        seconds = f"{probe.seconds:.2f}"
-        if probe.error is not None:
-            rows.append((probe.name, probe.kind, probe.table, failed, "-", "-", seconds, probe.error[:160]))
-            continue
-        first = probe.first_rejected
-        detail = _("row {row}, column {column}: {reason}").format(
-            row=first.row, column=repr(first.column), reason=first.reason) if first else ""
-        rows.append((probe.name, probe.kind, probe.table, "OK", str(probe.rows), str(probe.rejected_count), seconds,
-                     detail[:160]))
-    print_table(header, rows)
-    return 1 if any(probe.error is not None for probe in probes) else 0
 
 
 def cli_language(args: argparse.Namespace) -> Language:
