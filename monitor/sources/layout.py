@@ -24,6 +24,8 @@ from monitor.sources.parsing import normalise_word
 HEAD_ROWS = 30  # the header is looked for in the first rows of a file or sheet
 LOOKAHEAD_ROWS = 2  # rows read beyond HEAD_ROWS: a two-row header's second row
 DEFAULT_FOOTER_WORDS: tuple[str, ...] = ("Tổng cộng", "Tổng số", "Cộng", "Tổng")
+_DATE_PHRASE = r"(?i)ngày\s*\d{1,2}\s*tháng\s*\d{1,2}\s*năm\s*\d{2,4}"  # a signature block's date line
+ROW_NUMBER_HEADERS = frozenset({"stt", "tt", "số tt", "số thứ tự"})
 GROUP_SEPARATOR = " / "  # "Parent / Child": a two-row header's name when the child's is not unique
 
 Cell = str | None
@@ -166,6 +168,14 @@ def _name_columns(
     return columns
 
 
+def row_number_column(rows: Sequence[Sequence[Cell]], layout: HeaderLayout) -> bool:
+    """Whether the table's first column is its row-number column ("STT", or no header at all),
+    where reports write "Tổng cộng". A CSV reader reads it for the footer test, then drops it."""
+    header = [rows[i][0] for i in range(layout.row, layout.data_start) if i < len(rows) and rows[i]]
+    texts = [normalise_word(cell) for cell in header if cell]
+    return all(text in ROW_NUMBER_HEADERS for text in texts)
+
+
 def is_header_like(cell: str) -> bool:
     """Text that may be a header: it has a letter and no digit (codes, dates and counts have digits)."""
     return any(ch.isalpha() for ch in cell) and not any(ch.isdigit() for ch in cell)
@@ -194,15 +204,49 @@ def footer_pattern(words: Sequence[str]) -> str | None:
     return rf"^\s*(?i:{alternatives})(?:\W|$)"
 
 
-def keep_rows(columns: Sequence[str], footer_words: Sequence[str]) -> pl.Expr:
-    """True for a table row to read: not blank (every cell of ``columns`` empty or spaces) and not
-    a footer (its first non-empty cell, in column order, starts with a footer word).
-
-    Row-wise only, so a lazily scanned CSV is still filtered batch by batch.
-    """
+def _first_filled(columns: Sequence[str]) -> pl.Expr:
+    """The row's first cell (in column order) that is not empty or spaces; null for a blank row."""
     filled = [pl.when(pl.col(c).str.contains(r"\S")).then(pl.col(c)) for c in columns]
-    first = pl.coalesce(filled) if filled else pl.lit(None, dtype=pl.Utf8)
+    return pl.coalesce(filled) if filled else pl.lit(None, dtype=pl.Utf8)
+
+
+def _is_footer(first: pl.Expr, footer_words: Sequence[str]) -> pl.Expr:
     pattern = footer_pattern(footer_words)
-    if pattern is None:
-        return first.is_not_null()
-    return first.is_not_null() & ~first.str.contains(pattern).fill_null(False)
+    return pl.lit(False) if pattern is None else first.str.contains(pattern).fill_null(False)
+
+
+def keep_rows(columns: Sequence[str], footer_words: Sequence[str]) -> pl.Expr:
+    """True for a CSV row to read: not blank (every field of ``columns`` empty) and not a footer
+    (its first non-empty field, in column order, starts with a footer word).
+
+    Row-wise only, so a lazily scanned CSV is still filtered batch by batch; and cheap (one
+    regular expression on one value per row): a field of spaces counts as filled here, so such a
+    row is kept (and rejected if it lacks required values), never dropped by mistake.
+    """
+    first = pl.coalesce([pl.col(c) for c in columns]) if columns else pl.lit(None, dtype=pl.Utf8)
+    return first.is_not_null() & ~_is_footer(first, footer_words)
+
+
+def keep_sheet_rows(frame: pl.DataFrame, footer_words: Sequence[str]) -> pl.Series:
+    """Which rows of a sheet's table (in memory) to read: not blank (every cell empty or spaces),
+    not a footer (the first non-empty cell starts with a footer word), not the signature block.
+
+    The signature block is everything after the last footer row that only rows without a digit
+    follow ("Người lập biểu", "Thủ trưởng đơn vị", "(Ký, ghi rõ họ tên)", the signers' names;
+    a date line "Hà Nội, ngày 31 tháng 01 năm 2026" counts as having no digit). Data rows have
+    digits (a number, a code, a date), so a "Cộng" subtotal between groups keeps what follows it.
+    """
+    columns = frame.columns
+    first = _first_filled(columns)
+    digits = [pl.col(c).str.replace_all(_DATE_PHRASE, "").str.contains(r"\d").fill_null(False) for c in columns]
+    flags = frame.select(
+        keep=first.is_not_null() & ~_is_footer(first, footer_words),
+        footer=_is_footer(first, footer_words),
+        digits=pl.any_horizontal(digits) if digits else pl.lit(False),
+    ).with_row_index("row")
+    last_data = flags.filter(pl.col("keep") & pl.col("digits")).get_column("row").max()
+    after = -1 if last_data is None else int(last_data)  # type: ignore[arg-type]
+    trailer = flags.filter(pl.col("footer") & (pl.col("row") > after)).get_column("row").min()
+    if trailer is None:
+        return flags.get_column("keep")
+    return flags.select(pl.col("keep") & (pl.col("row") < trailer)).to_series()

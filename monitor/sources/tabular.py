@@ -41,8 +41,10 @@ from monitor.sources.layout import (
     clean_cell,
     detect_header,
     keep_rows,
+    keep_sheet_rows,
     known_headers,
     most_header_like,
+    row_number_column,
 )
 from monitor.sources.mapping import MappedFrame, fetched, map_frame
 
@@ -234,7 +236,8 @@ class TabularSource:
             raise SourceError(f"cannot read {origin} as {kind}: {_first_line(error)}") from None
 
     def _read_csv(self, data: Content, origin: str) -> _Table:
-        """A lazy scan, all columns as text, of only the columns the mapping uses (never personal data).
+        """A lazy scan, all columns as text, of only the columns the mapping uses (never personal data),
+        and of the "STT" column for the footer test.
 
         The mapper streams it in batches, so a million-row export is never held as text at once.
         Only a file that is not UTF-8 is decoded into memory first (to UTF-8, NFC). The header
@@ -257,6 +260,9 @@ class TabularSource:
             raise self._no_header(origin, rows)
         width = max(len(row) for row in rows[layout.row : layout.data_start])
         internal = {index: f"__c{index}" for index in layout.columns}
+        tested = list(internal.values())  # the cells a row is judged blank or footer on
+        if 0 not in internal and row_number_column(rows, layout):
+            tested.insert(0, "__c0")  # "STT": where "Tổng cộng" stands; never mapped, dropped after the test
         options: dict[str, Any] = {
             "has_header": False,
             "separator": delimiter,
@@ -267,9 +273,9 @@ class TabularSource:
         }
 
         def scan() -> pl.LazyFrame:
-            return pl.scan_csv(_csv_input(data), **options).select(list(internal.values()))
+            return pl.scan_csv(_csv_input(data), **options).select(tested)
 
-        keep = keep_rows(list(internal.values()), self.settings.footer_words)
+        keep = keep_rows(tested, self.settings.footer_words)
         frame = scan().filter(keep).select(pl.col(internal[i]).alias(name) for i, name in layout.columns.items())
         return _Table(
             origin=origin,
@@ -362,10 +368,10 @@ class TabularSource:
         return tables
 
     def _sheet_table(self, frame: pl.DataFrame, layout: HeaderLayout, origin: str) -> _Table:
-        """The rows under the header, without blank and footer rows (judged on the whole row: calamine
-        has loaded every cell anyway), with only the columns the mapping reads."""
+        """The rows under the header without blank rows, footer rows and the signature block (judged on
+        the whole row: calamine has loaded every cell anyway), with only the columns the mapping reads."""
         data = frame.slice(layout.data_start)
-        indexed = data.with_row_index("__data_row").filter(keep_rows(data.columns, self.settings.footer_words))
+        indexed = data.with_row_index("__data_row").filter(keep_sheet_rows(data, self.settings.footer_words))
         kept = indexed.get_column("__data_row")
         columns = [pl.col(data.columns[i]).alias(name) for i, name in layout.columns.items() if i < data.width]
         return _Table(origin=origin, frame=indexed.select(columns), kept=lambda: kept, total=lambda: data.height)
