@@ -303,3 +303,43 @@ def test_settings_are_checked() -> None:
         "auto",
     )
     assert defaults.footer_words == ["Tổng cộng", "Tổng số", "Cộng", "Tổng"]
+
+
+def test_csv_two_row_header_saved_from_excel_and_edge_files(tmp_path: Path) -> None:
+    path = tmp_path / "bao_cao.csv"
+    path.write_text(
+        "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT HỒ SƠ;;;;\n"
+        ";;;;\n"
+        "STT;Mã hồ sơ;Thời gian;;Trạng thái\n"
+        ";;Ngày tiếp nhận;Ngày hẹn trả;\n"
+        "1;H48-TEST-0001;05/01/2026 08:30;12/01/2026 17:00;Đang xử lý\n"
+        "   ;;;;\n"  # a field of spaces counts as filled in a CSV: kept, and rejected
+        "2;H48-TEST-0002;06/01/2026 08:30;13/01/2026 17:00;Đang xử lý\n"
+        "Tổng cộng;;;;2\n",
+        encoding="utf-8",
+    )
+    source = TabularSource(
+        TabularSourceSettings(
+            name="export",
+            table=TableName.DOSSIERS,
+            path=str(path),
+            mapping=MappingSettings(columns={k: v for k, v in COLUMNS.items() if v != "unit"}, constants={"unit": "CDS"}),
+        ),
+        UNITS,
+    )
+    result = source.fetch(None, NOW)
+    assert rows(result) == [
+        ("H48-TEST-0001", d(5, 8, 30), d(12, 17), 4, "CDS"),
+        ("H48-TEST-0002", d(6, 8, 30), d(13, 17), 4, "CDS"),
+    ]
+    assert [(r.row, r.column) for r in result.rejected] == [(2, "Mã hồ sơ")]
+
+    header_only = tmp_path / "header_only.csv"
+    header_only.write_text("Mã hồ sơ,Trạng thái,Đơn vị xử lý\n", encoding="utf-8")
+    empty = fetch(header_only)
+    assert empty.frame is not None and empty.frame.height == 0 and empty.rejected_count == 0
+
+    nothing = tmp_path / "nothing.csv"
+    nothing.write_bytes(b"")
+    with pytest.raises(SourceError, match=r"nothing\.csv: no column matches the mapping: the first 30 rows are empty"):
+        fetch(nothing)
