@@ -226,7 +226,7 @@ def test_a_csv_that_breaks_mid_file_is_a_clear_source_error(tmp_path: Path) -> N
         ),
         [],
     )
-    with pytest.raises(SourceError, match=r"cannot read .*ho_so\.csv"):
+    with pytest.raises(SourceError, match=r"cannot decode .*ho_so\.csv as utf-8: byte 0xff at offset 32049$"):
         source.fetch(None, datetime(2026, 11, 20, 9, 0))
 
 
