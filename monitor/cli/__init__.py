@@ -9,6 +9,7 @@ module             commands
 ``calendar``       calendar due | between | days
 ``report``         report
 ``alerts``         alerts explain, silence add | list | expire, outbox list | show | retry
+``mapping``        mapping suggest
 ``completion``     completion bash | zsh
 =================  =====================================================
 
@@ -40,7 +41,7 @@ class Cli:
 
 
 def build_cli() -> Cli:
-    from monitor.cli import alerts, calendar, check, completion, report, rules, run
+    from monitor.cli import alerts, calendar, check, completion, mapping, report, rules, run
 
     parser = argparse.ArgumentParser(
         prog="tthc-monitor",
@@ -55,7 +56,7 @@ def build_cli() -> Cli:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}",
                         help="print the version and exit")
     root = CommandGroup(parser)
-    for module in (run, check, calendar, report, rules, alerts, completion):
+    for module in (run, check, calendar, report, rules, alerts, mapping, completion):
         module.register(root)
     return Cli(parser, tuple(root.registry))
 
