@@ -20,7 +20,7 @@ import xlsxwriter
 import yaml
 
 from checks.calendar import CalendarSettings, WorkingCalendar
-from checks.contracts import FetchResult
+from checks.contracts import FetchResult, Unit
 from checks.i18n import gettext
 from checks.schema import KEY_COLUMNS, TableName
 from monitor.cli import main
@@ -43,7 +43,8 @@ from monitor.sources import build_source
 from monitor.sources.config import MappingSettings, TabularSourceSettings
 from monitor.sources.dvcqg import DVCQG_COLUMNS, PERSONAL_FIELDS
 from monitor.sources.header_dictionary import HEADER_FIELDS, fields_for, is_personal
-from monitor.sources.suggest import quoted
+from monitor.sources.suggest import SourceLocation, quoted, render_yaml
+from monitor.sources.suggest import suggest as suggest_mapping
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -440,3 +441,38 @@ def test_stdout_and_english_comments(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert entry_of(text)["mapping"]["values"]["unit"] == {"QLKH": "QLKH"}
     assert "3 of 4 columns mapped" in captured.err
     assert pl.read_csv(export).height == 1  # the export is only read
+
+
+def test_the_yaml_loads_to_the_suggested_mapping() -> None:
+    """The text and the suggestion object say the same (pure logic, no file)."""
+    header, *rows = CATALOG_ROWS
+    sample = pl.DataFrame([dict(zip(header, row, strict=True)) for row in rows], schema=dict.fromkeys(header, pl.Utf8))
+    units = [Unit(code="QLKH", name="Phòng Quản lý Khoa học")]
+    suggestion = suggest_mapping([*header, "Chủ hồ sơ"], sample, units=units, file_hint="thu_tuc_quoc_gia.csv")
+    assert suggestion.table is TableName.PROCEDURES and suggestion.personal == ["Chủ hồ sơ"]
+    assert suggestion.constants == {"catalog": "national"}
+    text = render_yaml(suggestion, SourceLocation(name="catalog", path="/srv/thu_tuc.csv"), "en")
+    loaded = TabularSourceSettings.model_validate(entry_of(text))
+    assert loaded.mapping == suggestion.mapping()
+    assert loaded.mapping.values["unit"] == {"Phòng Quản lý Khoa học": "QLKH", "Phòng Chuyển đổi số": "Phòng Chuyển đổi số"}
+
+
+def test_sheets_of_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "so_lieu.xlsx"
+    book = xlsxwriter.Workbook(str(export))
+    book.add_worksheet("Tổng hợp").write_string(0, 0, "Bảng tổng hợp")
+    detail = book.add_worksheet("Hồ sơ")
+    for c, value in enumerate(["Mã hồ sơ", "Trạng thái", "Đơn vị xử lý"]):
+        detail.write_string(0, c, value)
+        detail.write_string(1, c, ["HS-1", "Đang xử lý", "QLKH"][c])
+    book.close()
+    first = suggest(export, capsys=capsys)
+    assert vi("the first sheet is read; sheets: {sheets}").format(sheets='"Tổng hợp", "Hồ sơ"') in first
+    text = suggest(export, "--sheet", "Hồ sơ", capsys=capsys)
+    entry = entry_of(text)
+    assert entry["sheet"] == "Hồ sơ" and entry["mapping"]["columns"] == {
+        "Mã hồ sơ": "dossier_code", "Trạng thái": "status", "Đơn vị xử lý": "unit"}
+    result = fetch(settings_of(text, tmp_path, [{"code": "QLKH", "name": "Phòng Quản lý Khoa học"}]))
+    assert result.rejected_count == 0 and result.frame is not None and result.frame.height == 1
+    assert main(["mapping", "suggest", str(export), "--sheet", "Không có"]) == 2
+    assert "Không có" in capsys.readouterr().err
