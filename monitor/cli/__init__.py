@@ -10,6 +10,7 @@ module             commands
 ``calendar``       calendar due | between | days
 ``report``         report
 ``alerts``         alerts explain, silence add | list | expire, outbox list | show | retry
+``mapping``        mapping suggest
 ``completion``     completion bash | zsh
 =================  =====================================================
 
@@ -41,7 +42,7 @@ class Cli:
 
 
 def build_cli() -> Cli:
-    from monitor.cli import alerts, calendar, check, completion, report, rules, run, validate
+    from monitor.cli import alerts, calendar, check, completion, mapping, report, rules, run, validate
 
     parser = argparse.ArgumentParser(
         prog="tthc-monitor",
@@ -56,7 +57,7 @@ def build_cli() -> Cli:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}",
                         help="print the version and exit")
     root = CommandGroup(parser)
-    for module in (run, check, validate, calendar, report, rules, alerts, completion):
+    for module in (run, check, validate, calendar, report, rules, alerts, mapping, completion):
         module.register(root)
     return Cli(parser, tuple(root.registry))
 

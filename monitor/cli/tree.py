@@ -31,6 +31,8 @@ class ConfigUse(Enum):
     DEFAULTS = f"{_CONFIG} Without it: the built-in defaults."
     REQUIRED = "YAML configuration file to check (TTHC_MONITOR_* environment variables override it)."
     UNUSED = "YAML configuration file: accepted like everywhere else, not needed by this command."
+    UNITS = ("YAML configuration file: its units (names, aliases) turn unit names into codes, its language "
+             "words the comments. Without it: no units, Vietnamese.")
 
 
 @dataclass(frozen=True)
