@@ -251,3 +251,76 @@ def test_named_time_limit_part_and_money_amount_or_has_fee() -> None:
     assert {(i.field, i.reason, i.first_row) for i in result.invalid} == {
         ("has_fee", MONEY_REASON, 6), ("has_fees", MONEY_REASON, 6)
     }
+
+
+def test_fields_sharing_a_header_keep_their_own_steps() -> None:
+    """Steps shared by fields from one header are computed once; different steps never mix."""
+    raw = frame(**{"Ghi chú": ["Phí 15000 - HT: 2", "Phí 0 - HT: 1", "-", None]})
+    result = map_frame(raw, TableName.DOSSIERS, MappingSettings.model_validate({"columns": BASE, "fields": {
+        "has_fee": {"from": "Ghi chú", "transform": [{"extract": r"Phí (\d+)"}, {"greater_than": 0}]},
+        "paid_online": {"from": "Ghi chú", "transform": [{"extract": r"Phí (\d+)"}, {"greater_than": 10_000}]},
+        "channel": {"from": "Ghi chú", "transform": [{"replace": {r"^.*HT: ": ""}}]},
+        "supplement_count": {"from": "Ghi chú", "transform": [{"replace": {r"^Phí (\d+).*$": "$1"}}]},
+        "digitised": {"from": "Ghi chú", "transform": "non_empty"},
+        "data_reused": {"from": "Ghi chú", "transform": {"non_empty": False}},
+        "result_required": {"from": "Ghi chú", "transform": {"matches": "HT: 2"}},
+        "result_electronic": {"from": "Ghi chú", "transform": {"matches": "HT: 1"}},
+        "national_synced": {"from": "Ghi chú", "transform": {"one_of": ["-"]}},
+        "procedure_name": {"from": "Ghi chú", "values": {"-": "không có"}},
+        "field_name": {"from": "Ghi chú", "values": {"-": "trống"}},
+    }}), UNITS)
+    assert result.frame.select(
+        "has_fee", "paid_online", "channel", "supplement_count", "digitised", "data_reused", "result_required",
+        "result_electronic", "national_synced", "procedure_name", "field_name",
+    ).rows() == [
+        (True, True, 2, 15000, True, False, True, False, False, "Phí 15000 - HT: 2", "Phí 15000 - HT: 2"),
+        (False, False, 1, 0, True, False, False, True, False, "Phí 0 - HT: 1", "Phí 0 - HT: 1"),
+        (None, None, None, None, False, True, False, False, True, "không có", "trống"),
+        (None, None, None, None, False, True, False, False, False, None, None),
+    ]
+    invalid = {(i.field, i.reason, i.count, i.first_row) for i in result.invalid}
+    assert ("has_fee", r"does not match the pattern Phí (\d+)", 1, 3) in invalid
+    assert ("paid_online", r"does not match the pattern Phí (\d+)", 1, 3) in invalid
+
+
+def test_transforms_read_numeric_cells_too() -> None:
+    """XLSX cells come as numbers: money, predicates and text steps read them as well."""
+    raw = pl.DataFrame({
+        "Mã hồ sơ": ["A", "B", "C"], "Trạng thái": [4.0, 4.0, 4.0], "Đơn vị": ["QLKH"] * 3,
+        "Lệ phí": [150000.0, 0.0, None], "Kênh": [2.0, 1.0, 3.0], "Số": [0.5, 0.0, None],
+    })
+    result = map_frame(raw, TableName.DOSSIERS, MappingSettings.model_validate({"columns": BASE, "fields": {
+        "has_fee": {"from": "Lệ phí", "transform": "money"},
+        "paid_online": {"from": "Kênh", "transform": {"one_of": [2]}},
+        "digitised": {"from": "Số", "transform": {"greater_than": 0}},
+        "data_reused": {"from": "Lệ phí", "transform": "non_empty"},
+        "procedure_name": {"from": "Kênh", "transform": {"replace": {"^": "Kênh "}}},
+    }}), UNITS)
+    assert result.frame.select("has_fee", "paid_online", "digitised", "data_reused", "procedure_name").rows() == [
+        (True, True, True, True, "Kênh 2"),
+        (False, False, False, True, "Kênh 1"),
+        (None, False, None, False, "Kênh 3"),
+    ]
+    assert result.invalid == [] and result.rejected == []
+
+
+def test_an_empty_optional_cell_is_not_an_invalid_value() -> None:
+    raw = frame(**{"Kênh": [None, "", "2"], "Hạn": ["", None, "12/11/2026"]})
+    result = map_frame(raw, TableName.DOSSIERS, MappingSettings.model_validate(
+        {"columns": {**BASE, "Kênh": "channel", "Hạn": "due_at"}}), UNITS)
+    assert result.frame.select("channel", "due_at").rows() == [(None, None), (None, None), (2, datetime(2026, 11, 12))]
+    assert result.invalid == [] and result.rejected == []
+
+
+def test_coalesce_with_one_header_present_and_a_split_that_leaves_an_empty_part() -> None:
+    raw = frame(**{"Ngày nộp": ["09/11/2026 10:30", None], "Thủ tục": ["1.001612 - ", "2.000123 - Đăng ký"]})
+    result = map_frame(raw, TableName.DOSSIERS, MappingSettings.model_validate({"columns": BASE, "fields": {
+        "received_at": {"coalesce": ["Ngày tiếp nhận", "Ngày nộp"]},
+        "procedure_name": {"from": "Thủ tục", "split": {"separator": " - ", "index": 1}},
+    }}), UNITS)
+    assert result.frame.select("received_at", "procedure_name").rows() == [
+        (datetime(2026, 11, 9, 10, 30), None), (None, "Đăng ký")
+    ]
+    assert [(i.field, i.reason, i.first_row) for i in result.invalid] == [
+        ("procedure_name", "has no part 2 when split on ' - '", 1)
+    ]

@@ -162,7 +162,8 @@ def _extract(stage: Stage, pattern: str) -> Stage:
 def capture_groups(pattern: str) -> int:
     """How many capture groups ``pattern`` has, as Polars' (Rust) regex engine reads it."""
     groups = pl.select(pl.lit("", dtype=pl.Utf8).str.extract_groups(pattern)).to_series().dtype
-    return len(groups.fields) if isinstance(groups, pl.Struct) else 0
+    assert isinstance(groups, pl.Struct)  # one field per group, none for a pattern without groups
+    return len(groups.fields)
 
 
 def _text(stage: Stage) -> Stage:
