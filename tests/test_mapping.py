@@ -346,3 +346,41 @@ def test_excel_serial_times_come_back_to_the_second() -> None:
     typed = datetime(2026, 3, 5, 5, 12, 31)
     serial = (typed - datetime(1899, 12, 30)).total_seconds() / 86_400  # binary fraction, as Excel stores it
     assert pl.select(excel_serial_to_datetime(pl.lit(serial))).item() == typed
+
+
+def test_invalid_counts_of_batches_add_up_per_field_and_reason() -> None:
+    from checks.contracts import InvalidValues
+    from monitor.sources.mapping import UNMATCHED_LISTED, merge_invalid, merge_unmatched
+
+    first = [InvalidValues(field="channel", column="Kênh", reason="not a whole number", count=2, first_row=7),
+             InvalidValues(field="due_at", column="Hạn", reason="date/time does not match any accepted format",
+                           count=1, first_row=9)]
+    second = [InvalidValues(field="channel", column="Kênh", reason="not a whole number", count=3, first_row=50_002),
+              InvalidValues(field="channel", column="Kênh", reason="channel must be 1–3", count=1, first_row=50_001)]
+    merged = merge_invalid(first, second)
+    assert [(i.field, i.reason, i.count, i.first_row) for i in merged] == [
+        ("channel", "not a whole number", 5, 7),
+        ("due_at", "date/time does not match any accepted format", 1, 9),
+        ("channel", "channel must be 1–3", 1, 50_001),
+    ]
+    assert merge_invalid([], second) == second
+    words = merge_unmatched({"channel": ["fax", "Zalo"]}, {"channel": ["Zalo", "SMS"], "unit": ["P. X"]})
+    assert words == {"channel": ["SMS", "Zalo", "fax"], "unit": ["P. X"]}
+    many = merge_unmatched({"unit": [f"u{i:02d}" for i in range(15)]}, {"unit": [f"v{i:02d}" for i in range(15)]})
+    assert len(many["unit"]) == UNMATCHED_LISTED
+
+
+def test_json_pages_sum_invalid_values_across_mapping_batches() -> None:
+    from monitor.sources.http_json import _MappedPages
+
+    pages = _MappedPages(TableName.DOSSIERS, vi_mapping(), UNITS)
+    pages.BATCH_ROWS = 2  # map every two records
+    for batch in ([good_row(**{"Mã hồ sơ": "A", "Kênh": "9"}), good_row(**{"Mã hồ sơ": "B"})],
+                  [good_row(**{"Mã hồ sơ": "C"}), good_row(**{"Mã hồ sơ": "D", "Kênh": "fax"})],
+                  [good_row(**{"Mã hồ sơ": "E", "Kênh": "fax"})]):
+        pages.add(export(batch), None)
+    result = pages.result()
+    assert result.frame["dossier_code"].to_list() == ["A", "B", "C", "D", "E"]
+    assert [(i.reason, i.count, i.first_row) for i in result.invalid] == [
+        ("channel must be 1–3", 1, 1), ("not a whole number", 2, 4)
+    ]
