@@ -324,3 +324,15 @@ def test_coalesce_with_one_header_present_and_a_split_that_leaves_an_empty_part(
     assert [(i.field, i.reason, i.first_row) for i in result.invalid] == [
         ("procedure_name", "has no part 2 when split on ' - '", 1)
     ]
+
+
+def test_constants_of_every_yaml_type_and_the_smallest_fee() -> None:
+    raw = frame(**{"Lệ phí": ["1 đồng", "0 đồng"]})
+    out = mapped(raw, fields={
+        "digitised": {"constant": True}, "data_reused": {"constant": False},
+        "supplement_count": {"constant": 2.0}, "procedure_name": {"constant": "Cấp phép"},
+        "has_fee": {"from": "Lệ phí", "transform": "money"},
+    })
+    assert out.select("digitised", "data_reused", "supplement_count", "procedure_name", "has_fee").rows() == [
+        (True, False, 2, "Cấp phép", True), (True, False, 2, "Cấp phép", False)
+    ]
