@@ -205,9 +205,9 @@ def test_b_igate_report_maps_headers_and_words_and_names_personal_columns_only(
     write_igate(export)
     text = suggest(export, "--config", str(config_with_units(tmp_path)), capsys=capsys)
     entry = entry_of(text)
-    # The sheet's row 4; in the CSV the blank first line is not counted (as the tabular source reads it).
-    assert (entry["name"], entry["table"], entry["header_row"]) == ("bao_cao_ho_so_t1", "dossiers",
-                                                                    4 if suffix == ".xlsx" else 3)
+    # The sheet's row 4 and the CSV's record 4: the blank first line counts, as the tabular source counts it.
+    assert (entry["name"], entry["table"], entry["header_row"]) == ("bao_cao_ho_so_t1", "dossiers", 4)
+    assert "header_rows" not in entry  # the title rows above are not a parent row
     assert entry["path"] == str(export.resolve())
     mapping = entry["mapping"]
     assert mapping["columns"] == {
@@ -476,3 +476,45 @@ def test_sheets_of_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert result.rejected_count == 0 and result.frame is not None and result.frame.height == 1
     assert main(["mapping", "suggest", str(export), "--sheet", "Không có"]) == 2
     assert "Không có" in capsys.readouterr().err
+
+
+def test_a_csv_two_row_header_footer_and_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The header is found and named as the tabular source finds it (monitor.sources.layout): a parent
+    over its children, a title row right above; the footer row is not sampled; one unreadable date among
+    good ones does not make a date_format."""
+    export = tmp_path / "bao_cao.csv"
+    export.write_text(
+        "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT HỒ SƠ;;;;;\n"
+        "STT;Mã hồ sơ;Thời gian;;Trạng thái;Đơn vị xử lý\n"
+        ";;Ngày tiếp nhận;Ngày hẹn trả;;\n"
+        + "".join(f"{i};HS-{i};0{i}/01/2026 08:30;{'chưa hẹn' if i == 2 else f'1{i}/01/2026 17:00'};Đang xử lý;CDS\n"
+                  for i in range(1, 6))
+        + "Tổng cộng;;;;5;\n",
+        encoding="utf-8",
+    )
+    text = suggest(export, capsys=capsys)
+    entry = entry_of(text)
+    assert (entry["header_row"], entry["header_rows"], entry["delimiter"]) == (1, 2, ";")
+    assert entry["mapping"]["columns"] == {"Mã hồ sơ": "dossier_code", "Ngày tiếp nhận": "received_at",
+                                           "Ngày hẹn trả": "due_at", "Trạng thái": "status", "Đơn vị xử lý": "unit"}
+    assert "fields" not in entry["mapping"] and "Tổng cộng" not in text and '"5"' not in text
+    assert "(5 " in text.splitlines()[0]
+    result = fetch(settings_of(text, tmp_path))
+    assert (result.rejected_count, [(i.field, i.first_row) for i in result.invalid]) == (0, [("due_at", 2)])
+    assert result.frame is not None and result.frame.get_column("dossier_code").to_list() == [f"HS-{i}" for i in range(1, 6)]
+
+
+def test_a_legacy_xls_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = Path(__file__).parent / "data" / "exports" / "igate_legacy.xls"
+    copy = tmp_path / "igate_legacy.dat"  # read by its content, whatever its extension
+    copy.write_bytes(export.read_bytes())
+    for path in (export, copy):
+        output = tmp_path / "legacy.yaml"
+        assert main(["mapping", "suggest", str(path), "--output", str(output)]) == 0
+        capsys.readouterr()
+        text = output.read_text(encoding="utf-8")
+        entry = entry_of(text)
+        assert (entry["header_row"], entry["mapping"]["columns"]) == (2, {
+            "Mã hồ sơ": "dossier_code", "Ngày hẹn trả": "due_at", "Trạng thái": "status", "Đơn vị xử lý": "unit"})
+        result = fetch(settings_of(text, tmp_path))
+        assert result.rejected_count == 0 and result.frame is not None and result.frame.height == 3

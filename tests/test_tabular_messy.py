@@ -116,6 +116,19 @@ def test_data_row_under_a_header_with_gaps_is_not_taken_for_a_second_header_row(
     assert layout is not None and (layout.row, layout.rows, layout.data_start) == (0, 1, 1)
 
 
+def test_a_title_row_right_above_a_one_row_header_is_not_its_parent_row() -> None:
+    """The header row alone feeds as many columns as the title row over it: one row, so a CSV's first
+    column is still its "STT" column, where a "Tổng cộng" footer stands (ho_so_nfd_windows1258.csv)."""
+    mapping = MappingSettings(columns=COLUMNS)
+    title: list[str | None] = ["BÁO CÁO TÌNH HÌNH GIẢI QUYẾT HỒ SƠ", None, None, None]
+    header: list[str | None] = ["STT", "Mã hồ sơ", "Trạng thái", "Đơn vị xử lý"]
+    data: list[str | None] = ["1", "H48-TEST-0001", "Đang xử lý", "Phòng Chuyển đổi số"]
+    layout = detect_header([title, header, data], TableName.DOSSIERS, mapping)
+    assert layout is not None and (layout.row, layout.rows) == (1, 1)
+    blank: list[str | None] = [None, None, None, None]
+    assert detect_header([blank, header, data], TableName.DOSSIERS, mapping, header_row=0) is None  # a blank row is no parent
+
+
 def test_csv_semicolon_blank_rows_and_footer_keep_the_export_row_numbers() -> None:
     result = fetch(EXPORTS / "ho_so_semicolon_footer.csv")  # delimiter detected
     assert rows(result) == [

@@ -1,4 +1,4 @@
-"""`tthc-monitor mapping suggest FILE`: a ready-to-edit ``sources:`` entry for a CSV/XLSX export."""
+"""`tthc-monitor mapping suggest FILE`: a ready-to-edit ``sources:`` entry for a CSV/XLSX/XLS export."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def register(root: CommandGroup) -> None:
         examples=["tthc-monitor mapping suggest bao_cao_ho_so.xlsx > source.yaml"],
     )
     suggest = mapping.command(
-        "suggest", help="read a CSV/XLSX export and print a sources: entry (YAML) that maps it",
-        description="Read the head of a CSV or XLSX export and print a ready-to-edit sources: entry (YAML):\n"
+        "suggest", help="read a CSV/XLSX/XLS export and print a sources: entry (YAML) that maps it",
+        description="Read the head of a CSV, XLSX or XLS export and print a ready-to-edit sources: entry (YAML):\n"
                     "the header row, the table (guessed from the headers), columns: for the headers it\n"
                     "recognises, fields: where a column needs a transform (time-limit phrases, amounts,\n"
                     "component texts, unusual date formats) and values: pre-filled with the words seen in\n"
@@ -37,11 +37,11 @@ def register(root: CommandGroup) -> None:
                   "--output source.yaml"],
         handler=run_suggest, config=ConfigUse.UNITS,
     )
-    complete_paths(suggest.add_argument("file", type=Path, metavar="FILE", help="the CSV or XLSX export to read"))
+    complete_paths(suggest.add_argument("file", type=Path, metavar="FILE", help="the CSV, XLSX or XLS export to read"))
     suggest.add_argument("--table", choices=[t.value for t in TableName],
                          help="the canonical table the export feeds (default: guessed from the headers)")
     suggest.add_argument("--sheet", metavar="SHEET",
-                         help="XLSX: sheet name or 0-based index (default: the first sheet)")
+                         help="XLSX/XLS: sheet name or 0-based index (default: the first sheet)")
     suggest.add_argument("--name", metavar="NAME",
                          help="source name: lowercase letters, digits, underscore (default: from the file name)")
     suggest.add_argument("--sample", type=int, default=2000, metavar="N",
@@ -85,8 +85,8 @@ def run_suggest(args: argparse.Namespace) -> int:
     table = TableName(args.table) if args.table else None
     suggestion = suggest(sample.headers, sample.frame, table=table, units=args.settings.units, file_hint=path.name)
     location = SourceLocation(
-        name=name, path=str(path.resolve()), header_row=sample.header_row, sheet=sample.sheet,
-        sheet_names=sample.sheet_names, encoding=sample.encoding, delimiter=sample.delimiter,
+        name=name, path=str(path.resolve()), header_row=sample.header_row, header_rows=sample.header_rows,
+        sheet=sample.sheet, sheet_names=sample.sheet_names, encoding=sample.encoding, delimiter=sample.delimiter,
         file_name=path.name, sample_rows=sample.frame.height,
     )
     text = render_yaml(suggestion, location, language)

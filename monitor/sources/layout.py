@@ -11,7 +11,7 @@ compared as in :func:`monitor.sources.mapping.used_headers` (NFC, case, spaces).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -92,7 +92,9 @@ def _layout_at(
 
     Detected as two rows when the row below holds only header-like text (letters, no digits, or
     headers the mapping knows) and naming the columns from both rows feeds more mapped columns
-    than the upper row alone: iGate's "Thời gian" merged over "Ngày tiếp nhận | Ngày hẹn trả".
+    than either row alone: iGate's "Thời gian" merged over "Ngày tiếp nhận | Ngày hẹn trả". (A
+    title row right above a one-row header is not a parent row: the header row alone feeds as
+    many columns, so the header is that row, found when it is tried.)
     """
     upper = list(rows[index])
     lower = list(rows[index + 1]) if index + 1 < len(rows) else []
@@ -102,10 +104,19 @@ def _layout_at(
     double = HeaderLayout(row=index, rows=2, columns=_name_columns(upper, lower, table, mapping))
     if header_rows == 2:
         return double
+    known = set(used_headers([cell for cell in lower if cell], table, mapping))
+    if not second_header_row(lower, known.__contains__):
+        return single
+    alone = max(len(single.columns), len(_name_columns(lower, None, table, mapping)))
+    return double if len(double.columns) > alone else single
+
+
+def second_header_row(lower: Sequence[Cell], knows: Callable[[str], bool]) -> bool:
+    """Whether ``lower`` may be the second row of a two-row header: it holds text, and every filled
+    cell is header-like (a letter, no digit) or a header ``knows`` (a data row has codes, dates,
+    counts). Also used by ``tthc-monitor mapping suggest``, which knows headers by its dictionary."""
     texts = [cell for cell in lower if cell]
-    known = set(used_headers(texts, table, mapping))
-    header_like = bool(texts) and all(cell in known or is_header_like(cell) for cell in texts)
-    return double if header_like and len(double.columns) > len(single.columns) else single
+    return bool(texts) and all(knows(cell) or is_header_like(cell) for cell in texts)
 
 
 def group_names(upper: Sequence[Cell], lower: Sequence[Cell]) -> list[tuple[str | None, str | None]]:

@@ -2,14 +2,16 @@
 
 Three steps, each replaceable on its own:
 
-* :func:`read_sample` reads the head of a CSV/XLSX file: finds the header row (the row among the
-  first 30 with the most cells the header dictionary knows), the CSV encoding and delimiter, and
-  returns every header plus a text sample of the rows. Personal columns are dropped from the sample
-  as soon as the header is known, so their values are never looked at.
+* :func:`read_sample` reads the head of a CSV/XLSX/XLS file: finds the header row (the row among the
+  first 30 with the most cells the header dictionary knows) and, with the tabular source's own rules
+  (``monitor.sources.layout``), a two-row header's child row, the blank and footer rows to leave out,
+  the CSV encoding and delimiter; it returns every header plus a text sample of the rows. Personal
+  columns are dropped from the sample as soon as the header is known, so their values are never
+  looked at.
 * :func:`suggest` (pure logic) places each header on a canonical field with
   :mod:`monitor.sources.header_dictionary`, choosing among a header's candidate fields by what the
-  sample values look like (yes/no words, numbers, dates, time-limit phrases, amounts, text), and
-  pre-fills value maps for the word columns (status, channel, unit, catalog, online level, time-limit
+  sample values look like (yes/no words, numbers, dates, time-limit phrases, amounts, "code - name"
+  cells, text), and pre-fills value maps for the word columns (status, channel, unit, catalog, online level, time-limit
   unit, unusual yes/no words).
 * :func:`render_yaml` writes the entry as YAML text with comments: ``# ?`` on every header it could
   not place and every value it could not map, personal columns named as "not mapped". (PyYAML
@@ -23,10 +25,10 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 
@@ -46,11 +48,21 @@ from monitor.sources.header_dictionary import (
     known_fields,
     loose_key,
 )
+from monitor.sources.layout import (
+    DEFAULT_FOOTER_WORDS,
+    HEAD_ROWS,
+    LOOKAHEAD_ROWS,
+    Cell,
+    group_names,
+    keep_rows,
+    keep_sheet_rows,
+    second_header_row,
+)
 from monitor.sources.mapping import IGATE_STATUS_WORDS
 from monitor.sources.parsing import normalise_word, parse_datetime, strip_diacritics, unit_lookup
 
 DEFAULT_SAMPLE_ROWS = 2000
-HEADER_SCAN_ROWS = 30
+HEADER_SCAN_ROWS = HEAD_ROWS  # the tabular source looks as far
 MAX_LISTED_VALUES = 50
 CSV_DELIMITERS = (",", ";", "\t", "|")
 # Formats seen in one-stop exports beyond the defaults (base.DEFAULT_DATE_FORMATS): day first, always.
@@ -74,6 +86,10 @@ PHRASE_SHARE = 0.6  # time-limit phrases / amounts: share of the values that mus
 _UNNAMED = re.compile(r"^(__UNNAMED__\d+|column_\d+|)$")
 _NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$")
 _TIME_LIMIT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:ngay|gio|thang|tuan)\b|\btrong ngay\b")
+# "1.001612.000.00.00.H48 - Cấp giấy phép": a procedure code, " - ", the name (one cell, as iGate reports write it)
+_CODE_AND_NAME = re.compile(r"^\d+\.\d+\S*\s+[-–]\s+\S")
+CODE_EXTRACT = r"^(\d+\.\d+\S*)\s+[-–]\s+\S"  # for the engine (Rust regex): the code...
+NAME_EXTRACT = r"^\d+\.\d+\S*\s+[-–]\s+(.+)$"  # ...and the name after it
 _PER_CHANNEL = re.compile(r"truc tuyen\s*[:(]|qua mang\s*:|truc tiep\s*:|truc tiep.*truc tuyen|truc tuyen.*truc tiep")
 _AMOUNT = re.compile(r"\d[\d.,\s]*\s*(?:dong|vnd|d|trieu|nghin|ngan)\b|\d{1,3}(?:[.,]\d{3})+")
 _FREE = re.compile(r"^(?:mien phi|khong thu(?: phi)?(?: le phi)?|khong co|khong|khong phai nop)\b")
@@ -99,7 +115,8 @@ class ExportSample:
     headers: list[str]
     frame: pl.DataFrame
     header_row: int = 0
-    format: Literal["csv", "xlsx"] = "csv"
+    header_rows: int = 1  # 2: a parent row over a child row
+    format: Literal["csv", "xlsx", "xls"] = "csv"
     sheet: str | int | None = None
     sheet_names: tuple[str, ...] = ()
     encoding: str = "utf-8"
@@ -107,18 +124,23 @@ class ExportSample:
 
 
 def read_sample(path: Path, *, sheet: str | int | None = None, rows: int = DEFAULT_SAMPLE_ROWS) -> ExportSample:
-    """Read the header and the first ``rows`` data rows of a CSV or XLSX export, every cell as text.
+    """Read the header and the first ``rows`` data rows of a CSV, XLSX or XLS export, every cell as text.
 
-    The one function that knows about files: it can be replaced by the tabular source's reader.
+    The rows are found as the tabular source finds them (``monitor.sources.layout``): the header row
+    and ``header_row`` count the rows as the source does (a sheet's rows, a CSV's records), a
+    two-row header (a parent merged over its children) names each column as the source names it,
+    and blank rows, "Tổng cộng" footers and a workbook's signature block are not part of the sample.
     """
     try:
         with path.open("rb") as handle:
-            magic = handle.read(4)
+            magic = handle.read(8)
     except OSError as error:
         raise SuggestError(f"cannot read {path}: {error.strerror}") from None
     try:
-        if magic.startswith(b"PK\x03\x04"):
-            return _read_xlsx(path, sheet, rows)
+        if magic.startswith(_XLSX_MAGIC):
+            return _read_workbook(path, sheet, rows, "xlsx")
+        if magic.startswith(_XLS_MAGIC):
+            return _read_workbook(path, sheet, rows, "xls")
         return _read_csv(path, rows)
     except SuggestError:
         raise
@@ -127,10 +149,27 @@ def read_sample(path: Path, *, sheet: str | int | None = None, rows: int = DEFAU
         raise SuggestError(f"cannot read {path}: {detail}") from None
 
 
+_XLSX_MAGIC = b"PK\x03\x04"
+_XLS_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_SLACK_ROWS = 200  # rows read beyond the sample: blank and footer rows among them are dropped
+
+
+def _cell(value: object) -> Cell:
+    """A cell as header text: NFC, as the file spells it (the comments quote it so); blank cells None."""
+    if value is None or not str(value).strip():
+        return None
+    return unicodedata.normalize("NFC", str(value))
+
+
+def _knows(cell: str) -> bool:
+    """A header the dictionary knows (or a personal-data or row-number header)."""
+    return bool(known_fields(cell)) or is_personal(cell) or is_row_number(cell)
+
+
 def header_score(cells: Sequence[object]) -> int:
     """How many cells of a row are headers the dictionary knows (or personal-data headers)."""
     texts = [str(c) for c in cells if c is not None and str(c).strip()]
-    return sum(1 for text in texts if known_fields(text) or is_personal(text) or is_row_number(text))
+    return sum(1 for text in texts if _knows(text))
 
 
 def _best_row(rows: Sequence[Sequence[object]]) -> tuple[int, int]:
@@ -143,6 +182,51 @@ def _best_row(rows: Sequence[Sequence[object]]) -> tuple[int, int]:
     return best, best_score
 
 
+@dataclass(frozen=True)
+class _Layout:
+    row: int  # 0-based header row, as the tabular source counts it
+    rows: int  # 1, or 2 for a parent row over a child row
+    names: list[str | None]  # per column: its name (None: no header text)
+    score: int
+
+    @property
+    def data_start(self) -> int:
+        return self.row + self.rows
+
+
+def _header_layout(head: Sequence[Sequence[Cell]]) -> _Layout:
+    """The header among a file's first rows (cleaned cells): the row with the most headers the
+    dictionary knows and, as the tabular source decides it (``layout.second_header_row``), the row
+    under it when that is a two-row header's child row and both rows together name more known
+    headers than either alone."""
+    index, score = _best_row(head)
+    upper = list(head[index]) if head else []
+    single = _Layout(index, 1, upper, score)
+    if not score or index + 1 >= len(head) or not second_header_row(head[index + 1], _knows):
+        return single
+    lower = list(head[index + 1])
+    named = group_names(upper, lower)
+    double = sum(1 for pair in named if any(name is not None and _knows(name) for name in pair))
+    if double > max(score, header_score(lower)):
+        return _Layout(index, 2, [name for name, _other in named], double)
+    return single
+
+
+def _sample(layout: _Layout, data: pl.DataFrame, keep: pl.Series, rows: int) -> tuple[list[str], pl.DataFrame]:
+    """The headers (named columns, first of equal names) and the first ``rows`` kept data rows of
+    the non-personal columns, as text named by their headers."""
+    headers: list[str] = []
+    columns: list[pl.Expr] = []
+    for position, name in enumerate(layout.names):
+        if name is None or name in headers:
+            continue
+        headers.append(name)
+        if not is_personal(name) and position < data.width:
+            columns.append(pl.col(data.columns[position]).alias(name))
+    frame = data.filter(keep).select(columns).head(rows) if columns else pl.DataFrame()
+    return headers, frame
+
+
 def _decode(raw: bytes) -> tuple[str, str]:
     """(text, encoding name for the settings): UTF-8 (with or without BOM), UTF-16 with BOM, else cp1258."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -150,99 +234,75 @@ def _decode(raw: bytes) -> tuple[str, str]:
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return raw.decode("cp1258", errors="replace"), "cp1258"
+        return unicodedata.normalize("NFC", raw.decode("cp1258", errors="replace")), "cp1258"
 
 
-def _read_csv(path: Path, rows: int) -> ExportSample:
-    raw = path.read_bytes()
-    text, encoding = _decode(raw)
-    head = text[:1_000_000]
-    choices = []
-    for delimiter in CSV_DELIMITERS:
-        records = _csv_records(head, delimiter)
-        index, score = _best_row(records)
-        width = len(records[index]) if records else 0
-        choices.append((score, width, -CSV_DELIMITERS.index(delimiter), delimiter, records, index))
-    score, _width, _order, delimiter, records, index = max(choices, key=lambda c: c[:3])
-    data = raw if encoding == "utf-8" else text.encode("utf-8")
-    options: dict[str, Any] = {"infer_schema": False, "separator": delimiter, "truncate_ragged_lines": True}
-
-    def names_at(skip: int) -> list[str]:
-        return list(pl.read_csv(io.BytesIO(data), n_rows=0, skip_rows=skip, **options).columns)
-
-    # The reader (like the tabular source's) does not count blank lines above the first one with text.
-    leading_blank = next((i for i, record in enumerate(records) if record), len(records))
-    header_row = _confirm_header_row(names_at, records[index] if records else [], index - leading_blank, score)
-    headers = names_at(header_row)
-    keep = [h for h in headers if not is_personal(h)]
-    frame = (pl.read_csv(io.BytesIO(data), n_rows=rows, skip_rows=header_row, columns=keep, **options) if keep
-             else pl.DataFrame())
-    return ExportSample(headers=headers, frame=frame, header_row=header_row, format="csv", encoding=encoding,
-                        delimiter=delimiter)
-
-
-def _csv_records(text: str, delimiter: str) -> list[list[str]]:
-    records: list[list[str]] = []
-    for record in csv.reader(io.StringIO(text), delimiter=delimiter):
-        records.append(record)
-        if len(records) >= HEADER_SCAN_ROWS:
-            break
+def _csv_records(text: str, delimiter: str, limit: int) -> list[list[Cell]]:
+    """The first ``limit`` records of a CSV text as cleaned cells (a blank line is a record: the
+    tabular source counts it)."""
+    records: list[list[Cell]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            records.append([_cell(cell) for cell in record])
+            if len(records) >= limit:
+                break
+    except csv.Error:
+        pass  # a malformed record: the ones before it are the sample
     return records
 
 
-def _cells(names: Sequence[object]) -> list[str]:
-    """A header row's non-empty cells as the reader names them (without its placeholders for blanks)."""
-    texts = [re.sub(r"_duplicated_\d+$", "", str(c)).strip() for c in names if c is not None]
-    return [t for t in texts if t and not _UNNAMED.match(t)]
+def _read_csv(path: Path, rows: int) -> ExportSample:
+    text, encoding = _decode(path.read_bytes())
+    scan = HEADER_SCAN_ROWS + LOOKAHEAD_ROWS
+    choices = []
+    for delimiter in CSV_DELIMITERS:
+        head = _csv_records(text, delimiter, scan)
+        layout = _header_layout(head)
+        width = max((len(record) for record in head[layout.row : layout.data_start]), default=0)
+        choices.append((layout.score, width, -CSV_DELIMITERS.index(delimiter), delimiter, layout))
+    *_rank, delimiter, layout = max(choices, key=lambda c: c[:3])
+    if not layout.names:
+        raise SuggestError(f"cannot read {path}: empty CSV")
+    records = _csv_records(text, delimiter, layout.data_start + rows + _SLACK_ROWS)[layout.data_start :]
+    width = max([len(layout.names), *(len(record) for record in records)])
+    data = pl.DataFrame([[*record, *([None] * (width - len(record)))] for record in records],
+                        schema={f"__c{i}": pl.Utf8 for i in range(width)}, orient="row")
+    # As the tabular source judges a CSV row: blank when every named column is empty, a footer when
+    # its first filled cell (the "STT" column first) starts with a footer word.
+    named = [f"__c{i}" for i, name in enumerate(layout.names) if name is not None]
+    keep = data.select(keep_rows(named, DEFAULT_FOOTER_WORDS)).to_series() if named else pl.Series([], dtype=pl.Boolean)
+    headers, frame = _sample(layout, data, keep, rows)
+    return ExportSample(headers=headers, frame=frame, header_row=layout.row, header_rows=layout.rows, format="csv",
+                        encoding=encoding, delimiter=delimiter)
 
 
-def _confirm_header_row(names_at: Callable[[int], list[str]], row: Sequence[object], guess: int, score: int) -> int:
-    """The ``header_row`` setting under which the reader finds ``row`` as the header, tried from ``guess`` on.
-
-    Readers skip empty rows above the first used one, so the row's index among the rows read and
-    the setting may differ. A data row is never taken for the header: when ``row`` cannot be found
-    the export is refused rather than its values printed as headers.
-    """
-    if not score:
-        return 0  # no header the dictionary knows: the first row, as the source reads by default
-    wanted = _cells(row)
-    for candidate in sorted(range(max(0, guess - HEADER_SCAN_ROWS), guess + HEADER_SCAN_ROWS + 1),
-                            key=lambda c: (abs(c - guess), c)):
-        try:
-            found = _cells(names_at(candidate))
-        except Exception:  # noqa: BLE001 - an empty row or past the end: not this one
-            continue
-        if found == wanted:
-            return candidate
-    raise SuggestError("cannot locate the header row the reader would use")
-
-
-def _read_xlsx(path: Path, sheet: str | int | None, rows: int) -> ExportSample:
+def _read_workbook(path: Path, sheet: str | int | None, rows: int, kind: Literal["xlsx", "xls"]) -> ExportSample:
+    """One sheet, loaded as the tabular source loads it (calamine, every cell as text, no row skipped)."""
     import fastexcel
 
-    names = tuple(fastexcel.read_excel(str(path)).sheet_names)
+    suffixes = (".xlsx", ".xlsm") if kind == "xlsx" else (".xls",)
+    # calamine chooses a file's format by its extension; bytes by content
+    reader = fastexcel.read_excel(str(path) if path.name.lower().endswith(suffixes) else path.read_bytes())
+    names = tuple(reader.sheet_names)
     if isinstance(sheet, str) and sheet not in names:
         raise SuggestError(f"{path}: sheet {sheet!r} not found; sheets: {', '.join(names)}")
     if isinstance(sheet, int) and not 0 <= sheet < len(names):
         raise SuggestError(f"{path}: no sheet {sheet} (0-based); sheets: {', '.join(names)}")
-    which: dict[str, Any] = {"sheet_name": sheet} if isinstance(sheet, str) else {"sheet_id": (sheet or 0) + 1}
+    name = sheet if isinstance(sheet, str) else names[sheet or 0]
 
-    def read(**options: Any) -> pl.DataFrame:
-        frame: pl.DataFrame = pl.read_excel(path, engine="calamine", infer_schema_length=0, **which, **options)
+    def load(count: int) -> pl.DataFrame:
+        frame: pl.DataFrame = reader.load_sheet(name, header_row=None, skip_rows=0, n_rows=count,
+                                                dtypes="string").to_polars()
         return frame
 
-    def names_at(header_row: int) -> list[str]:
-        return list(read(read_options={"header_row": header_row, "n_rows": 0}).columns)
-
-    head = read(has_header=False, drop_empty_rows=False, read_options={"n_rows": HEADER_SCAN_ROWS})
-    index, score = _best_row(head.rows())
-    # The reader skips empty rows above the first used cell; the setting counts rows of the sheet.
-    header_row = _confirm_header_row(names_at, head.row(index) if head.height else [], index, score)
-    frame = read(read_options={"header_row": header_row, "n_rows": rows})
-    headers = list(frame.columns)
-    frame = frame.drop([h for h in headers if is_personal(h)])
-    return ExportSample(headers=headers, frame=frame, header_row=header_row, format="xlsx", sheet=sheet,
-                        sheet_names=names)
+    head = [[_cell(value) for value in row] for row in load(HEADER_SCAN_ROWS + LOOKAHEAD_ROWS).iter_rows()]
+    layout = _header_layout(head)
+    if not any(any(row) for row in head):
+        raise SuggestError(f"cannot read {path}: empty sheet {name!r}")
+    data = load(layout.data_start + rows + _SLACK_ROWS).slice(layout.data_start)
+    headers, frame = _sample(layout, data, keep_sheet_rows(data, DEFAULT_FOOTER_WORDS), rows)
+    return ExportSample(headers=headers, frame=frame, header_row=layout.row, header_rows=layout.rows, format=kind,
+                        sheet=sheet, sheet_names=names)
 
 
 # ---------------------------------------------------------------- looking at a column's values
@@ -282,7 +342,8 @@ class Profile:
 
     @classmethod
     def of(cls, series: pl.Series) -> Profile:
-        texts = [str(v).strip() for v in series.to_list() if v is not None and str(v).strip()]
+        # NFC: exports mix composed and decomposed Vietnamese, which the engine reads as one word
+        texts = [unicodedata.normalize("NFC", str(v)).strip() for v in series.to_list() if v is not None and str(v).strip()]
         return cls(values=tuple(texts), distinct=tuple(dict.fromkeys(texts)))
 
     @property
@@ -327,6 +388,11 @@ class Profile:
         return not self.numeric and self.share(_TIME_LIMIT) >= PHRASE_SHARE
 
     @property
+    def code_and_name(self) -> bool:
+        """Cells holding a procedure code and its name: "1.001612.000.00.00.H48 - Cấp giấy phép"."""
+        return self.share(_CODE_AND_NAME) >= PHRASE_SHARE
+
+    @property
     def per_channel(self) -> bool:
         return any(_PER_CHANNEL.search(_bare(v)) for v in self.distinct)
 
@@ -346,8 +412,18 @@ class Profile:
         def parsed(formats: Sequence[str], serial: bool) -> pl.Series:
             return probe.select(parse_datetime(pl.col("v"), pl.Utf8(), formats, serial).is_not_null()).to_series()
 
-        if parsed(DEFAULT_DATE_FORMATS, True).all():
+        by_default = parsed(DEFAULT_DATE_FORMATS, True)
+        if by_default.all():
             return None, 1.0
+        counts = dict.fromkeys(self.distinct, 0)
+        for value in self.values:
+            counts[value] += 1
+
+        def share(covered: pl.Series) -> float:
+            return sum(counts[v] for v, ok in zip(self.distinct, covered.to_list(), strict=True) if ok) / len(self.values)
+
+        if not any((parsed([fmt], False) & ~by_default).any() for fmt in EXTRA_DATE_FORMATS):
+            return None, share(by_default)  # a few values no format reads ("chưa hẹn"): the defaults do
         chosen: list[str] = []
         covered = pl.Series([False] * probe.height)
         for fmt in (*DEFAULT_DATE_FORMATS, *EXTRA_DATE_FORMATS):  # greedy: the formats that add values
@@ -355,11 +431,7 @@ class Profile:
             if (hits & ~covered).any():
                 chosen.append(fmt)
                 covered = covered | hits
-        counts = dict.fromkeys(self.distinct, 0)
-        for value in self.values:
-            counts[value] += 1
-        share = sum(counts[v] for v, ok in zip(self.distinct, covered.to_list(), strict=True) if ok) / len(self.values)
-        return (chosen or None), share
+        return (chosen or None), share(covered)
 
 
 # ---------------------------------------------------------------- the suggestion
@@ -375,11 +447,12 @@ class Placement:
     date_format: list[str] | None = None
     doubtful: bool = False  # the dictionary names the field but the values do not look like it
     unparsed: float = 0.0  # share of sample values no known date format reads
+    extract: str | None = None  # a regular expression whose group is the field's part of the cell
 
     @property
     def in_fields(self) -> bool:
-        """Written under ``fields:`` (a transform or a date format), else under ``columns:``."""
-        return self.use != "plain" or self.date_format is not None
+        """Written under ``fields:`` (a transform, a date format, a part of the cell), else under ``columns:``."""
+        return self.use != "plain" or self.date_format is not None or self.extract is not None
 
 
 @dataclass(frozen=True)
@@ -422,6 +495,8 @@ class Suggestion:
         fields: dict[str, dict[str, object]] = {}
         for p in self.fields.values():
             entry: dict[str, object] = {"from": p.header}
+            if p.extract is not None:
+                entry["extract"] = p.extract
             if p.use != "plain":
                 entry["transform"] = p.use
             if p.date_format:
@@ -543,6 +618,8 @@ def _compatible(header: str, candidates: Sequence[str], profile: Profile,
         elif target.is_integer():
             if not profile.free_text:
                 use = "plain"
+        elif name in _CODE_AND_NAME_PARTS and profile.code_and_name:  # "1.001612… - Cấp giấy phép"
+            readings.append(Placement(name, header, extract=_CODE_AND_NAME_PARTS[name]))
         elif not (profile.boolean and has_boolean_reading):  # text: yes/no cells mean the yes/no reading
             use = "plain"
         if use is not None:
@@ -550,11 +627,18 @@ def _compatible(header: str, candidates: Sequence[str], profile: Profile,
     return readings
 
 
+_CODE_AND_NAME_PARTS = {"procedure_code": CODE_EXTRACT, "procedure_name": NAME_EXTRACT}
+
+
 def _companions(placement: Placement, profile: Profile, table: TableName) -> list[Placement]:
     """Further fields one column feeds: a time-limit phrase gives value and unit (and the online limit
-    when some values are per channel); an amount gives has_fee next to fee_text."""
+    when some values are per channel); an amount gives has_fee next to fee_text; "code - name"
+    cells give the procedure's code and name."""
     header = placement.header
     extra: list[Placement] = []
+    if placement.extract is not None:
+        extra += [Placement(f, header, extract=pattern) for f, pattern in _CODE_AND_NAME_PARTS.items()
+                  if f != placement.field and f in SCHEMAS[table]]
     if placement.field == "time_limit_value" and placement.use == "time_limit":
         extra.append(Placement("time_limit_unit", header, "time_limit"))
         if profile.per_channel:
@@ -647,6 +731,7 @@ class SourceLocation:
     name: str
     path: str
     header_row: int = 0
+    header_rows: int = 1
     sheet: str | int | None = None
     sheet_names: tuple[str, ...] = ()
     encoding: str = "utf-8"
@@ -710,6 +795,8 @@ def render_yaml(suggestion: Suggestion, location: SourceLocation, language: Lang
             sheets=", ".join(quoted(s) for s in location.sheet_names)))
     if location.header_row:
         line(4, f"header_row: {location.header_row}", "# " + _("0-based row of the header (title rows above it)"))
+    if location.header_rows == 2:
+        line(4, "header_rows: 2", "# " + _("the header spans two rows (parent cells merged over their columns)"))
     if location.encoding != "utf-8":
         line(4, f"encoding: {quoted(location.encoding)}", review + _("not UTF-8: check the encoding"))
     if location.delimiter != ",":
@@ -736,6 +823,10 @@ def render_yaml(suggestion: Suggestion, location: SourceLocation, language: Lang
         for name, placement in fields.items():
             line(8, f"{name}:")
             line(10, f"from: {quoted(placement.header)}")
+            if placement.extract is not None:
+                part = _("the procedure code before \" - \"") if placement.field == "procedure_code" else _(
+                    "the name after the procedure code and \" - \"")
+                line(10, f"extract: {quoted(placement.extract)}", "# " + part)
             if placement.use != "plain":
                 line(10, f"transform: {placement.use}")
             if placement.date_format:
