@@ -404,3 +404,17 @@ def test_suggest_on_the_windows_1258_csv_loads_the_same(tmp_path: Path, capsys: 
     hand = fetch(NFD_CSV, TableName.DOSSIERS, NFD_CSV_MAPPING)
     assert (got.rejected_count, invalid(got)) == (0, [])
     assert frame(got).equals(frame(hand))
+
+
+def test_the_readme_example_loads_the_igate_report_as_documented(tmp_path: Path) -> None:
+    """README's "Configuring a real export" block, pointed at the corpus report, loads it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Configuring a real export", 1)[1]
+    block = re.search(r"```yaml\n(sources:\n.*?)```", section, re.S)
+    assert block is not None
+    text = block.group(1).replace("/srv/exports/bao_cao_ho_so_*.xlsx", str(REPORT))
+    result = fetch_suggested(text, tmp_path)
+    expected = fetch(REPORT, TableName.DOSSIERS, REPORT_MAPPING)
+    assert frame(result).select(REPORT_FIELDS).equals(frame(expected).select(REPORT_FIELDS))
+    assert result.rejected == REPORT_REJECTED
+    assert invalid(result) == REPORT_INVALID
