@@ -364,8 +364,8 @@ def test_invalid_counts_of_batches_add_up_per_field_and_reason() -> None:
         ("channel", "channel must be 1–3", 1, 50_001),
     ]
     assert merge_invalid([], second) == second
-    words = merge_unmatched({"channel": ["fax", "Zalo"]}, {"channel": ["Zalo", "SMS"], "unit": ["P. X"]})
-    assert words == {"channel": ["SMS", "Zalo", "fax"], "unit": ["P. X"]}
+    words = merge_unmatched({"channel": ["fax", "Zalo"], "status": ["?"]}, {"channel": ["Zalo", "SMS"], "unit": ["P. X"]})
+    assert words == {"channel": ["SMS", "Zalo", "fax"], "status": ["?"], "unit": ["P. X"]}
     many = merge_unmatched({"unit": [f"u{i:02d}" for i in range(15)]}, {"unit": [f"v{i:02d}" for i in range(15)]})
     assert len(many["unit"]) == UNMATCHED_LISTED
 
@@ -384,3 +384,28 @@ def test_json_pages_sum_invalid_values_across_mapping_batches() -> None:
     assert [(i.reason, i.count, i.first_row) for i in result.invalid] == [
         ("channel must be 1–3", 1, 1), ("not a whole number", 2, 4)
     ]
+
+
+def test_unreadable_values_are_logged_with_row_and_column_never_the_value() -> None:
+    from structlog.testing import capture_logs
+
+    from monitor.sources.mapping import fetched
+
+    rows = [good_row(**{"Mã hồ sơ": "A", "Ngày hẹn trả": "31/02/2026 25:00"}), good_row(**{"Mã hồ sơ": "B", "Kênh": "hai"}),
+            good_row(**{"Mã hồ sơ": "", "Kênh": "hai"})]
+    mapped = map_frame(export(rows), TableName.DOSSIERS, vi_mapping(), UNITS)
+    with capture_logs() as logs:
+        result = fetched("ho_so", TableName.DOSSIERS, mapped, "c1", files=1)
+    events = {e["event"]: e for e in logs}
+    invalid = [e for e in logs if e["event"] == "source_values_invalid"]
+    assert [(e["source"], e["field"], e["column"], e["count"], e["first_row"]) for e in invalid] == [
+        ("ho_so", "channel", "Kênh", 1, 2), ("ho_so", "due_at", "Ngày hẹn trả", 1, 1)
+    ]
+    assert all(e["log_level"] == "warning" and e["reason"] for e in invalid)
+    assert (events["source_rows_rejected"]["count"], events["source_rows_rejected"]["reasons"]) == (
+        1, ["required value is empty"])
+    fetched_event = events["source_fetched"]
+    assert (fetched_event["rows"], fetched_event["rejected"], fetched_event["invalid_values"], fetched_event["files"]) == (
+        2, 1, 2, 1)
+    assert "31/02/2026" not in str(logs) and "hai" not in str(invalid)
+    assert (result.cursor, result.invalid, result.rejected_count) == ("c1", mapped.invalid, 1)

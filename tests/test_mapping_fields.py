@@ -336,3 +336,50 @@ def test_constants_of_every_yaml_type_and_the_smallest_fee() -> None:
     assert out.select("digitised", "data_reused", "supplement_count", "procedure_name", "has_fee").rows() == [
         (True, False, 2, "Cấp phép", True), (True, False, 2, "Cấp phép", False)
     ]
+
+
+def test_field_headers_match_the_export_whatever_its_spelling() -> None:
+    raw = pl.DataFrame({
+        "MÃ HỒ SƠ": ["A", "B"], unicodedata.normalize("NFD", " trạng  thái "): ["4", "10"], "Đơn vị": ["QLKH"] * 2,
+        "NGÀY NỘP": ["09/11/2026 10:30", None], "ngày tiếp nhận": [None, "10/11/2026 08:00"], "KÊNH": ["x", "2"],
+        "kênh nộp": [None, None],
+    })
+    result = map_frame(raw, TableName.DOSSIERS, MappingSettings.model_validate({"fields": {
+        "dossier_code": {"from": "Mã hồ sơ"}, "status": {"from": "Trạng thái"}, "unit": {"from": "Đơn vị"},
+        "received_at": {"coalesce": ["Ngày tiếp nhận", "Ngày nộp"]},
+        "channel": {"coalesce": ["Kênh nộp", "Kênh"]},
+    }}), UNITS)
+    assert result.frame.select("dossier_code", "status", "received_at", "channel").rows() == [
+        ("A", 4, datetime(2026, 11, 9, 10, 30), None), ("B", 10, datetime(2026, 11, 10, 8, 0), 2)
+    ]
+    # a message names the export's own headers of a coalesce, in the configured order
+    assert [(i.field, i.column, i.first_row) for i in result.invalid] == [("channel", "kênh nộp | KÊNH", 1)]
+
+
+def test_the_first_of_two_headers_for_one_field_wins_and_a_missing_required_field_is_named() -> None:
+    raw = pl.DataFrame({"Mã hồ sơ": ["A"], "Số hồ sơ": ["B"], "Trạng thái": ["4"], "Đơn vị": ["QLKH"]})
+    both = MappingSettings(columns={"Mã hồ sơ": "dossier_code", "Số hồ sơ": "dossier_code", "Trạng thái": "status",
+                                    "Đơn vị": "unit"})
+    assert map_frame(raw, TableName.DOSSIERS, both, UNITS).frame["dossier_code"].to_list() == ["A"]
+    no_unit = MappingSettings(columns={"Mã hồ sơ": "dossier_code", "Trạng thái": "status"})
+    rejected = map_frame(raw, TableName.DOSSIERS, no_unit, UNITS).rejected
+    assert [(r.column, r.reason) for r in rejected] == [("unit", "required column is missing")]
+    dvcqg = MappingSettings(preset="dvcqg_dossier")
+    portal = pl.DataFrame({"MaHoSo": ["A"], "TrangThaiHoSo": ["4"]})
+    assert [r.column for r in map_frame(portal, TableName.DOSSIERS, dvcqg, UNITS).rejected] == ["DonViXuLy"]
+
+
+def test_ranges_numbers_as_yes_no_own_status_words_and_unaccented_units() -> None:
+    raw = pl.DataFrame({
+        "Mã hồ sơ": ["A", "B", "C"], "Trạng thái": ["Đang giải quyết", "4", "10"],
+        "Đơn vị": ["Phòng Quản lý Khoa hoc", "phong quan ly khoa học", "QLKH"],
+        "Kênh": ["0", "1", "3"], "Số hóa": [1.0, 0.0, None],
+    })
+    result = map_frame(raw, TableName.DOSSIERS, MappingSettings(
+        columns={**BASE, "Kênh": "channel", "Số hóa": "digitised"}, values={"status": {"Đang giải quyết": 4}},
+        ignore_diacritics=True), UNITS)
+    assert result.rejected == []
+    assert result.frame.select("status", "unit", "channel", "digitised").rows() == [
+        (4, "QLKH", None, True), (4, "QLKH", 1, False), (10, "QLKH", 3, None)
+    ]
+    assert [(i.field, i.reason, i.first_row) for i in result.invalid] == [("channel", "channel must be 1–3", 1)]
