@@ -117,6 +117,8 @@ TIME_LIMITS: list[tuple[str, Parts]] = [
     ("3 tieng", (3.0, "working_hours", None, None)),
     ("truc tiep: 10 ngay; truc tuyen: 8 ngay", (10.0, "calendar_days", 8.0, "calendar_days")),
     ("Trực\u200b tiếp: 10 ngày", (10.0, "calendar_days", None, None)),
+    ("15 ngày\u200b làm việc", (15.0, "working_days", None, None)),  # a zero-width space is dropped
+    ("15 ngày\ufeff làm việc", (15.0, "working_days", None, None)),
     # unreadable
     ("theo quy định", NO_LIMIT),
     ("", NO_LIMIT),
