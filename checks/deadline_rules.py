@@ -31,10 +31,11 @@ OUTCOMES: tuple[str, ...] = ("early", "on_time", "late")
 APOLOGY_STATES: tuple[str, ...] = ("not_needed", "ok", "missing", "late", "moved_twice")
 STOPPED_STATUSES: tuple[int, ...] = (3, 8)  # refused / stopped: judged at refused_at
 SUPPLEMENT_WAITING_STATUS = 5  # supplement requested, waiting for the applicant: clock stopped
+ONLINE_CHANNEL = 2  # KenhThucHien 2: filed online; such a dossier gets the procedure's online limit
 
 # The dossier columns the rules read; nothing else is copied while classifying.
 INPUT_COLUMNS: tuple[str, ...] = (
-    "procedure_code", "status", "submitted_at", "received_at", "due_at", "finished_at", "returned_at",
+    "procedure_code", "channel", "status", "submitted_at", "received_at", "due_at", "finished_at", "returned_at",
     "refused_at", "supplement_count", "supplement_requested_at", "supplement_received_at",
     "due_before_supplement_at", "apology_at", "extended_due_at", "due_extension_count",
 )
@@ -71,24 +72,42 @@ class DeadlineSettings(BaseModel):
 
 
 def _limits(procedures: pl.DataFrame) -> pl.DataFrame:
-    """One row per procedure code with a complete limit; the provincial catalog wins over the national one.
+    """The limits a due time is computed from; the provincial catalog wins over the national one.
 
-    A code whose winning row has no limit value or unit is left out (no limit: the rules leave its
-    due time as the source gives it), as is a code without a row.
+    One row per procedure code with a complete limit (value and unit), then one more row per
+    such code with an online limit (``online_time_limit_value``, in ``online_time_limit_unit``
+    or else ``time_limit_unit``): columns ``procedure_code``, ``_limit_value``, ``_limit_unit``,
+    ``_cutoff`` and, on the first rows, ``_online_row`` (the position of the code's online row,
+    null: none). A code whose winning row has no limit value or unit is left out (no limit: the
+    rules leave its due time as the source gives it), as is a code without a row.
     """
-    return (
-        procedures.select("catalog", "procedure_code", "time_limit_value", "time_limit_unit", "cutoff_time")
+    winning = (
+        procedures.select(
+            "catalog", "procedure_code", "time_limit_value", "time_limit_unit", "cutoff_time",
+            "online_time_limit_value", "online_time_limit_unit",
+        )
         .filter(pl.col("procedure_code").is_not_null())
         .sort(pl.col("catalog") != "provincial")
         .unique("procedure_code", keep="first", maintain_order=True)
         .filter(pl.col("time_limit_value").is_not_null() & pl.col("time_limit_unit").is_not_null())
-        .select(
-            "procedure_code",
-            pl.col("time_limit_value").alias("_limit_value"),
-            pl.col("time_limit_unit").alias("_limit_unit"),
-            pl.col("cutoff_time").alias("_cutoff"),
-        )
     )
+    has_online = pl.col("online_time_limit_value").is_not_null()
+    online_row = pl.when(has_online).then(pl.len() + has_online.cum_sum() - 1).cast(pl.UInt32)
+    general = winning.select(
+        "procedure_code",
+        pl.col("time_limit_value").alias("_limit_value"),
+        pl.col("time_limit_unit").alias("_limit_unit"),
+        pl.col("cutoff_time").alias("_cutoff"),
+        online_row.alias("_online_row"),
+    )
+    online = winning.filter(has_online).select(
+        "procedure_code",
+        pl.col("online_time_limit_value").alias("_limit_value"),
+        pl.coalesce("online_time_limit_unit", "time_limit_unit").alias("_limit_unit"),
+        pl.col("cutoff_time").alias("_cutoff"),
+        pl.lit(None, dtype=pl.UInt32).alias("_online_row"),
+    )
+    return pl.concat([general, online])
 
 
 def _aligned(column: pl.Series, frame: pl.DataFrame) -> pl.Series:
@@ -119,16 +138,23 @@ def _patch(frame: pl.DataFrame, rows: pl.Series, name: str, values: pl.Series, d
 
 
 def _with_limit_row(frame: pl.DataFrame, limits: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` plus ``_limit_row``: the row of its procedure in ``limits`` (null: no known limit).
+    """``frame`` plus ``_limit_row``: the row of its procedure's limit in ``limits`` (null: no known
+    limit) — the online row for a dossier filed online (channel 2) when the procedure has one, else
+    the general row.
 
     Only this 4-byte index is added to the whole table; the limit values themselves are gathered
     for the rows that need a due time computed.
     """
     if limits.height == 0:
         return frame.with_columns(pl.lit(None, dtype=pl.UInt32).alias("_limit_row"))
-    row = pl.col("procedure_code").replace_strict(
-        limits["procedure_code"], pl.Series(range(limits.height), dtype=pl.UInt32), default=None, return_dtype=pl.UInt32
+    general = limits.head(limits["procedure_code"].n_unique())  # the general rows come first
+    general_row = pl.col("procedure_code").replace_strict(
+        general["procedure_code"], pl.Series(range(general.height), dtype=pl.UInt32), default=None,
+        return_dtype=pl.UInt32,
     )
+    online_row = pl.lit(general["_online_row"]).gather(general_row)
+    online = (pl.col("channel") == ONLINE_CHANNEL).fill_null(False) & online_row.is_not_null()
+    row = pl.when(online).then(online_row).otherwise(general_row)
     return frame.with_columns(_aligned(frame.select(row.alias("_limit_row")).to_series(), frame))
 
 
@@ -265,7 +291,8 @@ def classify_dossiers(
     row for row. Not memoised: ``CycleContext.classified_dossiers`` computes it once per cycle.
 
     * ``effective_due_at``: ``due_at``; when null, the procedure's limit from reception (its cutoff
-      applies). After supplements: ``pause`` moves the due time by the working time from the first
+      applies): for a dossier filed online (channel 2) its online limit when it has one
+      (``online_time_limit_value``, in ``online_time_limit_unit`` or else ``time_limit_unit``). After supplements: ``pause`` moves the due time by the working time from the first
       request to the last receipt; ``restart`` counts the whole limit again from the last receipt.
       An apology's ``extended_due_at`` never replaces it: a dossier past its original due is late.
     * ``closed_at``: finished_at, else returned_at, else refused_at (status 3 refused / 8 stopped).

@@ -99,8 +99,10 @@ _TIME_LIMIT_UNITS: dict[str, str] = {
     "working_days": N_("working days"),
     "calendar_days": N_("days"),
     "working_hours": N_("working hours"),
+    "months": N_("months"),
 }
 _TIME_LIMIT_UNIT_VI: dict[str, str] = {k: gettext("vi", m) for k, m in _TIME_LIMIT_UNITS.items()}
+_ONLINE_VI = gettext("vi", N_("online"))  # "…; trực tuyến: 8 ngày làm việc"
 
 
 def _normalised_text(col: str) -> pl.Expr:
@@ -130,10 +132,13 @@ def _differs(field: str) -> pl.Expr:
     """True where the provincial (_p) and national (_n) values of ``field`` differ."""
     if field == "name":
         return pl.col("name_norm_p") != pl.col("name_norm_n")
-    if field == "time_limit":
-        return pl.col("time_limit_value_p").ne_missing(pl.col("time_limit_value_n")) | pl.col(
-            "time_limit_unit_p"
-        ).ne_missing(pl.col("time_limit_unit_n"))
+    if field == "time_limit":  # the general limit, and the limit for dossiers filed online
+        return (
+            pl.col("time_limit_value_p").ne_missing(pl.col("time_limit_value_n"))
+            | pl.col("time_limit_unit_p").ne_missing(pl.col("time_limit_unit_n"))
+            | _online_limit_value("_p").ne_missing(_online_limit_value("_n"))
+            | _online_limit_unit("_p").ne_missing(_online_limit_unit("_n"))
+        )
     if field == "fee":
         return pl.col("has_fee_p").fill_null(False).ne(pl.col("has_fee_n").fill_null(False)) | (
             pl.col("fee_norm_p") != pl.col("fee_norm_n")
@@ -144,12 +149,33 @@ def _differs(field: str) -> pl.Expr:
     return pl.col(f"{field}_p").fill_null(False) != pl.col(f"{field}_n").fill_null(False)
 
 
-def _time_limit_text(suffix: str) -> pl.Expr:
-    unit_vi = pl.col(f"time_limit_unit{suffix}").replace_strict(_TIME_LIMIT_UNIT_VI, default=pl.col(f"time_limit_unit{suffix}"))
-    value = pl.col(f"time_limit_value{suffix}").cast(pl.Float64)
+def _online_limit_value(suffix: str) -> pl.Expr:
+    """The limit of a dossier filed online: the online one, else (null: the same) the general one."""
+    return pl.coalesce(f"online_time_limit_value{suffix}", f"time_limit_value{suffix}")
+
+
+def _online_limit_unit(suffix: str) -> pl.Expr:
+    general = pl.col(f"time_limit_unit{suffix}")
+    online = pl.coalesce(f"online_time_limit_unit{suffix}", general)
+    return pl.when(pl.col(f"online_time_limit_value{suffix}").is_not_null()).then(online).otherwise(general)
+
+
+def _limit_text(value: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    unit_vi = unit.replace_strict(_TIME_LIMIT_UNIT_VI, default=unit)
+    value = value.cast(pl.Float64)
     # "15 ngày làm việc", "1.5 giờ làm việc": whole numbers without a decimal part
     text = pl.when(value == value.round(0)).then(value.cast(pl.Int64).cast(pl.Utf8)).otherwise(value.round(2).cast(pl.Utf8))
     return pl.format("{} {}", text, unit_vi)
+
+
+def _time_limit_text(suffix: str) -> pl.Expr:
+    """"15 ngày làm việc", plus "; trực tuyến: 8 ngày làm việc" when the online limit differs."""
+    value, unit = pl.col(f"time_limit_value{suffix}"), pl.col(f"time_limit_unit{suffix}")
+    general = _limit_text(value, unit)
+    online_value, online_unit = _online_limit_value(suffix), _online_limit_unit(suffix)
+    online_differs = (online_value.ne_missing(value) | online_unit.ne_missing(unit)).fill_null(False)
+    online = pl.format("{}; {}: {}", general, pl.lit(_ONLINE_VI), _limit_text(online_value, online_unit))
+    return pl.when(online_differs).then(online).otherwise(general)
 
 
 def compare_catalogs(procedures: pl.DataFrame) -> pl.DataFrame:

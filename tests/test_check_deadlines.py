@@ -104,6 +104,91 @@ def test_due_computed_across_tet_2026(calendar: WorkingCalendar) -> None:
     assert upcoming.due_at == to_vn_aware(D(2026, 2, 26, 17))
 
 
+def channel_procedures() -> pl.DataFrame:
+    rows = [
+        # 5 working days; online 3 (unit: the general one)
+        {"catalog": "provincial", "procedure_code": "2.000001", "unit": "QLKH", "time_limit_value": 5.0,
+         "time_limit_unit": "working_days", "online_time_limit_value": 3.0},
+        # 2 working days; online 4 working hours
+        {"catalog": "provincial", "procedure_code": "2.000002", "unit": "QLKH", "time_limit_value": 2.0,
+         "time_limit_unit": "working_days", "online_time_limit_value": 4.0, "online_time_limit_unit": "working_hours"},
+        # no online limit: every channel gets the 5 days
+        {"catalog": "provincial", "procedure_code": "2.000003", "unit": "QLKH", "time_limit_value": 5.0,
+         "time_limit_unit": "working_days"},
+        # the national copy's online limit does not count: the provincial row (none) wins
+        {"catalog": "national", "procedure_code": "2.000003", "unit": "QLKH", "time_limit_value": 5.0,
+         "time_limit_unit": "working_days", "online_time_limit_value": 1.0},
+        # an online limit but no general one: no limit at all (due time as the source gives it)
+        {"catalog": "provincial", "procedure_code": "2.000004", "unit": "QLKH",
+         "online_time_limit_value": 1.0, "online_time_limit_unit": "working_days"},
+    ]
+    return conform(pl.DataFrame(rows), TableName.PROCEDURES)
+
+
+def classify_channels(calendar: WorkingCalendar, frame: pl.DataFrame, now: datetime) -> dict[str, dict[str, Any]]:
+    out = classify_dossiers(frame, channel_procedures(), calendar, now, DeadlineSettings())
+    return {row["dossier_code"]: row for row in out.iter_rows(named=True)}
+
+
+def test_online_dossiers_get_the_online_limit(calendar: WorkingCalendar) -> None:
+    received = D(2026, 3, 2, 9)  # Monday: day 0
+    frame = dossiers(
+        {"dossier_code": "ONLINE", "procedure_code": "2.000001", "channel": 2, "received_at": received},
+        {"dossier_code": "DIRECT", "procedure_code": "2.000001", "channel": 1, "received_at": received},
+        {"dossier_code": "POSTAL", "procedure_code": "2.000001", "channel": 3, "received_at": received},
+        {"dossier_code": "NO-CHANNEL", "procedure_code": "2.000001", "channel": None, "received_at": received},
+        {"dossier_code": "HOURS", "procedure_code": "2.000002", "channel": 2, "received_at": received},
+        {"dossier_code": "HOURS-DIRECT", "procedure_code": "2.000002", "channel": 1, "received_at": received},
+        {"dossier_code": "NO-ONLINE", "procedure_code": "2.000003", "channel": 2, "received_at": received},
+        {"dossier_code": "NO-GENERAL", "procedure_code": "2.000004", "channel": 2, "received_at": received},
+        # the source's NgayHenTra stands: the rules compute a due time only when it is missing
+        {"dossier_code": "SOURCE-DUE", "procedure_code": "2.000001", "channel": 2, "received_at": received,
+         "due_at": D(2026, 3, 20, 17)},
+    )
+    due = {code: row["effective_due_at"] for code, row in classify_channels(calendar, frame, D(2026, 3, 2, 10)).items()}
+    assert due == {
+        "ONLINE": D(2026, 3, 5, 17),  # 3 working days: Thu 5/3
+        "DIRECT": D(2026, 3, 9, 17),  # 5 working days: Mon 9/3
+        "POSTAL": D(2026, 3, 9, 17),  # postal is not online
+        "NO-CHANNEL": D(2026, 3, 9, 17),
+        "HOURS": D(2026, 3, 2, 15),  # 4 working hours: 09:00–11:30 and 13:30–15:00
+        "HOURS-DIRECT": D(2026, 3, 4, 17),
+        "NO-ONLINE": D(2026, 3, 9, 17),  # no online limit: the general one
+        "NO-GENERAL": None,
+        "SOURCE-DUE": D(2026, 3, 20, 17),
+    }
+
+
+def test_online_limit_boundary(calendar: WorkingCalendar) -> None:
+    received = D(2026, 3, 2, 9)
+    online_due = D(2026, 3, 5, 17)
+    frame = dossiers(
+        {"dossier_code": "AT-DUE", "procedure_code": "2.000001", "channel": 2, "status": 10,
+         "received_at": received, "finished_at": online_due},
+        {"dossier_code": "SECOND-LATE", "procedure_code": "2.000001", "channel": 2, "status": 10,
+         "received_at": received, "finished_at": D(2026, 3, 5, 17, 0, 1)},
+        # the same second in person: due Mon 9/3, two working days ahead → early
+        {"dossier_code": "DIRECT", "procedure_code": "2.000001", "channel": 1, "status": 10,
+         "received_at": received, "finished_at": D(2026, 3, 5, 17, 0, 1)},
+    )
+    rows = classify_channels(calendar, frame, D(2026, 3, 10, 10))
+    assert rows["AT-DUE"]["effective_due_at"] == online_due and rows["AT-DUE"]["outcome"] == "on_time"
+    assert rows["SECOND-LATE"]["outcome"] == "late" and rows["SECOND-LATE"]["is_late"] is True
+    assert rows["DIRECT"]["effective_due_at"] == D(2026, 3, 9, 17) and rows["DIRECT"]["outcome"] == "early"
+
+
+def test_online_limit_with_supplement_restart(calendar: WorkingCalendar) -> None:
+    # restart: the online limit counts again from the last receipt (Thu 5/3 10:00 + 3 days = Tue 10/3).
+    frame = dossiers(
+        {"dossier_code": "RESTART", "procedure_code": "2.000001", "channel": 2, "received_at": D(2026, 3, 2, 9),
+         "supplement_count": 1, "supplement_requested_at": D(2026, 3, 3, 9),
+         "supplement_received_at": D(2026, 3, 5, 10)},
+    )
+    out = classify_dossiers(frame, channel_procedures(), calendar, D(2026, 3, 5, 11),
+                            DeadlineSettings(supplement_mode="restart"))
+    assert out["effective_due_at"].to_list() == [D(2026, 3, 10, 17)]
+
+
 def test_upcoming_starts_exactly_three_working_days_before_the_due_time(calendar: WorkingCalendar) -> None:
     # Due Thu 26/2 17:00 (received Thu 12/2 10:00, 5 working days across Tết): three working days
     # before is Mon 23/2 17:00 = Tue 24/2 07:00 in working time.

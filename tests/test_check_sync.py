@@ -12,7 +12,14 @@ from checks.calendar import CalendarSettings, WorkingCalendar
 from checks.contracts import CheckResult, Finding, Period, SourceStatus, Tables
 from checks.schema import PROCEDURE_COMPONENTS, TableName, conform
 from checks.settings import ChecksSettings
-from checks.sync import SyncCheck, SyncSettings, lagging_dossiers, received_dossiers, unsynced_dossiers
+from checks.sync import (
+    SyncCheck,
+    SyncSettings,
+    compare_catalogs,
+    lagging_dossiers,
+    received_dossiers,
+    unsynced_dossiers,
+)
 from checks.timeutil import VN_TZ
 
 # Wednesday 25/11/2026 10:00 Vietnam time (03:00 UTC).
@@ -137,6 +144,54 @@ def test_catalog_states(result: CheckResult) -> None:
     assert differs["1.000002"].facts["fee_provincial"] == "50.000 đồng"
     assert differs["1.000005"].facts["differing_field_keys"] == "content_digest,has_steps"
     assert differs["1.000005"].unit == "BCVT"
+
+
+def test_online_time_limit_is_compared(calendar: WorkingCalendar) -> None:
+    rows = [
+        # online 8 vs 6 working days: differs
+        procedure("provincial", "2.000001", "QLKH", online_time_limit_value=8.0),
+        procedure("national", "2.000001", "QLKH", online_time_limit_value=6.0),
+        # online limit on one side only: differs (the other side's online dossiers get 10 days)
+        procedure("provincial", "2.000002", "QLKH", online_time_limit_value=8.0),
+        procedure("national", "2.000002", "QLKH"),
+        # the same value, in days on one side and working days (the general unit) on the other: differs
+        procedure("provincial", "2.000003", "QLKH", online_time_limit_value=8.0, online_time_limit_unit="calendar_days"),
+        procedure("national", "2.000003", "QLKH", online_time_limit_value=8.0),
+        # online unit given on one side, the same as the general one: in sync
+        procedure("provincial", "2.000004", "QLKH", online_time_limit_value=8.0, online_time_limit_unit="working_days"),
+        procedure("national", "2.000004", "QLKH", online_time_limit_value=8.0),
+        # an online limit equal to the general one is no difference ("null: the same")
+        procedure("provincial", "2.000005", "QLKH", online_time_limit_value=10.0),
+        procedure("national", "2.000005", "QLKH"),
+        # a unit without its value means nothing: in sync
+        procedure("provincial", "2.000006", "QLKH", online_time_limit_unit="working_hours"),
+        procedure("national", "2.000006", "QLKH"),
+        # months
+        procedure("provincial", "2.000007", "QLKH", time_limit_value=3.0, time_limit_unit="months"),
+        procedure("national", "2.000007", "QLKH", time_limit_value=2.0, time_limit_unit="months"),
+    ]
+    compared = compare_catalogs(conform(pl.DataFrame(rows), TableName.PROCEDURES))
+    by_code = {row["procedure_code"]: row for row in compared.iter_rows(named=True)}
+    assert {code: row["differing_fields"] for code, row in by_code.items()} == {
+        "2.000001": ["time_limit"],
+        "2.000002": ["time_limit"],
+        "2.000003": ["time_limit"],
+        "2.000004": [],
+        "2.000005": [],
+        "2.000006": [],
+        "2.000007": ["time_limit"],
+    }
+    texts = {code: (row["time_limit_provincial"], row["time_limit_national"]) for code, row in by_code.items()}
+    assert texts["2.000001"] == ("10 ngày làm việc; trực tuyến: 8 ngày làm việc", "10 ngày làm việc; trực tuyến: 6 ngày làm việc")
+    assert texts["2.000002"] == ("10 ngày làm việc; trực tuyến: 8 ngày làm việc", "10 ngày làm việc")
+    assert texts["2.000003"] == ("10 ngày làm việc; trực tuyến: 8 ngày", "10 ngày làm việc; trực tuyến: 8 ngày làm việc")
+    assert texts["2.000005"] == ("10 ngày làm việc", "10 ngày làm việc")
+    assert texts["2.000007"] == ("3 tháng", "2 tháng")
+    # the finding carries both texts
+    tables = Tables(dossiers=dossiers().clear(), procedures=conform(pl.DataFrame(rows), TableName.PROCEDURES))
+    findings = by_rule(SyncCheck().run(tables, calendar, NOW, ChecksSettings(units=UNITS)), "catalog_content_differs")
+    assert findings["2.000002"].facts["time_limit_provincial"] == "10 ngày làm việc; trực tuyến: 8 ngày làm việc"
+    assert findings["2.000002"].facts["time_limit_national"] == "10 ngày làm việc"
 
 
 def test_catalog_metric_every_unit_and_state(result: CheckResult) -> None:
