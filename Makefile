@@ -35,6 +35,7 @@ messages: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sources.py
+	$(BIN)/python benchmarks/bench_mapping.py
 	$(BIN)/python benchmarks/bench_checks.py
 
 clean:
