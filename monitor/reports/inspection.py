@@ -530,11 +530,14 @@ def _reject_section(conn: Connection, begin: datetime, until: datetime, language
         )
         .sort("source", "rows", "column", descending=[False, True, False])
     )
-    stored = grouped.get_column("reason").unique().drop_nulls().to_list()  # a handful of distinct reasons
-    grouped = grouped.with_columns(
-        pl.col("reason").replace(stored, [localised_reason(text, language) for text in stored])
-    )
+    grouped = _localised_reasons(grouped, language)
     return _section("source_rejects", N_("Rejected rows"), N_("4b. Rejected rows"), REJECT_COLUMNS, grouped)
+
+
+def _localised_reasons(frame: pl.DataFrame, language: Language) -> pl.DataFrame:
+    """The stored (English) ``reason`` column in ``language``, translated once per distinct reason."""
+    stored = frame.get_column("reason").unique().drop_nulls().to_list()
+    return frame.with_columns(pl.col("reason").replace(stored, [localised_reason(t, language) for t in stored]))
 
 
 def _invalid_section(conn: Connection, begin: datetime, until: datetime, language: Language) -> ReportSection:
@@ -561,8 +564,7 @@ def _invalid_section(conn: Connection, begin: datetime, until: datetime, languag
         )
         .sort("source", "field", "reason")
     )
-    stored = grouped.get_column("reason").unique().drop_nulls().to_list()
-    grouped = grouped.with_columns(pl.col("reason").replace(stored, [localised_reason(t, language) for t in stored]))
+    grouped = _localised_reasons(grouped, language)
     return _section("source_invalid_values", N_("Unreadable values"), N_("4c. Unreadable values"),
                     INVALID_VALUE_COLUMNS, grouped)
 
