@@ -28,7 +28,7 @@ from checks.contracts import Finding, Message, Stage, Unit
 from checks.finding_text import finding_detail
 from checks.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Language, translations, translator
 from checks.registry import REGISTRY
-from checks.timeutil import to_vn_naive
+from checks.timeutil import format_vn_datetime, to_vn_naive
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _PROCEDURE_FACTS = ("procedure_name", "procedure", "procedure_code")
@@ -53,11 +53,6 @@ class OutboxEntry(BaseModel):
             channel=self.channel, receiver=self.receiver, subject=self.subject, text=self.text, html=self.html,
             idempotency_key=self.idempotency_key, payload=self.payload,
         )
-
-
-def format_vn_datetime(moment: datetime | None) -> str:
-    """dd/MM/yyyy HH:mm in Vietnam time ("" for None)."""
-    return "" if moment is None else to_vn_naive(moment).strftime("%d/%m/%Y %H:%M")
 
 
 # Monday first, as datetime.weekday() counts.

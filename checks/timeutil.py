@@ -16,6 +16,11 @@ def to_vn_naive(moment: datetime) -> datetime:
     return moment.astimezone(VN_TZ).replace(tzinfo=None)
 
 
+def format_vn_datetime(moment: datetime | None) -> str:
+    """dd/MM/yyyy HH:mm in Vietnam time ("" for None)."""
+    return "" if moment is None else to_vn_naive(moment).strftime("%d/%m/%Y %H:%M")
+
+
 def to_vn_aware(moment: datetime) -> datetime:
     """Naive Vietnam wall-clock time (or any aware time) -> aware Asia/Ho_Chi_Minh time."""
     if moment.tzinfo is None:

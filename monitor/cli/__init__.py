@@ -25,10 +25,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.cli.tree import DEMO_DIR, Command, CommandGroup, ConfigUse
-from monitor.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
 
 __all__ = ["Cli", "build_cli", "build_parser", "main"]
 
@@ -74,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.root_parser = parser  # for commands that describe the CLI itself (completion)
     config: Path | None = args.config
+    from monitor.settings import (  # after parsing: --help and --version stay quick
+        SettingsError,
+        load_settings,
+    )
+
     try:
         settings = load_settings(config) if config is not None else _default_settings(args)
     except SettingsError as error:
@@ -90,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _default_settings(args: argparse.Namespace) -> Settings:
     """Without --config: commands that read state use the demo's state store."""
+    from monitor.settings import Settings
+
     if args.config_use is not ConfigUse.DEMO_STATE:
         return Settings()  # run/check replace it by the demo settings inside the command
     from monitor.runtime import demo_runtime_settings

@@ -12,14 +12,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alerts.outbox import delivery_history, get_outbox, list_outbox, retry
-from alerts.render import format_vn_datetime
-from alerts.silences import add_silence, expire_silence, load_silences, parse_matchers
 from checks.i18n import Language, translator
-from checks.timeutil import VN_TZ, parse_cli_time, to_vn_aware
+from checks.timeutil import VN_TZ, format_vn_datetime, parse_cli_time, to_vn_aware
 from monitor.cli.table import format_table
 from monitor.cli.tree import DEMO_DIR, CommandGroup, complete_paths
-from monitor.settings import Settings
 
 MATCH_LABELS = "check, rule, stage, severity, unit, subject"
 
@@ -118,6 +114,8 @@ def _language(args: argparse.Namespace) -> Language:
 
 
 def cmd_silence_add(args: argparse.Namespace) -> int:
+    from alerts.silences import add_silence, parse_matchers
+
     _ = translator(_language(args))
     now = _now(args)
     try:
@@ -135,6 +133,8 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
+    from alerts.silences import load_silences
+
     _ = translator(_language(args))
     now = _now(args)
     silences = load_silences(args.engine, active_at=None if args.all else now)
@@ -152,6 +152,8 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_expire(args: argparse.Namespace) -> int:
+    from alerts.silences import expire_silence
+
     _ = translator(_language(args))
     if expire_silence(args.engine, args.id, _now(args)):
         print(_("Silence #{id} ended (it stays in the history).").format(id=args.id))
@@ -161,6 +163,8 @@ def cmd_silence_expire(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
+    from alerts.outbox import list_outbox
+
     _ = translator(_language(args))
     rows = list_outbox(args.engine, args.status, args.limit)
     if not rows:
@@ -176,6 +180,8 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_show(args: argparse.Namespace) -> int:
+    from alerts.outbox import delivery_history, get_outbox
+
     _ = translator(_language(args))
     row = get_outbox(args.engine, args.id)
     if row is None:
@@ -203,6 +209,8 @@ def cmd_outbox_show(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    from alerts.outbox import retry
+
     _ = translator(_language(args))
     count = retry(args.engine, _now(args), outbox_id=args.id, all_dead=args.all_dead)
     if count == 0:
@@ -218,7 +226,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from checks.calendar import WorkingCalendar
     from monitor.store.history import HistoryStore
 
-    settings: Settings = args.settings
+    settings = args.settings
     _ = translator(_language(args))
     at = parse_cli_time(args.at) if args.at else to_vn_aware(datetime.now(VN_TZ))
     findings = HistoryStore(args.engine).open_findings()

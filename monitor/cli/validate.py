@@ -10,15 +10,12 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from checks.i18n import Language, translator
 from checks.schema import SCHEMAS, TableName
 from checks.timeutil import VN_TZ
 from monitor.cli.check import cli_language
 from monitor.cli.table import print_table
 from monitor.cli.tree import CommandGroup, ConfigUse
-from monitor.sources.reasons import localised_reason
 
 if TYPE_CHECKING:
     from monitor.runtime import SourceProbe
@@ -48,6 +45,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Print the configuration's shape and try each source once, as a readable table."""
     from monitor.logging_setup import configure_logging
     from monitor.runtime import probe_sources
+    from monitor.sources.reasons import localised_reason
 
     settings = args.settings
     language = cli_language(args)
@@ -97,6 +95,10 @@ def configured_fields(source_settings: SourceSettingsBase) -> set[str]:
 
 def print_preview(probe: SourceProbe, table: TableName, configured: set[str], count: int, language: Language) -> None:
     """The first ``count`` mapped rows, then one line per field: filled, empty, unreadable, unmatched words."""
+    import polars as pl
+
+    from monitor.sources.reasons import localised_reason
+
     _ = translator(language)
     frame = probe.frame
     if frame is None:
