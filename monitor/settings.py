@@ -155,6 +155,7 @@ class SettingsError(Exception):
 
 
 def format_validation_error(error: ValidationError, origin: str) -> str:
+    """One line per problem: the key and what is wrong with it, never the value given."""
     lines = [f"invalid configuration in {origin}:"]
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
@@ -162,9 +163,7 @@ def format_validation_error(error: ValidationError, origin: str) -> str:
         ctx = item.get("ctx") or {}
         if "expected" in ctx:
             message += f" (allowed: {ctx['expected']})"
-        given = item.get("input")
-        shown = "" if isinstance(given, dict | list) or given is None else f"; got {given!r}"
-        lines.append(f"  - {key}: {message}{shown}")
+        lines.append(f"  - {key}: {message}")  # never the value given: it may be a password or a token
     return "\n".join(lines)
 
 

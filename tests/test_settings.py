@@ -121,3 +121,19 @@ def test_loads_do_not_leak_their_file_into_each_other(tmp_path: Path) -> None:
     assert load_settings(None).metrics.port == 9708  # no file: the defaults, not the last file read
     assert Settings().metrics.port == 9708
     assert type(first) is Settings and first == Settings(metrics={"port": 9100})
+
+
+def test_a_settings_error_names_the_key_and_never_the_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, """
+metrics: {port: "p4ss-in-the-wrong-key"}
+alerts:
+  channels:
+    email: {host: smtp.example.invalid, password: "S3cret-SMTP-pass", port: "S3cret-as-port"}
+""")
+    monkeypatch.setenv("TTHC_MONITOR_LOG__LEVEL", "Zalo-Secret-999")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path)
+    text = str(caught.value)
+    assert "metrics.port" in text and "log.level" in text and "email" in text
+    for secret in ("p4ss-in-the-wrong-key", "S3cret-SMTP-pass", "S3cret-as-port", "Zalo-Secret-999"):
+        assert secret not in text
