@@ -105,9 +105,11 @@ def cmd_findings(args: argparse.Namespace) -> int:
         for f in findings
     ]
     if args.format == "csv":
+        from monitor.reports.formatting import neutralised_cell
+
         writer = csv.writer(sys.stdout)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([neutralised_cell(cell) for cell in row] for row in rows)
     else:
         print_table(header, rows)
         print()

@@ -34,9 +34,28 @@ def format_cell(value: object, kind: ColumnKind, language: Language) -> str:
     return str(value)
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(…), +cmd|…, @SUM(…)).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised_cell(text: str) -> str:
+    """``text`` that no spreadsheet runs as a formula: a leading ``'`` when it starts like one
+    (OWASP's CSV-injection rule). Procedure names and subjects come from the portals' exports."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def neutralised(column: pl.Expr) -> pl.Expr:
+    """:func:`neutralised_cell` over a text column."""
+    starts = pl.any_horizontal([column.str.starts_with(prefix) for prefix in FORMULA_START])
+    return pl.when(starts.fill_null(False)).then(pl.lit("'") + column).otherwise(column)
+
+
 def text_expr(name: str, kind: ColumnKind) -> pl.Expr:
-    """The column as CSV writes it: times as dd/MM/yyyy HH:mm, ratios as numbers 0–1 (4 decimals)."""
+    """The column as CSV writes it: times as dd/MM/yyyy HH:mm, ratios as numbers 0–1 (4 decimals),
+    text neutralised (:func:`neutralised`)."""
     column = pl.col(name)
+    if kind is ColumnKind.TEXT:
+        return neutralised(column.cast(pl.Utf8))
     if kind is ColumnKind.DATETIME:
         return column.dt.strftime(DATETIME_FORMAT)
     if kind is ColumnKind.DATE:

@@ -33,7 +33,10 @@ _NUM_FORMATS = {
 def write_xlsx(report: InspectionReport, path: Path, language: Language = "vi") -> Path:
     """Write the workbook to ``path`` (parent folders are created); returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    workbook = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
+    # Text stays text: a procedure name like "=HYPERLINK(…)" or "+cmd|…" is never written as a formula or a link.
+    workbook = xlsxwriter.Workbook(
+        str(path), {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     try:
         formats = _formats(workbook)
         _info_sheet(workbook, report, language, formats)
