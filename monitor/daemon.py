@@ -46,7 +46,9 @@ class Daemon:
         self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings)
         self.alerts.attach(self.monitor.calendar, self.monitor.metrics)
         self.registry = new_registry(self.monitor.metrics)
-        self.server = MetricsServer(self.registry, self.health, settings.metrics.host, settings.metrics.port)
+        self.server = MetricsServer(self.registry, self.health, settings.metrics.host, settings.metrics.port,
+                                    web_config_file=settings.metrics.web_config_file,
+                                    allow_insecure=settings.metrics.allow_insecure)
         self._stop = threading.Event()
         self.loop = JobLoop(clock, until=until, stop=self._stop)
         self._started_at = clock.now()

@@ -157,7 +157,12 @@ def run_daemon(
             clock=repr(clock),
             until=demo_until.isoformat() if demo_until else None,
         )
-    daemon = Daemon(settings, clock=clock, demo=demo, until=demo_until)
+    try:
+        daemon = Daemon(settings, clock=clock, demo=demo, until=demo_until)
+    except Exception:  # e.g. a web config file that does not load: stop the simulator too
+        if demo is not None:
+            demo.stop()
+        raise
     return daemon.run_forever()
 
 

@@ -34,8 +34,25 @@ class StateSettings(BaseModel):
 class MetricsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Address of /metrics and /healthz. Loopback by default; anything else needs web_config_file
+    # (TLS) or allow_insecure (docs/ENDPOINT.md).
     host: str = "127.0.0.1"
     port: int = Field(default=9708, ge=0, le=65535)
+    # A web configuration file in Prometheus exporter-toolkit's format: tls_server_config (HTTPS,
+    # mutual TLS), http_server_config.headers, basic_auth_users (bcrypt). Re-read when it changes.
+    web_config_file: Path | None = None
+    # Serve plain HTTP beyond loopback anyway (a trusted network, or a TLS proxy in front): the
+    # start-up then logs metrics_exposed_without_tls. Off: such a host is refused.
+    allow_insecure: bool = False
+
+    @model_validator(mode="after")
+    def _not_exposed_in_clear(self) -> MetricsSettings:
+        from monitor.web_config import exposure_problem
+
+        problem = exposure_problem(self.host, self.web_config_file, self.allow_insecure)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class ScheduleSettings(BaseModel):

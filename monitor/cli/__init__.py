@@ -11,6 +11,7 @@ module             commands
 ``report``         report
 ``alerts``         alerts explain, silence add | list | expire, outbox list | show | retry
 ``mapping``        mapping suggest
+``metrics``        metrics hash-password
 ``completion``     completion bash | zsh
 =================  =====================================================
 
@@ -45,7 +46,18 @@ class Cli:
 
 
 def build_cli() -> Cli:
-    from monitor.cli import alerts, calendar, check, completion, mapping, report, rules, run, validate
+    from monitor.cli import (
+        alerts,
+        calendar,
+        check,
+        completion,
+        mapping,
+        metrics,
+        report,
+        rules,
+        run,
+        validate,
+    )
 
     parser = argparse.ArgumentParser(
         prog="tthc-monitor",
@@ -60,7 +72,7 @@ def build_cli() -> Cli:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}",
                         help="print the version and exit")
     root = CommandGroup(parser)
-    for module in (run, check, validate, calendar, report, rules, alerts, mapping, completion):
+    for module in (run, check, validate, calendar, report, rules, alerts, mapping, metrics, completion):
         module.register(root)
     return Cli(parser, tuple(root.registry))
 

@@ -61,18 +61,23 @@ def register(root: CommandGroup) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.runtime import demo_clock_problem, run_daemon
+    from monitor.web_config import WebConfigError
 
     problem = demo_clock_problem(args.config, args.demo_start, args.demo_speed, args.demo_until)
     if problem is not None:
         print(f"tthc-monitor run: {problem}", file=sys.stderr)
         return 2
-    return run_daemon(
-        args.config,
-        args.settings,
-        args.demo_dir,
-        args.listen,
-        args.demo_scale,
-        demo_start=args.demo_start,
-        demo_speed=args.demo_speed,
-        demo_until=args.demo_until,
-    )
+    try:
+        return run_daemon(
+            args.config,
+            args.settings,
+            args.demo_dir,
+            args.listen,
+            args.demo_scale,
+            demo_start=args.demo_start,
+            demo_speed=args.demo_speed,
+            demo_until=args.demo_until,
+        )
+    except WebConfigError as error:  # the metrics endpoint's web config, or an exposure refused
+        print(f"tthc-monitor run: {error}", file=sys.stderr)
+        return 2
