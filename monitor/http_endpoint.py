@@ -91,6 +91,24 @@ def _san_allowed(certificate: Any, allowed: tuple[str, ...]) -> bool:
     return any(name in names for name in allowed)
 
 
+def endpoint_web_config(host: str, web_config_file: Path | None, allow_insecure: bool) -> WebConfigWatcher:
+    """The web configuration of an endpoint on ``host``, loaded and checked.
+
+    Raises :class:`WebConfigError` when the file does not load, :class:`MetricsExposureError` when
+    ``host`` is beyond loopback without TLS and ``allow_insecure`` is off (basic auth over plain
+    HTTP would send the passwords in clear). ``run`` calls it before starting anything.
+    """
+    problem = exposure_problem(host, web_config_file, allow_insecure)
+    if problem is not None:
+        raise MetricsExposureError(problem)
+    web = WebConfigWatcher(web_config_file)
+    if not is_loopback_host(host) and not web.current().tls and not allow_insecure:
+        raise MetricsExposureError(
+            "metrics.host is not a loopback address and the web config file has no tls_server_config: "
+            "add one, or set metrics.allow_insecure: true on a trusted network or behind a TLS proxy")
+    return web
+
+
 class MetricsServer:
     """Serves the registry on host:port in a daemon thread. Port 0 picks a free port.
 
@@ -101,16 +119,9 @@ class MetricsServer:
 
     def __init__(self, registry: CollectorRegistry, health: HealthFn, host: str, port: int, *,
                  web_config_file: Path | None = None, allow_insecure: bool = False) -> None:
-        problem = exposure_problem(host, web_config_file, allow_insecure)
-        if problem is not None:
-            raise MetricsExposureError(problem)
-        self._web = WebConfigWatcher(web_config_file)
+        self._web = endpoint_web_config(host, web_config_file, allow_insecure)
         state = self._web.current()
         if not is_loopback_host(host) and not state.tls:
-            if not allow_insecure:
-                raise MetricsExposureError(
-                    "metrics.host is not a loopback address and the web config file has no tls_server_config: "
-                    "add one, or set metrics.allow_insecure: true on a trusted network or behind a TLS proxy")
             log.warning("metrics_exposed_without_tls", host=host, port=port, basic_auth=bool(state.users),
                         hint="metrics.web_config_file with tls_server_config")
         handler = _make_handler(registry, health, self._web, PasswordChecker())

@@ -24,6 +24,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 import requests
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -477,6 +478,44 @@ def test_building_the_command_line_does_not_load_bcrypt() -> None:
     assert done.stdout.strip() == "False False"
 
 
+@pytest.mark.usefixtures("restore_logging")
+def test_validate_and_run_check_the_web_config_file(tmp_path: Path, pki, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from monitor.cli import main
+
+    ca, server, _ = pki
+    web = tmp_path / "web.yml"
+    web.write_text(_tls_config(server) + _users(), encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"metrics: {{host: 0.0.0.0, port: 9999, web_config_file: {web}}}\n"
+                      f"state: {{url: 'sqlite:///{tmp_path / 'state.db'}', data_dir: {tmp_path / 'state'}}}\n",
+                      encoding="utf-8")
+    assert main(["validate", "--config", str(config)]) == 0
+    assert "  metrics: https://0.0.0.0:9999/metrics" in capsys.readouterr().out.splitlines()
+    web.write_text(f"basic_auth_users: {{{USER}: '{SECRETISH[:-1]}'}}\n", encoding="utf-8")
+    assert main(["validate", "--config", str(config)]) == 2
+    out, err = capsys.readouterr()
+    assert "basic_auth_users.prometheus: not a bcrypt hash" in err and SECRETISH[:20] not in out + err
+    # `run` checks the endpoint before it starts anything (no demo portal, no store, no thread).
+    monkeypatch.setenv("TTHC_MONITOR_METRICS__WEB_CONFIG_FILE", str(web))
+    assert main(["run", "--demo-dir", str(tmp_path / "demo"), "--listen", "127.0.0.1:0"]) == 2
+    assert capsys.readouterr().err.startswith("tthc-monitor run: invalid web config file")
+    monkeypatch.delenv("TTHC_MONITOR_METRICS__WEB_CONFIG_FILE")
+    assert main(["run", "--demo-dir", str(tmp_path / "demo"), "--listen", "0.0.0.0:0"]) == 2
+    assert capsys.readouterr().err.startswith("tthc-monitor run: metrics.host is not a loopback address")
+    assert not (tmp_path / "demo").exists()
+
+
+def test_a_client_that_stalls_its_handshake_does_not_block_others(endpoint_factory, pki) -> None:  # type: ignore[no-untyped-def]
+    ca, server, _ = pki
+    endpoint = endpoint_factory(_tls_config(server) + _users())
+    with socket.create_connection(("127.0.0.1", endpoint.port), timeout=10) as silent:
+        silent.sendall(b"\x16\x03\x01")  # the start of a ClientHello, then nothing
+        started = time.monotonic()
+        reply = requests.get(endpoint.metrics, verify=ca.cert, auth=AUTH, timeout=10)
+        assert reply.status_code == 200 and time.monotonic() - started < 2
+
+
 # --- the real daemon, scraped by a real Prometheus over HTTPS with basic auth -------------------
 
 
@@ -501,13 +540,50 @@ def _wait(predicate, timeout: float, what: str, logs: Path):  # type: ignore[no-
                          f"{logs.read_text(errors='replace')[-3000:]}")
 
 
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def test_the_shipped_web_config_example_is_valid() -> None:
+    config = parse_web_config((DEPLOY / "web-config.example.yml").read_text(encoding="utf-8"), "example")
+    assert config.tls_server_config is not None
+    assert config.tls_server_config.client_auth_type == "RequireAndVerifyClientCert"
+    assert list(config.basic_auth_users) == ["prometheus"]
+
+
+def _shipped_web_config(ca: Authority, server: Issued, clients: Authority, hashed: str) -> str:
+    """deploy/web-config.example.yml with this test's files and user."""
+    web = yaml.safe_load((DEPLOY / "web-config.example.yml").read_text(encoding="utf-8"))
+    web["tls_server_config"].update(cert_file=str(server.cert), key_file=str(server.key),
+                                    client_ca_file=str(clients.cert))
+    web["basic_auth_users"] = {USER: hashed}
+    return yaml.safe_dump(web)
+
+
+def _shipped_scrape_job(name: str, port: int, ca: Path, client: Issued | None, password: Path) -> dict[str, object]:
+    """The job of deploy/prometheus/prometheus-tls.yml, pointed at this test's daemon and files."""
+    shipped = yaml.safe_load((DEPLOY / "prometheus" / "prometheus-tls.yml").read_text(encoding="utf-8"))
+    (job,) = shipped["scrape_configs"]
+    job["job_name"] = name
+    job["tls_config"]["ca_file"] = str(ca)
+    if client is None:
+        del job["tls_config"]["cert_file"], job["tls_config"]["key_file"]
+    else:
+        job["tls_config"].update(cert_file=str(client.cert), key_file=str(client.key))
+    job["basic_auth"]["password_file"] = str(password)
+    job["static_configs"] = [{"targets": [f"127.0.0.1:{port}"]}]
+    return dict(job)
+
+
 def test_real_prometheus_scrapes_the_daemon_over_https_with_basic_auth(tmp_path: Path, pki) -> None:  # type: ignore[no-untyped-def]
+    """The shipped files on both sides: the daemon with deploy/web-config.example.yml (TLS, client
+    certificates, bcrypt users), Prometheus with deploy/prometheus/prometheus-tls.yml's job."""
     binary = shutil.which("prometheus")
     assert binary, "prometheus missing: scripts/ensure-test-services.sh installs Debian's prometheus"
-    ca, server, _ = pki
+    ca, server, clients = pki
+    scraper = clients.client("prometheus", "prometheus.example.internal")
     real_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(10)).decode()  # a production cost
     web = tmp_path / "web-config.yml"
-    web.write_text(_tls_config(server) + _users(real_hash), encoding="utf-8")
+    web.write_text(_shipped_web_config(ca, server, clients, real_hash), encoding="utf-8")
     port = _free_port()
     daemon_log = tmp_path / "daemon.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TTHC_MONITOR_METRICS__WEB_CONFIG_FILE": str(web)}
@@ -517,45 +593,48 @@ def test_real_prometheus_scrapes_the_daemon_over_https_with_basic_auth(tmp_path:
     prometheus: subprocess.Popen[bytes] | None = None
     try:
         url = f"https://127.0.0.1:{port}/metrics"
-        _wait(lambda: requests.get(url, verify=ca.cert, auth=AUTH, timeout=5).status_code == 200,
+        client_cert = (str(scraper.cert), str(scraper.key))
+        _wait(lambda: requests.get(url, verify=ca.cert, cert=client_cert, auth=AUTH, timeout=5).status_code == 200,
               60, "the daemon's HTTPS endpoint", daemon_log)
         assert f"url=https://127.0.0.1:{port}/metrics" in daemon_log.read_text()
-        assert requests.get(url, verify=ca.cert, timeout=5).status_code == 401
-        prom_port = _free_port()
-        password_file = tmp_path / "scrape-password"
-        password_file.write_text(PASSWORD, encoding="utf-8")
-        (tmp_path / "wrong-password").write_text("wrong", encoding="utf-8")
+        assert requests.get(url, verify=ca.cert, cert=client_cert, timeout=5).status_code == 401
+        right, wrong = tmp_path / "password", tmp_path / "wrong-password"
+        right.write_text(PASSWORD, encoding="utf-8")
+        wrong.write_text(PASSWORD + "!", encoding="utf-8")
+        jobs = [_shipped_scrape_job("tthc", port, ca.cert, scraper, right),
+                _shipped_scrape_job("tthc-wrong-password", port, ca.cert, scraper, wrong),
+                _shipped_scrape_job("tthc-no-client-cert", port, ca.cert, None, right)]
         config = tmp_path / "prometheus.yml"
-        job = ("  - job_name: {name}\n    scheme: https\n    tls_config: {{ca_file: {ca}}}\n"
-               "    basic_auth: {{username: {user}, password_file: {password}}}\n"
-               "    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n")
-        config.write_text(
-            "global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n"
-            + job.format(name="tthc", ca=ca.cert, user=USER, password=password_file, port=port)
-            + job.format(name="tthc-wrong-password", ca=ca.cert, user=USER, password=tmp_path / "wrong-password",
-                         port=port), encoding="utf-8")
+        config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+                                          "scrape_configs": jobs}), encoding="utf-8")
+        prom_port = _free_port()
         prometheus = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
                                        f"--web.listen-address=127.0.0.1:{prom_port}"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         api = f"http://127.0.0.1:{prom_port}/api/v1"
+        expected = {"tthc": "up", "tthc-wrong-password": "down", "tthc-no-client-cert": "down"}
 
-        def both_scraped() -> dict[str, dict[str, str]] | None:
+        def all_scraped() -> dict[str, dict[str, str]] | None:
             targets = requests.get(f"{api}/targets", timeout=5).json()["data"]["activeTargets"]
-            health = {t["labels"]["job"]: t for t in targets}
-            if {job: t["health"] for job, t in health.items()} == {"tthc": "up", "tthc-wrong-password": "down"}:
-                return health
-            return None
+            by_job = {t["labels"]["job"]: t for t in targets}
+            return by_job if {job: t["health"] for job, t in by_job.items()} == expected else None
 
-        health = _wait(both_scraped, 20, "Prometheus: tthc up, tthc-wrong-password down", daemon_log)
-        assert "401" in health["tthc-wrong-password"]["lastError"]
+        started = time.monotonic()
+        targets = _wait(all_scraped, 20, f"Prometheus to see {expected}", daemon_log)
+        took = time.monotonic() - started
+        assert "401 Unauthorized" in targets["tthc-wrong-password"]["lastError"]
+        assert "tls" in targets["tthc-no-client-cert"]["lastError"].lower()
         up = requests.get(f"{api}/query", params={"query": "up"}, timeout=5).json()["data"]["result"]
-        assert {r["metric"]["job"]: r["value"][1] for r in up} == {"tthc": "1", "tthc-wrong-password": "0"}
+        assert {r["metric"]["job"]: r["value"][1] for r in up} == {"tthc": "1", "tthc-wrong-password": "0",
+                                                                   "tthc-no-client-cert": "0"}
         built = requests.get(f"{api}/query", params={"query": "tthc_build_info"}, timeout=5).json()["data"]["result"]
         assert [r["metric"]["job"] for r in built] == ["tthc"]
+        print(f"Prometheus saw all three targets {took:.1f} s after it started")
     finally:
         if prometheus is not None:
             prometheus.terminate()
             prometheus.wait(timeout=30)
         stop_process(daemon)
     assert daemon.returncode == 0
-    assert PASSWORD not in daemon_log.read_text() and real_hash not in daemon_log.read_text()
+    text = daemon_log.read_text()
+    assert PASSWORD not in text and real_hash not in text and "Traceback" not in text

@@ -60,7 +60,8 @@ def register(root: CommandGroup) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monitor.runtime import demo_clock_problem, run_daemon
+    from monitor.http_endpoint import endpoint_web_config
+    from monitor.runtime import demo_clock_problem, run_daemon, with_listen
     from monitor.web_config import WebConfigError
 
     problem = demo_clock_problem(args.config, args.demo_start, args.demo_speed, args.demo_until)
@@ -68,6 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"tthc-monitor run: {problem}", file=sys.stderr)
         return 2
     try:
+        metrics = with_listen(args.settings, args.listen).metrics  # the demo's endpoint settings are the same
+        endpoint_web_config(metrics.host, metrics.web_config_file, metrics.allow_insecure)  # before starting anything
         return run_daemon(
             args.config,
             args.settings,

@@ -58,11 +58,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.preview and args.source is None:
         print(_("--preview needs --source NAME"), file=sys.stderr)
         return 2
+    scheme = "http"
+    if settings.metrics.web_config_file is not None:  # the endpoint's TLS and users: checked as the daemon will
+        from monitor.web_config import WebConfigError, load_web_config
+
+        try:
+            scheme = "https" if load_web_config(settings.metrics.web_config_file).tls else "http"
+        except WebConfigError as error:
+            print(str(error), file=sys.stderr)
+            return 2
     units = ", ".join(u.code for u in settings.units) or _("(none declared)")
     print(_("Configuration is valid: {path}").format(path=args.config))
     print("  " + _("units: {units}").format(units=units))
     print("  " + _("state: {url}").format(url=settings.state.url.split("@")[-1]))
-    print(f"  metrics: http://{settings.metrics.host}:{settings.metrics.port}/metrics")  # the same in both languages
+    print(f"  metrics: {scheme}://{settings.metrics.host}:{settings.metrics.port}/metrics")  # the same in both languages
     print()
     configure_logging("console", "ERROR", stream=sys.stderr)
     header = (_("source"), _("kind"), _("table"), _("result"), _("rows"), _("rejected"), _("invalid"),
