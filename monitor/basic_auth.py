@@ -92,7 +92,8 @@ class PasswordChecker:
             return parsed
         known = parsed.user in users
         hashed = users[parsed.user] if known else _UNKNOWN_USER_HASH
-        key = hmac.digest(self._key, b"\0".join((parsed.user.encode("utf-8"), hashed, parsed.password)), hashlib.sha256)
+        parts = (parsed.user.encode("utf-8"), hashed, parsed.password)
+        key = hmac.digest(self._key, b"".join(len(part).to_bytes(4, "big") + part for part in parts), hashlib.sha256)
         now = self._monotonic()
         with self._cache_lock:
             expiry = self._ok.get(key)

@@ -26,7 +26,7 @@ from monitor.metrics import render
 from monitor.web_config import WebConfigError, WebConfigWatcher, exposure_problem, is_loopback_host
 
 HealthFn = Callable[[], tuple[bool, dict[str, Any]]]
-HANDSHAKE_TIMEOUT_SECONDS = 10.0  # a TLS client must finish its handshake within this
+HANDSHAKE_TIMEOUT_SECONDS = 10.0  # a TLS client must finish its whole handshake within this (not per read)
 REQUEST_TIMEOUT_SECONDS = 30.0  # then each read of the request within this
 
 log = structlog.get_logger(__name__)
@@ -58,7 +58,7 @@ class _Server(ThreadingHTTPServer):
     def _handshake(self, request: socket.socket) -> ssl.SSLSocket | None:
         state = self.web.current()
         assert state.ssl_context is not None
-        request.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
+        request.settimeout(HANDSHAKE_TIMEOUT_SECONDS)  # for the handshake, CPython's ssl makes it a total deadline
         try:
             wrapped = state.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError) as error:

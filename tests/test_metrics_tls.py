@@ -540,6 +540,31 @@ def _wait(predicate, timeout: float, what: str, logs: Path):  # type: ignore[no-
                          f"{logs.read_text(errors='replace')[-3000:]}")
 
 
+def test_a_handshake_dripped_byte_by_byte_is_cut_at_the_total_deadline(endpoint_factory, pki,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import monitor.http_endpoint
+
+    monkeypatch.setattr(monitor.http_endpoint, "HANDSHAKE_TIMEOUT_SECONDS", 1.0)
+    _, server, _ = pki
+    endpoint = endpoint_factory(_tls_config(server))
+    with socket.create_connection(("127.0.0.1", endpoint.port), timeout=10) as slow:
+        slow.sendall(b"\x16\x03\x01\x02\x00")  # a handshake record of 512 bytes announced ...
+        started = time.monotonic()
+        slow.settimeout(0.2)
+        closed_after = None
+        while time.monotonic() - started < 5:
+            try:
+                if slow.recv(1) == b"":  # ... sent one byte every 0.2 s: each read is quick, the whole is not
+                    closed_after = time.monotonic() - started
+                    break
+            except TimeoutError:
+                slow.sendall(b"\x00")
+            except ConnectionResetError:
+                closed_after = time.monotonic() - started
+                break
+    assert closed_after is not None and 0.9 <= closed_after < 2.0, closed_after
+
+
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 
 
