@@ -7,6 +7,7 @@ the real daemon and let a real Prometheus scrape it with ``scheme: https`` and `
 
 from __future__ import annotations
 
+import base64
 import io
 import ipaddress
 import os
@@ -219,8 +220,8 @@ def test_a_remembered_password_is_checked_again_after_the_ttl_or_a_hash_change()
     clock = [1000.0]
     checker = PasswordChecker(ttl_seconds=60.0, monotonic=lambda: clock[0])
     users = {USER: FAST_HASH.encode()}
-    good = "Basic " + __import__("base64").b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    bad = "Basic " + __import__("base64").b64encode(f"{USER}:nope".encode()).decode()
+    good = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    bad = "Basic " + base64.b64encode(f"{USER}:nope".encode()).decode()
     assert checker.check(users, good) == "ok" and checker.bcrypt_checks == 1
     clock[0] = 1059.999
     assert checker.check(users, good) == "ok" and checker.bcrypt_checks == 1  # remembered
@@ -233,7 +234,7 @@ def test_a_remembered_password_is_checked_again_after_the_ttl_or_a_hash_change()
     assert checker.check({}, good) == "unknown_user" and checker.bcrypt_checks == 6  # still one bcrypt
     assert checker.check(users, None) == "missing" and checker.check(users, "Bearer abc") == "missing"
     assert checker.check(users, "Basic !!!") == "malformed" and checker.check(users, "Basic bm9jb2xvbg==") == "malformed"
-    too_long = "Basic " + __import__("base64").b64encode(f"{USER}:{'x' * 73}".encode()).decode()
+    too_long = "Basic " + base64.b64encode(f"{USER}:{'x' * 73}".encode()).decode()
     assert checker.check(users, too_long) == "wrong_password"
     assert parse_authorization("basic " + good.split()[1]) != "malformed"  # the scheme is case-insensitive
 
