@@ -25,7 +25,9 @@ from sqlalchemy.engine import Engine
 from structlog.testing import capture_logs
 
 from alerts.outbox import load_states
-from alerts.tables import alert_state, outbox
+from alerts.settings import AlertsSettings, DigestSettings
+from alerts.tables import ALERT_MIGRATIONS, alert_state, outbox
+from checks.calendar import WorkingCalendar
 from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit
 from checks.timeutil import VN_TZ
 from monitor.alerting import AlertPipeline
@@ -33,7 +35,9 @@ from monitor.clock import SimulatedClock
 from monitor.daemon import Daemon
 from monitor.metrics import MetricsState
 from monitor.settings import Settings, load_settings
+from monitor.store.db import create_engine_for
 from monitor.store.health import OPERATIONS, StoreHealth
+from monitor.store.migrations import CORE_MIGRATIONS, migrate
 from monitor.store.tables import source_polls
 from tests.fakes.store_faults import ReadOnlyStore
 
@@ -195,10 +199,6 @@ def finding(subject: str) -> Finding:
 
 
 def pipeline(engine: Engine, health: StoreHealth | None, clock: SimulatedClock) -> AlertPipeline:
-    from checks.calendar import WorkingCalendar
-
-    from alerts.settings import AlertsSettings, DigestSettings
-
     settings = Settings(units=[Unit(code="QLKH", name="Phòng Quản lý Khoa học", emails=["qlkh@so.example.invalid"])],
                         alerts=AlertsSettings(digest=DigestSettings(min_gap_minutes=0)))  # news goes out each cycle
     alerts = AlertPipeline(settings, engine, clock.now, store_health=health)
@@ -215,8 +215,6 @@ def planned(engine: Engine) -> set[tuple[str, str, tuple[str, ...]]]:
 def test_a_refused_enqueue_is_planned_again_next_cycle_never_dropped(store: Engine, tmp_path: Path) -> None:
     """Both backends. The pipeline keeps a cache of the alert state it last wrote: a refused write
     must not leave the cache believing the messages went out."""
-    from monitor.store.db import create_engine_for
-
     clock = SimulatedClock(NOW, speed=0)
     health = StoreHealth(clock.now)
     alerts = pipeline(store, health, clock)
@@ -242,9 +240,6 @@ def test_a_refused_enqueue_is_planned_again_next_cycle_never_dropped(store: Engi
 
     # What a store that never failed plans for the same cycles: the same messages, the same keys.
     control_url = f"sqlite:///{tmp_path / 'control.db'}"
-    from alerts.tables import ALERT_MIGRATIONS
-    from monitor.store.migrations import CORE_MIGRATIONS, migrate
-
     control = create_engine_for(control_url)
     migrate(control, [CORE_MIGRATIONS, ALERT_MIGRATIONS])
     try:
