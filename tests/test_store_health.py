@@ -250,3 +250,33 @@ def test_a_refused_enqueue_is_planned_again_next_cycle_never_dropped(store: Engi
         assert any("H48-2" in key for _receiver, _key, keys in new for key in keys)
     finally:
         control.dispose()
+
+
+def test_store_health_metrics_pass_promtool(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from monitor.metrics import new_registry, render
+
+    metrics = MetricsState()
+    clock = SimulatedClock(NOW, speed=0)
+    health = StoreHealth(clock.now, metrics)
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with engine.connect() as conn:
+            error = None
+            try:
+                conn.exec_driver_sql("INSERT INTO missing_table VALUES ('qlkh@so.example.invalid')")
+            except sa.exc.SQLAlchemyError as caught:
+                error = caught
+        assert error is not None and "qlkh@so.example.invalid" in str(error)  # SQLAlchemy's text has the SQL
+        health.record_error("enqueue", error)
+    finally:
+        engine.dispose()
+    assert health.status()["error"] == "OperationalError: no such table: missing_table"  # the driver's line only
+    text = render(new_registry(metrics))
+    assert b"qlkh@" not in text and b'tthc_state_store_errors_total{operation="enqueue"} 1.0' in text
+    promtool = shutil.which("promtool")
+    assert promtool
+    lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=30)
+    assert lint.returncode == 0 and lint.stdout.strip() == b"" and lint.stderr.strip() == b"", lint.stdout + lint.stderr
