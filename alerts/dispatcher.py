@@ -12,11 +12,12 @@ reclaims it and sends it again with the same idempotency key.
 - SQLite: the same select and ``UPDATE … WHERE id IN (…) RETURNING`` inside ``BEGIN IMMEDIATE``
   (the database's one write lock is taken first, so nothing can change between the two).
 
-A row is sent only with at least half of its lease left: before its turn the lease is renewed
-(guarded on its value, so a row another dispatcher reclaimed meanwhile is skipped). A busy or locked database is retried
-(``store_busy_attempts``, event ``state_store_busy_retry``); after that the run gives up with the
-event ``dispatch_abandoned`` and the rows stay pending (or, if they were claimed, are reclaimed
-after their lease): nothing is lost, a message is at worst sent again with its key.
+A row is sent only with at least half of its lease left: before its turn the lease is renewed,
+guarded on its value, so a row another dispatcher reclaimed meanwhile is skipped. A busy or
+locked database is retried (``store_busy_attempts``, event ``state_store_busy_retry``); after
+that the run gives up with the event ``dispatch_abandoned`` and the rows stay pending (or, if
+they were claimed, are reclaimed after their lease): nothing is lost, a message is at worst sent
+again with its key.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class Dispatcher:
         fault: the report says ``abandoned`` and the event ``dispatch_abandoned`` says why."""
         report = DispatchReport()
         try:
-            batch = self._store("dispatch_claim", lambda: self._claim_batch(limit or self.settings.batch_size))
+            batch = self._store("dispatch_claim", lambda: self._claim_batch(limit or self.settings.batch_size), bool)
         except StoreFailed as failed:
             self._abandon(report, failed, left=0)
             return report
@@ -136,8 +137,9 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ store transactions
 
-    def _store(self, operation: str, action: Callable[[], T]) -> T:
-        """Run one store transaction, retrying a busy/locked database; report the outcome."""
+    def _store(self, operation: str, action: Callable[[], T], wrote: Callable[[T], bool] = lambda _result: True) -> T:
+        """Run one store transaction, retrying a busy/locked database; report the outcome (a
+        success only if ``wrote(result)``: a claim that found nothing proves nothing)."""
 
         def busy_retry(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -159,7 +161,7 @@ class Dispatcher:
             if self.store_health is not None:
                 self.store_health.record_error(operation, error)
             raise StoreFailed(operation, error) from error
-        if self.store_health is not None:
+        if self.store_health is not None and wrote(result):
             self.store_health.record_ok(operation)
         return result
 
@@ -232,7 +234,7 @@ class Dispatcher:
                                           outbox.c.lease_until == row.lease_until).values(lease_until=lease))
                 return bool(result.rowcount == 1)
 
-        if not self._store("dispatch_claim", renew):
+        if not self._store("dispatch_claim", renew, bool):
             log.warning("dispatch_lease_lost", outbox_id=row.outbox_id, channel=row.message.channel)
             return False
         row.lease_until = lease
@@ -256,7 +258,7 @@ class Dispatcher:
             return released
 
         try:
-            return self._store("dispatch_record", release)
+            return self._store("dispatch_record", release, bool)
         except StoreFailed:
             return 0
 

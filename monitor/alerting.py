@@ -75,7 +75,8 @@ class AlertPipeline:
             self._store_error("enqueue", error)
             log.warning("alerts_not_enqueued", findings=len(findings), retry="next cycle")
         else:
-            self._store_ok("enqueue")
+            if decision.notifications or decision.cleared:  # a quiet cycle may write nothing: no proof
+                self._store_ok("enqueue")
             log.info("alerts_planned", notifications=len(decision.notifications), findings=len(findings))
         self._push_alertmanager(findings, now)
 

@@ -162,10 +162,12 @@ class CycleRunner:
         assert self._history is not None
         history = self._history
         try:
-            self._store.run("record_check_runs", self._record_check_runs, history, runs, now)
+            if runs:
+                self._store.run("record_check_runs", self._record_check_runs, history, runs, now)
             local = to_vn_naive(now)
             starts: dict[Period, date] = {p: period_start(local, p).date() for p in Period}
-            self._store.run("record_kpis", history.record_kpis, now, kpis, starts)
+            # an unchanged cycle writes no KPI row: that proves nothing about the store
+            self._store.run_maybe("record_kpis", bool, history.record_kpis, now, kpis, starts)
             self._store.run("sync_findings", self._sync_findings, history, runs, findings, now)
         except Exception:  # a bug, not a store fault: the alert hook must still run
             log.exception("history_write_failed")

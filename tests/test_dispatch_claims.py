@@ -273,3 +273,25 @@ def test_a_store_failing_after_a_send_leaves_the_row_to_be_reclaimed_never_lost(
     sends = Counter(m.idempotency_key for m in channel.messages)
     assert sends == Counter({keys[0]: 2, keys[1]: 1, keys[2]: 1})  # the one duplicate carries its key
     assert statuses(store) == Counter({"sent": 3})
+
+
+def test_a_claim_that_found_nothing_does_not_make_a_read_only_store_look_healthy(store: Engine) -> None:
+    health = StoreHealth(Clock(T0))
+    fault = ReadOnlyStore(store)
+    fault.on()
+    dispatcher = Dispatcher(store, {"email": RecordingChannel()}, Clock(T0), DispatcherSettings(),
+                            store_health=health)
+    fill_failed = False
+    try:
+        fill(store, 1, T0)
+    except sa.exc.SQLAlchemyError as error:
+        health.record_error("enqueue", error)
+        fill_failed = True
+    assert fill_failed and not health.up
+    assert dispatcher.run_once().claimed == 0  # nothing due: nothing written, nothing proven
+    assert not health.up
+    fault.off()
+    dispatcher.run_once()
+    assert not health.up  # still nothing written
+    fill(store, 1, T0)
+    assert dispatcher.run_once().sent == 1 and health.up  # a real write: up again

@@ -59,6 +59,10 @@ OPERATIONS = (
 SECTION = "state_store"
 
 
+def _always(_result: object) -> bool:
+    return True
+
+
 class StoreHealth:
     """Thread-safe (polls, the cycle and the dispatcher run in different threads). Implements
     ``alerts.storage.StoreObserver``; publishes its samples to ``metrics`` on every change."""
@@ -112,15 +116,24 @@ class StoreHealth:
         self._publish()
 
     def run(self, operation: str, action: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
-        """``action(*args, **kwargs)`` as one store write: its result, or None when the database
-        refused it (recorded, logged; the caller's job goes on). Other exceptions are bugs, not
-        store faults: they propagate."""
+        """``action(*args, **kwargs)`` as one store write (it always writes): its result, or None
+        when the database refused it (recorded, logged; the caller's job goes on). Other
+        exceptions are bugs, not store faults: they propagate."""
+        return self.run_maybe(operation, _always, action, *args, **kwargs)
+
+    def run_maybe(
+        self, operation: str, wrote: Callable[[T], bool], action: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T | None:
+        """As :meth:`run`, for an operation that may have had nothing to write (``wrote(result)``
+        says whether it did): one that wrote nothing proves nothing and leaves ``up`` as it is, so
+        a read-only store does not look healthy between the writes it refuses."""
         try:
             result = action(*args, **kwargs)
         except SQLAlchemyError as error:
             self.record_error(operation, error)
             return None
-        self.record_ok(operation)
+        if wrote(result):
+            self.record_ok(operation)
         return result
 
     def status(self) -> dict[str, Any]:
