@@ -24,6 +24,7 @@ from alerts.policy import (
 from alerts.render import OutboxEntry, render_notification
 from alerts.settings import AlertsSettings
 from alerts.silences import load_silences
+from alerts.storage import SQLITE_BEGIN_OPTION
 from alerts.tables import alert_state, delivery_log, digest_state, outbox
 from checks.contracts import Finding, Stage, Unit
 
@@ -115,7 +116,9 @@ def enqueue(engine: Engine, entries: Sequence[OutboxEntry], changed_states: Iter
         for e in entries
     ]
     states = [_state_row(state, now) for state in changed_states]
-    with engine.begin() as conn:
+    # SQLite: take the write lock at BEGIN, so a busy database is waited for (busy timeout), not a
+    # stale-snapshot "database is locked" when the marker is read after the writes.
+    with engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}).begin() as conn:
         inserted = _insert_ignoring_duplicates(conn, rows)
         doomed = [*cleared, *(s["state_key"] for s in states)]
         for start in range(0, len(doomed), 500):

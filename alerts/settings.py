@@ -150,7 +150,11 @@ class DispatcherSettings(BaseModel):
     lease_seconds: float = Field(default=120.0, gt=0)  # a "sending" row older than this is reclaimed
     backoff_base_seconds: float = Field(default=30.0, gt=0)
     backoff_max_seconds: float = Field(default=3600.0, gt=0)
-    batch_size: int = Field(default=50, ge=1)
+    batch_size: int = Field(default=50, ge=1)  # rows claimed by one statement per run
+    # Tries of one claim/record transaction on a busy or locked database (each waits the store's
+    # busy timeout first) before the run gives up; the rows stay pending for the next run.
+    store_busy_attempts: int = Field(default=3, ge=1, le=20)
+    store_busy_wait_seconds: float = Field(default=0.2, ge=0, le=60)  # first pause between tries, doubling
 
 
 class AlertsSettings(BaseModel):

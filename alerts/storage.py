@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
@@ -70,3 +70,52 @@ JsonDocument = sa.JSON().with_variant(JSONB(), "postgresql")
 # Surrogate keys: BIGINT on PostgreSQL (history tables grow for years); INTEGER on SQLite, where
 # only "INTEGER PRIMARY KEY" is the auto-incrementing rowid.
 Identifier = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+# --------------------------------------------------------------------- store faults, as signals
+
+
+class StoreObserver(Protocol):
+    """Told the outcome of every state-store operation (``monitor.store.health.StoreHealth``):
+    a write that succeeded, or any operation that failed. ``operation`` is a short fixed name
+    (``enqueue``, ``dispatch_claim`` …), a metric label."""
+
+    def record_ok(self, operation: str) -> None: ...
+
+    def record_error(self, operation: str, error: BaseException) -> None: ...
+
+
+# SQLSTATEs of PostgreSQL's transient lock conflicts: lock_not_available, deadlock_detected,
+# serialization_failure. Retrying the transaction is the documented remedy for each.
+_PG_BUSY_STATES = frozenset({"55P03", "40P01", "40001"})
+_SQLITE_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+SHORT_ERROR_CHARS = 200
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The DB-API error under SQLAlchemy's wrapper (whose text adds the SQL and its parameters)."""
+    original = getattr(error, "orig", None)
+    return original if isinstance(original, BaseException) else error
+
+
+def is_busy(error: BaseException) -> bool:
+    """True for a lock conflict worth retrying: SQLite's "database is locked" (the busy timeout ran
+    out, or a stale WAL snapshot), PostgreSQL's lock timeout, deadlock or serialization failure."""
+    cause = _driver_error(error)
+    if getattr(cause, "sqlstate", None) in _PG_BUSY_STATES:
+        return True
+    text = str(cause).lower()
+    return any(words in text for words in _SQLITE_BUSY_WORDS)
+
+
+def error_class(error: BaseException) -> str:
+    """The driver's error class name ("OperationalError", "ReadOnlySqlTransaction" …)."""
+    return type(_driver_error(error)).__name__
+
+
+def short_error(error: BaseException) -> str:
+    """One line for logs, health and metrics: the driver's own first line, never SQLAlchemy's
+    rendering (it appends the statement and its bound values, which may hold addresses)."""
+    lines = str(_driver_error(error)).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return (first or type(error).__name__)[:SHORT_ERROR_CHARS]

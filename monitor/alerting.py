@@ -7,12 +7,14 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.channels import build_alertmanager, build_channels, registry
 from alerts.channels.kind import samples_of
 from alerts.dispatcher import Dispatcher
 from alerts.metrics import outbox_samples
 from alerts.outbox import StateCache, process_findings
+from alerts.storage import StoreObserver
 from checks.calendar import WorkingCalendar
 from checks.contracts import DeliveryError, Finding, MetricSample, MetricSpec
 from monitor.metrics import MetricsState
@@ -28,15 +30,17 @@ ALERTMANAGER_UP = MetricSpec(
 class AlertPipeline:
     """Everything alerting needs from the daemon, behind three calls."""
 
-    def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], datetime]) -> None:
+    def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], datetime],
+                 store_health: StoreObserver | None = None) -> None:
         self._settings = settings
+        self._store_health = store_health
         self._engine = engine
         self._clock = clock
         self.channels = build_channels(settings.alerts.channels, engine, clock)
         for unit, keys in registry.unused_contact_keys(settings.units).items():  # keys only: values are personal
             log.warning("unit_contacts_unused", unit=unit, keys=keys,
                         known=sorted({key for kind in registry.kinds() for key in kind.contacts}))
-        self.dispatcher = Dispatcher(engine, self.channels, clock, settings.alerts)
+        self.dispatcher = Dispatcher(engine, self.channels, clock, settings.alerts, store_health=store_health)
         self._alertmanager = build_alertmanager(settings.alerts.channels, language=settings.alerts.language)
         self._alertmanager_ok: bool | None = None
         self._active: dict[str, Finding] = {}
@@ -53,18 +57,27 @@ class AlertPipeline:
         """Called by the cycle with this cycle's findings: plan and enqueue (durably) before any send."""
         if not self._settings.alerts.enabled or self._calendar is None:
             return
-        decision = process_findings(
-            self._engine,
-            findings,
-            self._settings.units,
-            self._settings.alerts,
-            self._calendar,
-            now,
-            channels=list(self.channels),
-            department=self._settings.department,
-            cache=self._state_cache,
-        )
-        log.info("alerts_planned", notifications=len(decision.notifications), findings=len(findings))
+        try:
+            decision = process_findings(
+                self._engine,
+                findings,
+                self._settings.units,
+                self._settings.alerts,
+                self._calendar,
+                now,
+                channels=list(self.channels),
+                department=self._settings.department,
+                cache=self._state_cache,
+            )
+        except SQLAlchemyError as error:
+            # Alert state and outbox rows are written in ONE transaction: neither changed, so the
+            # next cycle plans the same messages again (same idempotency keys). Nothing is dropped.
+            self._store_error("enqueue", error)
+            log.warning("alerts_not_enqueued", findings=len(findings), retry="next cycle")
+        else:
+            if decision.notifications or decision.cleared:  # a quiet cycle may write nothing: no proof
+                self._store_ok("enqueue")
+            log.info("alerts_planned", notifications=len(decision.notifications), findings=len(findings))
         self._push_alertmanager(findings, now)
 
     def dispatch(self, now: datetime) -> None:
@@ -76,12 +89,26 @@ class AlertPipeline:
     def publish_metrics(self, now: datetime) -> None:
         if self._metrics is None:
             return
-        samples: list[MetricSample] = outbox_samples(self._engine, now, self.channels)
+        try:
+            samples: list[MetricSample] = outbox_samples(self._engine, now, self.channels)
+        except SQLAlchemyError as error:  # keep the last outbox samples; the store's health says why
+            self._store_error("outbox_metrics", error)
+            return
         for channel in self.channels.values():  # a channel's own health (Zalo: token expiry, needs a human)
             samples += samples_of(channel)
         if self._alertmanager_ok is not None:
             samples.append(ALERTMANAGER_UP.sample(1 if self._alertmanager_ok else 0))
         self._metrics.publish("alerts", samples)
+
+    def _store_ok(self, operation: str) -> None:
+        if self._store_health is not None:
+            self._store_health.record_ok(operation)
+
+    def _store_error(self, operation: str, error: BaseException) -> None:
+        if self._store_health is not None:
+            self._store_health.record_error(operation, error)
+        else:
+            log.error("state_store_write_failed", operation=operation, error_class=type(error).__name__)
 
     def maintain_channels(self, now: datetime) -> None:
         """Run each channel's own upkeep (``maintain()``: Zalo refreshes its OA access token ahead of

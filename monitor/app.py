@@ -13,12 +13,14 @@ from checks.calendar import WorkingCalendar
 from checks.contracts import Check, Tables
 from checks.registry import ALL_CHECKS
 from checks.settings import ChecksSettings
+from monitor.clock import SYSTEM_CLOCK
 from monitor.cycle import CycleReport, CycleRunner, FindingsHook, assemble_tables
 from monitor.metrics import MetricsState, source_samples
 from monitor.settings import Settings
 from monitor.source_runner import SourceRunner
 from monitor.sources import build_source
 from monitor.store.db import create_engine_for
+from monitor.store.health import StoreHealth
 from monitor.store.history import HistoryStore
 from monitor.store.migrations import CORE_MIGRATIONS, MigrationPackage, migrate
 from monitor.store.snapshots import SnapshotStore
@@ -36,7 +38,7 @@ def all_migrations() -> list[MigrationPackage]:
 
 def open_store(settings: Settings) -> Engine:
     """Engine on the configured state store, migrated to the current schema."""
-    engine = create_engine_for(settings.state.url)
+    engine = create_engine_for(settings.state.url, busy_timeout_seconds=settings.state.busy_timeout_seconds)
     applied = migrate(engine, all_migrations())
     if applied:
         log.info("state_migrated", applied=applied)
@@ -60,6 +62,7 @@ class Monitor:
         *,
         checks: Sequence[Check] | None = None,
         on_findings: FindingsHook | None = None,
+        store_health: StoreHealth | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -67,8 +70,11 @@ class Monitor:
         self.history = HistoryStore(engine)
         self.snapshots = SnapshotStore(Path(settings.state.data_dir))
         self.metrics = MetricsState()
+        # Every store write of polls and cycles reports here: tthc_state_store_*, /healthz.
+        self.store_health = store_health or StoreHealth(SYSTEM_CLOCK.now)
+        self.store_health.attach(self.metrics)
         self.runners = [
-            SourceRunner(build_source(source, settings.units), self.snapshots, self.history)
+            SourceRunner(build_source(source, settings.units), self.snapshots, self.history, self.store_health)
             for source in settings.sources
         ]
         self.checks_settings = checks_settings_for(settings)
@@ -79,6 +85,7 @@ class Monitor:
             self.metrics,
             self.history,
             on_findings,
+            self.store_health,
         )
         self.publish_sources()
 

@@ -20,7 +20,9 @@ from checks.contracts import Check, Finding, KpiValue, Period, SourceStatus, Tab
 from checks.schema import KEY_COLUMNS, TableName, conform, empty_table
 from checks.settings import ChecksSettings
 from checks.timeutil import to_vn_naive
+from monitor.clock import SYSTEM_CLOCK
 from monitor.metrics import CheckRun, MetricsState, check_samples, kpi_samples
+from monitor.store.health import StoreHealth
 from monitor.store.history import HistoryStore
 
 log = structlog.get_logger(__name__)
@@ -76,8 +78,10 @@ class CycleRunner:
         metrics: MetricsState,
         history: HistoryStore | None,
         on_findings: FindingsHook | None = None,
+        store_health: StoreHealth | None = None,
     ) -> None:
         self._checks = list(checks)
+        self._store = store_health or StoreHealth(SYSTEM_CLOCK.now)  # history write faults: a signal, not a crash
         self._calendar = calendar
         self._settings = settings
         self._metrics = metrics
@@ -153,23 +157,38 @@ class CycleRunner:
     def _record_history(
         self, runs: Sequence[CheckRun], kpis: Sequence[KpiValue], findings: Sequence[Finding], now: datetime
     ) -> None:
+        """Three store operations, each on its own: one that the database refuses is counted and
+        logged (``state_store_write_failed``) and tried again next cycle; the others still run."""
         assert self._history is not None
+        history = self._history
         try:
-            for run in runs:
-                self._history.record_check_run(
-                    cycle_at=now,
-                    check_name=run.name,
-                    ok=run.ok,
-                    duration_seconds=run.duration_seconds,
-                    error=run.error,
-                    findings_count=len(run.result.findings) if run.result else 0,
-                )
+            if runs:
+                self._store.run("record_check_runs", self._record_check_runs, history, runs, now)
             local = to_vn_naive(now)
             starts: dict[Period, date] = {p: period_start(local, p).date() for p in Period}
-            self._history.record_kpis(now, kpis, starts)
-            # A failed check says nothing about its findings: keep them open as they were.
-            failed = {run.name for run in runs if not run.ok}
-            kept = [f for f in self._history.open_findings() if f.check in failed] if failed else []
-            self._history.sync_findings(now, [*findings, *kept])
-        except Exception:
+            # an unchanged cycle writes no KPI row: that proves nothing about the store
+            self._store.run_maybe("record_kpis", bool, history.record_kpis, now, kpis, starts)
+            self._store.run("sync_findings", self._sync_findings, history, runs, findings, now)
+        except Exception:  # a bug, not a store fault: the alert hook must still run
             log.exception("history_write_failed")
+
+    @staticmethod
+    def _record_check_runs(history: HistoryStore, runs: Sequence[CheckRun], now: datetime) -> None:
+        for run in runs:
+            history.record_check_run(
+                cycle_at=now,
+                check_name=run.name,
+                ok=run.ok,
+                duration_seconds=run.duration_seconds,
+                error=run.error,
+                findings_count=len(run.result.findings) if run.result else 0,
+            )
+
+    @staticmethod
+    def _sync_findings(
+        history: HistoryStore, runs: Sequence[CheckRun], findings: Sequence[Finding], now: datetime
+    ) -> None:
+        # A failed check says nothing about its findings: keep them open as they were.
+        failed = {run.name for run in runs if not run.ok}
+        kept = [f for f in history.open_findings() if f.check in failed] if failed else []
+        history.sync_findings(now, [*findings, *kept])

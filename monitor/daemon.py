@@ -18,6 +18,7 @@ from monitor.http_endpoint import MetricsServer
 from monitor.metrics import new_registry
 from monitor.scheduler import JobLoop
 from monitor.settings import Settings
+from monitor.store.health import StoreHealth
 
 log = structlog.get_logger(__name__)
 
@@ -42,8 +43,9 @@ class Daemon:
         self.demo = demo
         self.until = until
         self.engine = open_store(settings)
-        self.alerts = AlertPipeline(settings, self.engine, clock.now)
-        self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings)
+        self.store_health = StoreHealth(clock.now)  # every store operation's outcome: metrics, /healthz
+        self.alerts = AlertPipeline(settings, self.engine, clock.now, store_health=self.store_health)
+        self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings, store_health=self.store_health)
         self.alerts.attach(self.monitor.calendar, self.monitor.metrics)
         self.registry = new_registry(self.monitor.metrics)
         self.server = MetricsServer(self.registry, self.health, settings.metrics.host, settings.metrics.port,
@@ -64,9 +66,11 @@ class Daemon:
         last = self._last_cycle_at
         ok = last is not None and now - last <= limit or (last is None and now - self._started_at <= limit)
         statuses = [runner.status() for runner in self.monitor.runners]
-        return ok, {
+        store = self.store_health.status()  # a store that refuses writes: 503 until one succeeds again
+        return ok and bool(store["up"]), {
             "last_cycle_at": last.isoformat() if last else None,
             "sources": {s.name: {"up": s.up, "rows": s.rows, "error": s.error} for s in statuses},
+            "state_store": store,
         }
 
     def start(self) -> None:
@@ -121,7 +125,11 @@ class Daemon:
         self.engine.dispose()
 
     def _poll_job(self, index: int) -> None:
-        self.monitor.poll(self.monitor.runners[index], self.clock.now())
+        runner = self.monitor.runners[index]
+        try:
+            self.monitor.poll(runner, self.clock.now())
+        except Exception as error:  # a bug past the runner's own guards: an event, and the next poll
+            log.exception("poll_job_failed", source=runner.name, error_class=type(error).__name__)
 
     def _cycle_job(self) -> None:
         started = time.perf_counter()

@@ -29,6 +29,8 @@ class StateSettings(BaseModel):
 
     url: str = "sqlite:///tthc-state/state.db"  # SQLAlchemy URL: sqlite:///… or postgresql+psycopg://…
     data_dir: Path = Path("tthc-state")  # last good snapshots of each source (Parquet)
+    # SQLite only: how long a write waits for another connection's lock before "database is locked"
+    busy_timeout_seconds: float = Field(default=30.0, ge=0, le=600)
 
 
 class MetricsSettings(BaseModel):

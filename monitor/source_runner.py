@@ -15,6 +15,8 @@ import structlog
 
 from checks.contracts import FetchResult, Source, SourceError, SourceStatus
 from checks.schema import TableName
+from monitor.clock import SYSTEM_CLOCK
+from monitor.store.health import StoreHealth
 from monitor.store.history import HistoryStore
 from monitor.store.snapshots import SnapshotStore
 
@@ -24,10 +26,15 @@ log = structlog.get_logger(__name__)
 class SourceRunner:
     """Owns the state of one source: cursor, last good frame, status."""
 
-    def __init__(self, source: Source, snapshots: SnapshotStore, history: HistoryStore) -> None:
+    def __init__(
+        self, source: Source, snapshots: SnapshotStore, history: HistoryStore, store_health: StoreHealth | None = None
+    ) -> None:
         self.source = source
         self._snapshots = snapshots
         self._history = history
+        # A history write that fails is a store fault (metric, /healthz, event), never the poll's:
+        # the frame just fetched stays in force.
+        self._store = store_health or StoreHealth(SYSTEM_CLOCK.now)
         self._lock = threading.Lock()
         self._frame: pl.DataFrame | None = None
         self._cursor: str | None = None
@@ -104,7 +111,9 @@ class SourceRunner:
                 }
             )
             status = self._status.model_copy()
-        poll_id = self._history.record_poll(
+        poll_id = self._store.run(
+            "record_poll",
+            self._history.record_poll,
             source=self.name,
             table=self.table,
             started_at=now,
@@ -116,10 +125,11 @@ class SourceRunner:
             snapshot_path=snapshot_path or self._snapshots.latest(self.name),
             not_modified=merged is None,
         )
-        if result.invalid:
-            self._history.record_invalid_values(poll_id, self.name, result.invalid)
+        if result.invalid and poll_id is not None:
+            self._store.run("record_invalid_values", self._history.record_invalid_values, poll_id, self.name, result.invalid)
         if result.rejected:
-            self._history.record_rejects(poll_id, self.name, result.rejected)
+            if poll_id is not None:
+                self._store.run("record_rejects", self._history.record_rejects, poll_id, self.name, result.rejected)
             first = result.rejected[0]
             log.warning(
                 "source_rows_rejected",
@@ -154,7 +164,9 @@ class SourceRunner:
                 update={"up": False, "last_attempt_at": now, "fetch_duration_seconds": duration, "error": error}
             )
             status = self._status.model_copy()
-        self._history.record_poll(
+        self._store.run(
+            "record_poll",
+            self._history.record_poll,
             source=self.name,
             table=self.table,
             started_at=now,
