@@ -13,7 +13,7 @@ from checks.calendar import WorkingCalendar
 from checks.contracts import Check, Tables
 from checks.registry import ALL_CHECKS
 from checks.settings import ChecksSettings
-from monitor.cycle import CycleReport, CycleRunner, FindingsHook, assemble_tables
+from monitor.cycle import CycleReport, CycleRunner, Fence, FindingsHook, assemble_tables
 from monitor.metrics import MetricsState, source_samples
 from monitor.settings import Settings
 from monitor.source_runner import SourceRunner
@@ -60,6 +60,7 @@ class Monitor:
         *,
         checks: Sequence[Check] | None = None,
         on_findings: FindingsHook | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -79,6 +80,7 @@ class Monitor:
             self.metrics,
             self.history,
             on_findings,
+            fence,
         )
         self.publish_sources()
 
