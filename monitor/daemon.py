@@ -15,7 +15,7 @@ import structlog
 from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock
 from monitor.http_endpoint import MetricsServer
-from monitor.leader import LeaderLease, Lease, SoleInstance, default_instance_name
+from monitor.leader import LeaderLease, Lease, LeaseCollector, SoleInstance, default_instance_name
 from monitor.metrics import new_registry
 from monitor.scheduler import JobLoop
 from monitor.settings import Settings
@@ -49,6 +49,7 @@ class Daemon:
         self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings, fence=self.lease.confirm)
         self.alerts.attach(self.monitor.calendar, self.monitor.metrics)
         self.registry = new_registry(self.monitor.metrics)
+        self.registry.register(LeaseCollector(self.lease))  # tthc_leader, read at scrape time
         self.server = MetricsServer(self.registry, self.health, settings.metrics.host, settings.metrics.port)
         self._stop = threading.Event()
         self.loop = JobLoop(clock, until=until, stop=self._stop)
@@ -177,7 +178,6 @@ class Daemon:
             self.lease.renew()
         except Exception:
             log.exception("lease_job_failed")
-        self.monitor.metrics.publish("leader", self.lease.samples())
 
     def _lease_acquired(self) -> None:
         """A new term: whatever this process cached may be stale (another instance led meanwhile),

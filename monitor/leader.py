@@ -28,13 +28,15 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 import structlog
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -326,3 +328,19 @@ class SoleInstance:
 
     def status(self) -> dict[str, Any]:
         return {"instance": self.instance, "leader": True, "holder": None, "in_contact": True}
+
+
+class LeaseCollector(Collector):
+    """``tthc_leader`` and ``tthc_leader_changes_total`` computed at scrape time: a leader whose job
+    loop is stuck shows 0 as soon as its lease has ended locally, not its last published value."""
+
+    def __init__(self, lease: Lease) -> None:
+        self._lease = lease
+
+    def collect(self) -> Iterator[Metric]:
+        for sample in self._lease.samples():
+            spec = sample.spec
+            family_type = CounterMetricFamily if spec.kind == "counter" else GaugeMetricFamily
+            family = family_type(spec.name, spec.help, labels=list(spec.labels))
+            family.add_metric([sample.labels[name] for name in spec.labels], sample.value)
+            yield family

@@ -54,12 +54,12 @@ class HaSettings(BaseModel):
     enabled: bool = True  # take the leader lease in the state store before running the cycle; false: always run it
     instance_name: str | None = Field(default=None, min_length=1, max_length=100)  # in metrics, logs, health; default: host name
     lease_seconds: float | None = Field(default=None, gt=0)  # lease lifetime; default 1.5 x schedule.cycle_interval_seconds
-    renew_seconds: float | None = Field(default=None, gt=0)  # how often to renew (or try to take) it; default lease / 6
+    renew_seconds: float | None = Field(default=None, gt=0)  # how often to renew (or try to take) it; default lease / 10
 
     def timing(self, cycle_interval_seconds: float) -> tuple[float, float]:
         """(lease, renew) seconds: the configured values or the defaults derived from the cycle interval."""
         lease = self.lease_seconds if self.lease_seconds is not None else 1.5 * cycle_interval_seconds
-        renew = self.renew_seconds if self.renew_seconds is not None else lease / 6
+        renew = self.renew_seconds if self.renew_seconds is not None else lease / 10
         return lease, renew
 
 

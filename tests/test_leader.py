@@ -239,8 +239,8 @@ def test_a_fenced_cycle_writes_no_history_and_enqueues_nothing(engine: Engine, l
 
 def test_lease_timing_defaults_and_limits() -> None:
     settings = Settings(schedule={"cycle_interval_seconds": 60})
-    assert settings.ha.timing(60) == (90.0, 15.0)  # takeover within 90 + 15 s < two cycles
-    assert Settings(ha={"lease_seconds": 12}).ha.timing(60) == (12, 2)
+    assert settings.ha.timing(60) == (90.0, 9.0)  # takeover within 90 + 9 s of the last renewal < two cycles
+    assert Settings(ha={"lease_seconds": 12}).ha.timing(60) == (12, 1.2)
     with pytest.raises(ValidationError, match="ha.renew_seconds must be shorter than ha.lease_seconds"):
         Settings(ha={"lease_seconds": 10, "renew_seconds": 10})
     with pytest.raises(ValidationError, match="extra"):
