@@ -165,6 +165,14 @@ class Instance:
                     return float(sample.value)
         return None
 
+    def exports(self, name: str) -> bool:
+        text = requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=2).text
+        return any(family.name == name for family in text_string_to_metric_families(text))
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        reply = requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
+        return reply.status_code, reply.json()
+
     def entered(self) -> int:
         return len(list(self.gate.glob("entered-*")))
 
@@ -230,6 +238,10 @@ def test_the_follower_takes_over_without_losing_or_repeating_a_message(pg_url: s
 
         wait_for(planned, 20, "the leader's first messages", *both)
         assert follower.leader() == 0 and not follower.log_events("cycle_finished")
+        assert leader.exports("tthc_check_up") and not follower.exports("tthc_check_up")  # only the leader's
+        status, health = follower.health()
+        assert status == 200 and health["lease"]["leader"] is False and health["lease"]["in_contact"] is True
+        assert health["lease"]["holder"].startswith(f"{leader.name}:")
 
         # 2. The leader is paused in the middle of a cycle past its lease: the follower takes over,
         #    and the old leader, resumed, is fenced.
@@ -245,6 +257,7 @@ def test_the_follower_takes_over_without_losing_or_repeating_a_message(pg_url: s
         assert [e["skipped"] for e in fenced] == ["history", "alerts"]
         wait_for(lambda: [e for e in leader.log_events("leader_lost") if e["reason"] == "taken"], 5,
                  "the old leader to see the new one", *both)
+        wait_for(lambda: not leader.exports("tthc_check_up"), 5, "the old leader to drop its check series", *both)
 
         # 3. The new leader is killed with SIGKILL in the middle of a cycle: the first takes over again.
         leader, follower = follower, leader
