@@ -80,6 +80,13 @@ class AlertPipeline:
             log.info("alerts_planned", notifications=len(decision.notifications), findings=len(findings))
         self._push_alertmanager(findings, now)
 
+    def forget_cached_state(self) -> None:
+        """At the start of a lease term (monitor.leader): another instance may have planned and
+        pushed since this one last did, so the alert state is read again from the store; the
+        Alertmanager set starts empty (alerts pushed before expire by themselves: endsAt)."""
+        self._state_cache = StateCache()
+        self._active = {}
+
     def dispatch(self, now: datetime) -> None:
         report = self.dispatcher.run_once()
         if report.claimed or report.reclaimed:
@@ -98,6 +105,8 @@ class AlertPipeline:
             samples += samples_of(channel)
         if self._alertmanager_ok is not None:
             samples.append(ALERTMANAGER_UP.sample(1 if self._alertmanager_ok else 0))
+        if self._alertmanager is not None:  # per replica: failed pushes (the push counts if one accepted)
+            samples += self._alertmanager.samples()
         self._metrics.publish("alerts", samples)
 
     def _store_ok(self, operation: str) -> None:

@@ -14,7 +14,7 @@ from checks.contracts import Check, Tables
 from checks.registry import ALL_CHECKS
 from checks.settings import ChecksSettings
 from monitor.clock import SYSTEM_CLOCK
-from monitor.cycle import CycleReport, CycleRunner, FindingsHook, assemble_tables
+from monitor.cycle import CycleReport, CycleRunner, Fence, FindingsHook, assemble_tables
 from monitor.metrics import MetricsState, source_samples
 from monitor.settings import Settings
 from monitor.source_runner import SourceRunner
@@ -63,6 +63,7 @@ class Monitor:
         checks: Sequence[Check] | None = None,
         on_findings: FindingsHook | None = None,
         store_health: StoreHealth | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -86,6 +87,7 @@ class Monitor:
             self.history,
             on_findings,
             self.store_health,
+            fence,
         )
         self.publish_sources()
 

@@ -28,6 +28,7 @@ from monitor.store.history import HistoryStore
 log = structlog.get_logger(__name__)
 
 FindingsHook = Callable[[Sequence[Finding], datetime], None]
+Fence = Callable[[], bool]  # True while this instance may still write (monitor.leader: the lease is still held)
 
 
 class CycleReport(BaseModel):
@@ -79,9 +80,11 @@ class CycleRunner:
         history: HistoryStore | None,
         on_findings: FindingsHook | None = None,
         store_health: StoreHealth | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self._checks = list(checks)
         self._store = store_health or StoreHealth(SYSTEM_CLOCK.now)  # history write faults: a signal, not a crash
+        self._fence = fence
         self._calendar = calendar
         self._settings = settings
         self._metrics = metrics
@@ -104,9 +107,9 @@ class CycleRunner:
             "checks",
             [*check_samples(runs, self._last_success, findings), *kpi_samples(kpis, self._settings.targets)],
         )
-        if self._history is not None:
+        if self._history is not None and self._may_write("history"):
             self._record_history(runs, kpis, findings, now)
-        if self._on_findings is not None:
+        if self._on_findings is not None and self._may_write("alerts"):
             try:
                 self._on_findings(findings, now)
             except Exception:
@@ -137,6 +140,14 @@ class CycleRunner:
             duration_seconds=round(report.duration_seconds, 3),
         )
         return report
+
+    def _may_write(self, what: str) -> bool:
+        """The fence, asked right before each write: False once this instance lost the leader lease
+        during the cycle (a paused old leader), and then the cycle writes nothing."""
+        if self._fence is None or self._fence():
+            return True
+        log.warning("cycle_fenced", skipped=what)
+        return False
 
     def _run_one(self, check: Check, context: CycleContext) -> CheckRun:
         started = time.perf_counter()

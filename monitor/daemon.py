@@ -15,6 +15,7 @@ import structlog
 from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock
 from monitor.http_endpoint import MetricsServer
+from monitor.leader import LeaderLease, Lease, LeaseCollector, SoleInstance, default_instance_name
 from monitor.metrics import new_registry
 from monitor.scheduler import JobLoop
 from monitor.settings import Settings
@@ -43,11 +44,15 @@ class Daemon:
         self.demo = demo
         self.until = until
         self.engine = open_store(settings)
+        self._cycle_not_before: datetime | None = None  # set by start(): a new lease term brings no cycle before it
+        self.lease = self._build_lease(settings)
         self.store_health = StoreHealth(clock.now)  # every store operation's outcome: metrics, /healthz
         self.alerts = AlertPipeline(settings, self.engine, clock.now, store_health=self.store_health)
-        self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings, store_health=self.store_health)
+        self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings, fence=self.lease.confirm,
+                               store_health=self.store_health)
         self.alerts.attach(self.monitor.calendar, self.monitor.metrics)
         self.registry = new_registry(self.monitor.metrics)
+        self.registry.register(LeaseCollector(self.lease))  # tthc_leader, read at scrape time
         self.server = MetricsServer(self.registry, self.health, settings.metrics.host, settings.metrics.port,
                                     web_config_file=settings.metrics.web_config_file,
                                     allow_insecure=settings.metrics.allow_insecure)
@@ -66,9 +71,12 @@ class Daemon:
         last = self._last_cycle_at
         ok = last is not None and now - last <= limit or (last is None and now - self._started_at <= limit)
         statuses = [runner.status() for runner in self.monitor.runners]
+        if not self.lease.held():  # a follower runs no cycle: healthy while it sees the lease in the store
+            ok = self.lease.in_contact()
         store = self.store_health.status()  # a store that refuses writes: 503 until one succeeds again
         return ok and bool(store["up"]), {
             "last_cycle_at": last.isoformat() if last else None,
+            "lease": self.lease.status(),
             "sources": {s.name: {"up": s.up, "rows": s.rows, "error": s.error} for s in statuses},
             "state_store": store,
         }
@@ -94,6 +102,9 @@ class Daemon:
             "dispatch", self._dispatch_job, schedule.dispatch_interval_seconds, start + timedelta(seconds=10)
         )
         self.loop.add_job("zalo-token", self._zalo_job, ZALO_TOKEN_INTERVAL_SECONDS, start + timedelta(seconds=20))
+        self._lease_job()  # first try before the first cycle; then renewed by its job
+        self._cycle_not_before = start + timedelta(seconds=5)
+        self.loop.add_job("lease", self._lease_job, self._renew_seconds, start + timedelta(seconds=self._renew_seconds))
         log.info("job_loop_started", clock=repr(self.clock), until=self.until.isoformat() if self.until else None)
         self.loop.start()
 
@@ -119,6 +130,7 @@ class Daemon:
 
     def shutdown(self) -> None:
         self.loop.shutdown()
+        self.lease.release()  # the other instance takes over at its next try, not after the lease time
         self.server.stop()
         if self.demo is not None:
             self.demo.stop()
@@ -132,6 +144,9 @@ class Daemon:
             log.exception("poll_job_failed", source=runner.name, error_class=type(error).__name__)
 
     def _cycle_job(self) -> None:
+        if not self.lease.held():
+            log.debug("cycle_skipped_not_leader", instance=self.lease.instance)
+            return
         started = time.perf_counter()
         now = self.clock.now()
         try:
@@ -157,3 +172,35 @@ class Daemon:
             self.demo.tick(self.clock.now())
         except Exception:
             log.exception("demo_tick_failed")
+
+    # --- leader lease (monitor/leader.py): one instance runs the cycle, every instance polls and dispatches
+
+    def _build_lease(self, settings: Settings) -> Lease:
+        ha = settings.ha
+        instance = ha.instance_name or default_instance_name()
+        lease_seconds, self._renew_seconds = ha.timing(settings.schedule.cycle_interval_seconds)
+        if not ha.enabled:
+            return SoleInstance(instance)
+        return LeaderLease(self.engine, instance=instance, lease_seconds=lease_seconds,
+                           on_acquired=self._lease_acquired, on_lost=self._lease_lost)
+
+    def _lease_job(self) -> None:
+        try:
+            self.lease.renew()
+        except Exception:
+            log.exception("lease_job_failed")
+
+    def _lease_acquired(self) -> None:
+        """A new term: whatever this process cached may be stale (another instance led meanwhile),
+        and the cycle runs at once instead of waiting for its next turn."""
+        self.monitor.history.forget_cached_kpis()
+        self.alerts.forget_cached_state()
+        now = self.clock.now()
+        if self._cycle_not_before is not None and now >= self._cycle_not_before:
+            for job in self.loop.jobs:
+                if job.name == "cycle" and job.due > now:
+                    job.due = now
+
+    def _lease_lost(self) -> None:
+        """A follower exports no check or KPI series (the leader does): no stale, doubled values."""
+        self.monitor.metrics.publish("checks", [])

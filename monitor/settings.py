@@ -65,6 +65,23 @@ class ScheduleSettings(BaseModel):
     demo_tick_seconds: float = Field(default=30.0, gt=0)  # demo only: how often the simulated portal moves
 
 
+class HaSettings(BaseModel):
+    """Several instances on one state store (PostgreSQL): a leader lease decides which runs the cycle."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True  # take the leader lease in the state store before running the cycle; false: always run it
+    instance_name: str | None = Field(default=None, min_length=1, max_length=100)  # in metrics, logs, health; default: host name
+    lease_seconds: float | None = Field(default=None, gt=0)  # lease lifetime; default 1.5 x schedule.cycle_interval_seconds
+    renew_seconds: float | None = Field(default=None, gt=0)  # how often to renew (or try to take) it; default lease / 10
+
+    def timing(self, cycle_interval_seconds: float) -> tuple[float, float]:
+        """(lease, renew) seconds: the configured values or the defaults derived from the cycle interval."""
+        lease = self.lease_seconds if self.lease_seconds is not None else 1.5 * cycle_interval_seconds
+        renew = self.renew_seconds if self.renew_seconds is not None else lease / 10
+        return lease, renew
+
+
 class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,6 +109,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    ha: HaSettings = Field(default_factory=HaSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     units: list[Unit] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
@@ -137,6 +155,13 @@ class Settings(BaseSettings):
             RuleBook.load(self.checks, self.checks.rules)
         except RuleBookError as error:
             raise ValueError(f"checks.rules: {error}") from error
+        return self
+
+    @model_validator(mode="after")
+    def _lease_renewed_in_time(self) -> Settings:
+        lease, renew = self.ha.timing(self.schedule.cycle_interval_seconds)
+        if renew >= lease:
+            raise ValueError("ha.renew_seconds must be shorter than ha.lease_seconds (renew several times per lease)")
         return self
 
     @model_validator(mode="after")

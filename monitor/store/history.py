@@ -269,6 +269,12 @@ class HistoryStore:
             run_id = conn.execute(check_runs.insert().values(values).returning(check_runs.c.id)).scalar_one()
         return int(run_id)
 
+    def forget_cached_kpis(self) -> None:
+        """Drop the in-memory "last stored KPI" cache: another writer (a leader before this one) may
+        have added rows since it was read (monitor.leader, at the start of a new lease term)."""
+        self._kpi_latest.clear()
+        self._kpi_loaded.clear()
+
     def record_kpis(
         self, at: datetime, kpis: Sequence[KpiValue], period_starts: Mapping[Period, date]
     ) -> int:

@@ -118,3 +118,14 @@ finding_events = sa.Table(
     sa.Column("severity", sa.String(20), nullable=False),
     sa.Index("ix_finding_events_key", "key", "id"),
 )
+
+# One row per lease (monitor/leader.py): who holds it and until when, in the DATABASE's clock.
+leader_lease = sa.Table(
+    "leader_lease",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Column("renewed_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
