@@ -222,7 +222,7 @@ def test_a_fenced_cycle_writes_no_history_and_enqueues_nothing(engine: Engine, l
         return leader
 
     runner = CycleRunner([OneFindingCheck()], WorkingCalendar(CalendarSettings()), ChecksSettings(), MetricsState(),
-                         HistoryStore(engine), lambda found, now: planned.append(found), fence)
+                         HistoryStore(engine), lambda found, now: planned.append(found), fence=fence)
     with capture_logs() as logs:
         report = runner.run(assemble_tables([], []), NOW)
     assert len(report.findings) == 1

@@ -96,6 +96,7 @@ alerts:
     settings = load_settings(config)
     running = Daemon(settings, clock=SimulatedClock(NOW, speed=0))
     running.server.start()  # the jobs are called one by one below, exactly as the job loop calls them
+    running._lease_job()  # the sole instance takes the leader lease, as the job loop's first lease run does
     try:
         yield running, export
     finally:
