@@ -258,8 +258,9 @@ class Daemon:
 
         return wait_until(found, timeout, f"log event {name!r}", self)
 
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self._lines()[-lines:])
+    def tail(self, lines: int = 30, width: int = 400) -> str:
+        """The end of the log for a failure message (long lines, e.g. tracebacks in JSON, cut)."""
+        return "\n".join(line if len(line) <= width else line[:width] + " …" for line in self._lines()[-lines:])
 
     # ---------------------------------------------------------- HTTP
 

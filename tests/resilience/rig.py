@@ -56,6 +56,20 @@ class Rig:
         return subprocess.run([sys.executable, "-m", "monitor.cli", *args, "--config", str(self.daemon.config_path)],
                               cwd=REPO, capture_output=True, text=True, timeout=60)
 
+    def mentions(self, since_id: int, code: str, change: str | None = None) -> bool:
+        """Whether an outbox row newer than ``since_id`` carries a finding about dossier ``code``
+        (with that ``change``: "new", "resolved"…)."""
+        return any(key.endswith("/" + code) and (change is None or item_change == change)
+                   for row in self.ledger.rows(since_id) for key, item_change, _section in row.items)
+
+    def wait_news(self, since_id: int, codes: list[str], resolved: tuple[str, ...] = (),
+                  timeout: float = 60.0) -> None:
+        """Until the outbox (after ``since_id``) tells about every dossier of ``codes`` and the
+        resolution of every one of ``resolved``."""
+        wait_until(lambda: all(self.mentions(since_id, code) for code in codes)
+                   and all(self.mentions(since_id, code, "resolved") for code in resolved),
+                   timeout, f"news of {len(codes)} dossiers in the outbox", self.daemon)
+
     def wait_all_delivered(self, since_id: int = 0, timeout: float = 60.0) -> None:
         wait_until(lambda: self.ledger.all_delivered(since_id), timeout, "every outbox row delivered", self.daemon)
 
