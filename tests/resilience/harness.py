@@ -64,6 +64,8 @@ class DaemonConfig:
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 2.0
     extra: dict[str, Any] = field(default_factory=dict)  # merged over the top level (other helpers' settings)
+    extra_sources: list[dict[str, Any]] = field(default_factory=list)  # more `sources:` entries
+    source_options: dict[str, Any] = field(default_factory=dict)  # more keys of the portal source's entry
 
     def as_dict(self) -> dict[str, Any]:
         from tests.resilience.fakes import PORTAL_MAPPING
@@ -98,13 +100,13 @@ class DaemonConfig:
             "sources": [{
                 "name": "ho_so", "kind": "tabular", "table": "dossiers", "url": self.portal_url,
                 "interval_seconds": self.poll_seconds, "timeout_seconds": self.source_timeout_seconds,
-                "retries": 0, "mapping": PORTAL_MAPPING,
-            }],
+                "retries": 0, "mapping": PORTAL_MAPPING, **self.source_options,
+            }, *self.extra_sources],
             "alerts": {
                 "routes": [{"name": "default", "receivers": receivers, "send_resolved": True}],
                 # Every change leaves at once, at any hour: the suite tests delivery, not timing.
-                "digest": {"morning_enabled": False, "min_gap_minutes": 0, "resolve_hold_hours": 0,
-                           "reopen_window_hours": 0},
+                # A resolution is told at once (no 2-hour hold), so a believed collapse shows at once.
+                "digest": {"morning_enabled": False, "min_gap_minutes": 0, "resolve_hold_hours": 0},
                 "quiet_hours": {"email_quiet": False, "quiet_channels": []},
                 "dispatcher": {"lease_seconds": self.lease_seconds, "backoff_base_seconds": self.backoff_base_seconds,
                                "backoff_max_seconds": self.backoff_max_seconds},
@@ -192,6 +194,11 @@ class Daemon:
         event = self.wait_for_event("metrics_endpoint", timeout=timeout, since=self._start_line)
         self.base_url = str(event["url"]).removesuffix("/metrics")
         return self
+
+    @property
+    def started_line(self) -> int:
+        """The log position where the current process began (``since`` for its start-up events)."""
+        return self._start_line
 
     def kill9(self) -> None:
         assert self.proc is not None

@@ -12,6 +12,9 @@
   different keys: the receiver cannot tell them apart (must be 0);
 - **spurious resolutions**: "resolved" rows in the outbox whose dossier did not really get its
   result (the portal fake knows the truth) (must be 0);
+- **re-announced**: "new" or "reopened" rows about a finding the same receiver was already told
+  of, whose dossier never really closed (what follows a believed collapse) (must be 0);
+- **spurious messages**: outbox rows carrying at least one of those two;
 - **foreign**: deliveries whose key is in no outbox row (must be 0).
 """
 
@@ -39,6 +42,8 @@ class LedgerReport:
     duplicates_with_key: int
     duplicates_without_key: int
     spurious_resolutions: int
+    reannounced: int
+    spurious_messages: int
     foreign: int
     by_channel: dict[str, int] = field(default_factory=dict)  # delivered keys per channel
 
@@ -47,6 +52,7 @@ class LedgerReport:
         return (f"{self.test}: faults={self.faults} expected={self.expected} delivered={self.delivered} "
                 f"lost={self.lost} dead={self.dead} dup_with_key={self.duplicates_with_key} "
                 f"dup_without_key={self.duplicates_without_key} spurious_resolutions={self.spurious_resolutions} "
+                f"reannounced={self.reannounced} spurious_messages={self.spurious_messages} "
                 f"foreign={self.foreign} [{channels}]")
 
     def assert_clean(self, *, allow_dead: int = 0) -> None:
@@ -60,6 +66,8 @@ class LedgerReport:
             problems.append(f"{self.duplicates_without_key} duplicates without their key")
         if self.spurious_resolutions:
             problems.append(f"{self.spurious_resolutions} spurious resolution notes")
+        if self.reannounced:
+            problems.append(f"{self.reannounced} findings re-announced")
         assert not problems, f"{', '.join(problems)}: {self.line()}"
 
 
@@ -117,16 +125,33 @@ class Ledger:
             for finding_key, change, section in row.items:
                 if section != "backlog":
                     news.setdefault((row.channel, row.receiver, finding_key, change), set()).add(key)
-        spurious = sum(1 for row in rows for finding_key, change, _section in row.items
-                       if change == "resolved" and finding_key.split("/", 3)[-1] not in self.portal.closed)
+        spurious, reannounced, bad_rows = self._spurious(since_id)
         summary = LedgerReport(
             test=test, faults=faults, expected=len(rows), delivered=len(delivered), lost=len(rows) - len(delivered),
             dead=sum(1 for row in rows if row.status == "dead"),
             duplicates_with_key=sum(counts[key] - 1 for key in delivered if counts[key] > 1),
             duplicates_without_key=sum(len(keys) - 1 for keys in news.values() if len(keys) > 1),
-            spurious_resolutions=spurious,
+            spurious_resolutions=spurious, reannounced=reannounced, spurious_messages=bad_rows,
             foreign=sum(1 for _channel, key in arrivals if key not in every_key),
             by_channel=dict(by_channel),
         )
         SUMMARIES.append(summary.line())
         return summary
+
+    def _spurious(self, since_id: int) -> tuple[int, int, int]:
+        """(spurious resolution rows, re-announced rows, outbox rows with either) after ``since_id``."""
+        told: set[tuple[str, str, str]] = set()
+        resolutions = reannounced = messages = 0
+        for row in self.store.outbox():
+            bad = False
+            for finding_key, change, _section in row.items:
+                really_closed = finding_key.split("/", 3)[-1] in self.portal.closed
+                thread = (row.channel, row.receiver, finding_key)
+                if row.id > since_id and not really_closed:
+                    if change == "resolved":
+                        resolutions, bad = resolutions + 1, True
+                    elif change in ("new", "reopened") and thread in told:
+                        reannounced, bad = reannounced + 1, True
+                told.add(thread)
+            messages += int(bad)
+        return resolutions, reannounced, messages

@@ -51,6 +51,14 @@ class Rig:
         return wait_until(lambda: (lambda rows: rows if len(rows) >= count else None)(self.ledger.rows(since_id)),
                           timeout, f"{count} new outbox rows", self.daemon)
 
+    def another_instance(self, name: str) -> Daemon:
+        """A second daemon on the same state database (its own snapshot folder, config and log),
+        not started: for two instances sharing one PostgreSQL."""
+        folder = self.folder / name
+        folder.mkdir(parents=True, exist_ok=True)
+        config = DaemonConfig(**{**vars(self.config), "data_dir": folder / "state"})
+        return Daemon(config.write(folder / "config.yaml"), folder / "daemon.log")
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """An operator's command against the daemon's config (e.g. ``outbox retry --all-dead``)."""
         return subprocess.run([sys.executable, "-m", "monitor.cli", *args, "--config", str(self.daemon.config_path)],
