@@ -108,8 +108,8 @@ def test_kill_9_at_random_points_loses_nothing_and_tells_the_same_news(tmp_path:
             assert report.dead == 0
             code, health = rig.daemon.healthz()
             assert code == 200 and health["status"] == "ok"
-            raw = [e for e in rig.daemon.events("<not json>") if "Traceback" in e["line"]]
-            assert not raw, raw  # a crash is a JSON event, never a bare traceback
+            raw = [e["line"] for e in rig.daemon.events("<not json>")]
+            assert not raw, raw[:5]  # every line a JSON event (a crash too: never a bare traceback)
         baseline = baseline_run.result(timeout=120)
     assert any(change == "resolved" for *_rest, change in baseline)  # the real resolution was told
     assert news == baseline, {"missing": sorted(baseline - news)[:10], "extra": sorted(news - baseline)[:10]}
