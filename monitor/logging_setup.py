@@ -43,7 +43,9 @@ def configure_logging(fmt: str = "json", level: str = "INFO", stream: Any = None
     """Set up structlog (and the stdlib root logger, for libraries) once per process."""
     out = stream or sys.stderr
     logging.basicConfig(stream=out, level=getattr(logging, level), format="%(message)s", force=True)
-    for noisy in ("apscheduler", "urllib3", "aiosmtpd", "mail.log"):
+    # alembic: its INFO lines ("Running upgrade …") are plain text in a JSON log; migrate() logs
+    # migration_applied events instead
+    for noisy in ("apscheduler", "urllib3", "aiosmtpd", "mail.log", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=False) if fmt == "console" else structlog.processors.JSONRenderer()

@@ -33,6 +33,8 @@ class ReceivedMessage:
     body: dict[str, Any]
     access_token: str
     error: int
+    status: int = 200  # the HTTP status answered (forced_status)
+    raw_reply: bool = False  # answered with forced_body instead of a JSON reply
 
 
 @dataclass
@@ -51,6 +53,7 @@ class FakeZaloState:
     accepted: int = 0
     forced_error: int | None = None  # next message requests answer with this code
     forced_status: int | None = None  # next message requests answer with this HTTP status
+    forced_body: bytes | None = None  # message requests answer HTTP 200 with these bytes (not JSON)
     messages: list[ReceivedMessage] = field(default_factory=list)
     refresh_started: threading.Event = field(default_factory=threading.Event)
     refresh_gate: threading.Event | None = None  # when set by a test, refresh waits for it
@@ -95,6 +98,12 @@ class FakeZaloServer:
             self.state.valid_refresh_tokens.add(token)
         return token
 
+    def spend_refresh_tokens(self) -> None:
+        """Every valid refresh token is used up (as if another installation had refreshed with it)."""
+        with self.state.lock:
+            self.state.spent_refresh_tokens |= self.state.valid_refresh_tokens
+            self.state.valid_refresh_tokens = set()
+
     def expire_access_tokens(self) -> None:
         with self.state.lock:
             past = self.state.now_fn() - timedelta(seconds=1)
@@ -114,12 +123,17 @@ def _handler_for(state: FakeZaloState) -> type[BaseHTTPRequestHandler]:
             elif self.path in ("/v3.0/oa/message/cs", "/message/template"):
                 endpoint = "cs" if self.path.endswith("/cs") else "zns"
                 status, reply = _message(state, endpoint, self.headers.get("access_token", ""), json.loads(raw))
-                self._reply(status, reply)
+                if isinstance(reply, bytes):
+                    self._raw(status, reply)
+                else:
+                    self._reply(status, reply)
             else:
                 self._reply(404, {"error": 404, "message": "not found"})
 
         def _reply(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
+            self._raw(status, json.dumps(body).encode())
+
+        def _raw(self, status: int, data: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -153,10 +167,15 @@ def _refresh(state: FakeZaloState, secret: str | None, form: dict[str, list[str]
         return reply
 
 
-def _message(state: FakeZaloState, endpoint: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def _message(
+    state: FakeZaloState, endpoint: str, token: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any] | bytes]:
     with state.lock:
+        if state.forced_body is not None:
+            state.messages.append(ReceivedMessage(endpoint, body, token, 0, raw_reply=True))
+            return 200, state.forced_body
         status, error = _message_outcome(state, endpoint, token, body)
-        state.messages.append(ReceivedMessage(endpoint, body, token, error))
+        state.messages.append(ReceivedMessage(endpoint, body, token, error, status))
         if status != 200:
             return status, {"error": -1, "message": "server error"}
         if error != 0:
