@@ -27,6 +27,11 @@ class Wire:
         self._handler.end_headers()
         self._handler.wfile.flush()
 
+    def raw(self, data: bytes) -> None:
+        """Bytes as they are, status line and headers included (to drip those too)."""
+        self._handler.wfile.write(data)
+        self._handler.wfile.flush()
+
     def send(self, data: bytes) -> None:
         self._handler.wfile.write(data)
         self._handler.wfile.flush()
@@ -108,6 +113,21 @@ def drip_forever(every_seconds: float = 0.2, chunked: bool = False) -> Script:
             wire.head(headers={"Content-Type": "application/json", "Content-Length": str(10**6)})
         while wire.pause(every_seconds):
             wire.chunk(b" ") if chunked else wire.send(b" ")
+
+    return script
+
+
+def drip_headers(every_seconds: float = 0.2) -> Script:
+    """The status line and then header lines one byte every ``every_seconds``, never ending:
+    each read gets a byte, so no socket timeout fires, and no body deadline applies yet."""
+
+    def script(wire: Wire) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\n":
+            if not wire.pause(every_seconds):
+                return
+            wire.raw(bytes([byte]))
+        while wire.pause(every_seconds):
+            wire.raw(b"X")  # one endless header line
 
     return script
 
