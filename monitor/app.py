@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -67,6 +68,7 @@ class Monitor:
         self.history = HistoryStore(engine)
         self.snapshots = SnapshotStore(Path(settings.state.data_dir))
         self.metrics = MetricsState()
+        self._publish_lock = threading.Lock()
         self.runners = [
             SourceRunner(build_source(source, settings.units), self.snapshots, self.history)
             for source in settings.sources
@@ -98,7 +100,10 @@ class Monitor:
         self.publish_sources()
 
     def publish_sources(self) -> None:
-        self.metrics.publish("sources", source_samples(runner.status() for runner in self.runners))
+        # polls of different sources end in their own threads: read the statuses and publish under
+        # one lock, so the last publisher shows every source's latest status
+        with self._publish_lock:
+            self.metrics.publish("sources", source_samples(runner.status() for runner in self.runners))
 
     def tables(self) -> Tables:
         statuses = [runner.status() for runner in self.runners]
