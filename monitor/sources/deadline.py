@@ -69,7 +69,8 @@ _TIMEOUTS: ContextVar[list[str] | None] = ContextVar("tthc_poll_timeouts", defau
 @contextmanager
 def observed_timeouts() -> Iterator[list[str]]:
     """Collect, for the code run inside (in this thread), the kind of every HTTP request that
-    finally failed on a timeout or a deadline ("read_timeout", "request_deadline", "poll_deadline")."""
+    finally failed on a timeout or a deadline ("connect_timeout", "read_timeout", "request_deadline",
+    "poll_deadline")."""
     record: list[str] = []
     token = _TIMEOUTS.set(record)
     try:

@@ -265,7 +265,7 @@ def get_with_retries(
             if deadline.remaining() <= _DEADLINE_SLACK_SECONDS:
                 raise _deadline_problem(deadline, 0, poll_deadline) from None
             if isinstance(error, requests.ConnectTimeout):
-                raise _Transient(f"connect timed out after {policy.timeout_seconds:g} s") from None
+                raise _Transient(f"connect timed out after {policy.timeout_seconds:g} s", kind="connect_timeout") from None
             raise _Transient(
                 f"timed out after {policy.timeout_seconds:g} s waiting for the response", kind="read_timeout"
             ) from None
