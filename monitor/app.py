@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +75,7 @@ class Monitor:
         # Every store write of polls and cycles reports here: tthc_state_store_*, /healthz.
         self.store_health = store_health or StoreHealth(SYSTEM_CLOCK.now)
         self.store_health.attach(self.metrics)
+        self._publish_lock = threading.Lock()
         self.runners = [
             SourceRunner(build_source(source, settings.units), self.snapshots, self.history, self.store_health)
             for source in settings.sources
@@ -107,7 +109,10 @@ class Monitor:
         self.publish_sources()
 
     def publish_sources(self) -> None:
-        self.metrics.publish("sources", source_samples(runner.status() for runner in self.runners))
+        # polls of different sources end in their own threads: read the statuses and publish under
+        # one lock, so the last publisher shows every source's latest status
+        with self._publish_lock:
+            self.metrics.publish("sources", source_samples(runner.status() for runner in self.runners))
 
     def tables(self) -> Tables:
         statuses = [runner.status() for runner in self.runners]

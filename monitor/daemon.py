@@ -1,4 +1,10 @@
-"""The long-running daemon: one job loop on one clock for every source, the cycle, the dispatcher (and the demo)."""
+"""The long-running daemon: job loops on one clock for every source, the cycle, the dispatcher (and the demo).
+
+On the system clock, polls run off the loop in a bounded :class:`~monitor.poll_executor.PollExecutor`
+(the loop submits and moves on), and the dispatcher (with the channels' upkeep) has a lane of its
+own, so neither a stalled source nor a long cycle delays a delivery. On a simulated clock (the demo
+time-lapse) everything runs in one loop, in order, so the lapse stays deterministic.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,11 @@ from typing import Any
 import structlog
 
 from monitor.app import Monitor, open_store
-from monitor.clock import SYSTEM_CLOCK, Clock
+from monitor.clock import SYSTEM_CLOCK, Clock, SystemClock
 from monitor.http_endpoint import MetricsServer
 from monitor.leader import LeaderLease, Lease, LeaseCollector, SoleInstance, default_instance_name
 from monitor.metrics import new_registry
+from monitor.poll_executor import PollExecutor
 from monitor.scheduler import JobLoop
 from monitor.settings import Settings
 from monitor.store.health import StoreHealth
@@ -58,6 +65,16 @@ class Daemon:
                                     allow_insecure=settings.metrics.allow_insecure)
         self._stop = threading.Event()
         self.loop = JobLoop(clock, until=until, stop=self._stop)
+        # Real time: polls off the loop, dispatch in its own lane. Simulated: one loop, in order.
+        threaded = isinstance(clock, SystemClock)
+        self.polls = PollExecutor(
+            settings.schedule.poll_workers,
+            grace_seconds=settings.schedule.poll_overrun_grace_seconds,
+            sources=[runner.name for runner in self.monitor.runners],
+            inline=not threaded,
+        )
+        self.registry.register(self.polls)
+        self.dispatch_loop = JobLoop(clock, until=until, stop=self._stop) if threaded else self.loop
         self._started_at = clock.now()
         self._last_cycle_at: datetime | None = None
 
@@ -97,16 +114,27 @@ class Daemon:
             self.loop.add_job(
                 f"source:{runner.name}", partial(self._poll_job, index), runner.source.interval_seconds, start
             )
-        self.loop.add_job("cycle", self._cycle_job, schedule.cycle_interval_seconds, start + timedelta(seconds=5))
-        self.loop.add_job(
-            "dispatch", self._dispatch_job, schedule.dispatch_interval_seconds, start + timedelta(seconds=10)
+        # first runs a few seconds in (after the first polls), or one interval in when that is sooner
+        first_cycle = timedelta(seconds=min(5.0, schedule.cycle_interval_seconds))
+        first_dispatch = timedelta(seconds=min(10.0, schedule.dispatch_interval_seconds))
+        self.loop.add_job("cycle", self._cycle_job, schedule.cycle_interval_seconds, start + first_cycle)
+        self.dispatch_loop.add_job(
+            "dispatch", self._dispatch_job, schedule.dispatch_interval_seconds, start + first_dispatch
         )
-        self.loop.add_job("zalo-token", self._zalo_job, ZALO_TOKEN_INTERVAL_SECONDS, start + timedelta(seconds=20))
+        self.dispatch_loop.add_job(
+            "zalo-token", self._zalo_job, ZALO_TOKEN_INTERVAL_SECONDS, start + timedelta(seconds=20)
+        )
         self._lease_job()  # first try before the first cycle; then renewed by its job
-        self._cycle_not_before = start + timedelta(seconds=5)
+        self._cycle_not_before = start + first_cycle
+        # on the cycle's loop: a new term can move the cycle's due time (see _lease_acquired); polls and
+        # dispatch are off this loop, so only a cycle longer than the lease delays a renewal
         self.loop.add_job("lease", self._lease_job, self._renew_seconds, start + timedelta(seconds=self._renew_seconds))
-        log.info("job_loop_started", clock=repr(self.clock), until=self.until.isoformat() if self.until else None)
+        log.info("job_loop_started", clock=repr(self.clock), until=self.until.isoformat() if self.until else None,
+                 poll_workers=0 if self.polls.inline else self.polls.workers,
+                 dispatch_lane=self.dispatch_loop is not self.loop)
         self.loop.start()
+        if self.dispatch_loop is not self.loop:
+            self.dispatch_loop.start("dispatch-loop")
 
     def run_forever(self) -> int:
         """Start, then block until SIGTERM/SIGINT or (with ``until``) the end of the time-lapse."""
@@ -130,6 +158,8 @@ class Daemon:
 
     def shutdown(self) -> None:
         self.loop.shutdown()
+        self.dispatch_loop.shutdown()
+        self.polls.shutdown(timeout=5.0)  # a poll stuck in a library call is left to die with the process
         self.lease.release()  # the other instance takes over at its next try, not after the lease time
         self.server.stop()
         if self.demo is not None:
@@ -137,11 +167,18 @@ class Daemon:
         self.engine.dispose()
 
     def _poll_job(self, index: int) -> None:
+        runner, now = self.monitor.runners[index], self.clock.now()
+        deadline = self.settings.sources[index].poll_deadline_seconds
+        self.polls.submit(runner.name, partial(self._poll, index, now), deadline, partial(self._poll_overrun, index, now))
+
+    def _poll(self, index: int, now: datetime) -> bool:
         runner = self.monitor.runners[index]
-        try:
-            self.monitor.poll(runner, self.clock.now())
-        except Exception as error:  # a bug past the runner's own guards: an event, and the next poll
-            log.exception("poll_job_failed", source=runner.name, error_class=type(error).__name__)
+        self.monitor.poll(runner, now)
+        return runner.status().up
+
+    def _poll_overrun(self, index: int, now: datetime, error: str, running_seconds: float) -> None:
+        self.monitor.runners[index].mark_overrun(now, error, running_seconds)
+        self.monitor.publish_sources()
 
     def _cycle_job(self) -> None:
         if not self.lease.held():

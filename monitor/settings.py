@@ -63,6 +63,10 @@ class ScheduleSettings(BaseModel):
     cycle_interval_seconds: float = Field(default=60.0, gt=0)  # run every check over the current tables
     dispatch_interval_seconds: float = Field(default=15.0, gt=0)  # deliver due notifications from the outbox
     demo_tick_seconds: float = Field(default=30.0, gt=0)  # demo only: how often the simulated portal moves
+    # source polls running at once, off the job loop (the cycle and the dispatcher never wait for them)
+    poll_workers: int = Field(default=4, ge=1, le=64)
+    # a poll still running this long past its source's poll_deadline_seconds is reported failed
+    poll_overrun_grace_seconds: float = Field(default=60.0, ge=0)
 
 
 class HaSettings(BaseModel):

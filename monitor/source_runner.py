@@ -150,6 +150,11 @@ class SourceRunner:
         )
         return status
 
+    def mark_overrun(self, now: datetime, error: str, running_seconds: float) -> SourceStatus:
+        """The daemon's poll backstop: the poll stamped ``now`` is still running past its deadline
+        (its thread may be stuck in a library call). Report it failed now; the last good data stays."""
+        return self._failed(now, time.perf_counter() - running_seconds, error)
+
     def _merge(self, result: FetchResult) -> pl.DataFrame | None:
         if result.frame is None:
             return None

@@ -7,9 +7,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from checks.schema import SCHEMAS, TableName
+from monitor.sources.deadline import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_POLL_DEADLINE_SECONDS,
+    DEFAULT_REQUEST_DEADLINE_SECONDS,
+)
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "%Y%m%d%H%M%S",  # yyyyMMddHHmmss (national portal)
@@ -199,7 +213,14 @@ class SourceSettingsBase(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9_]+$", description="metric label: lowercase, digits, underscore")
     table: TableName
     interval_seconds: float = Field(default=300.0, gt=0)
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)  # HTTP: connect, and each read of the socket
+    # HTTP: wall clock for one request (connect + headers + whole body); a retry starts a new one
+    request_deadline_seconds: float = Field(default=DEFAULT_REQUEST_DEADLINE_SECONDS, gt=0)
+    # wall clock for one poll: every page and retry; past it the poll fails (the daemon's backstop
+    # marks a poll still running at this + schedule.poll_overrun_grace_seconds failed, whatever kind)
+    poll_deadline_seconds: float = Field(default=DEFAULT_POLL_DEADLINE_SECONDS, gt=0)
+    # HTTP: largest body of one response, decoded ("200MiB", "50MB" or bytes); refused beyond
+    max_download_bytes: ByteSize = Field(default=ByteSize(DEFAULT_MAX_DOWNLOAD_BYTES), gt=0)
     retries: int = Field(default=3, ge=0, le=10)
     backoff_seconds: float = Field(default=1.0, ge=0)
     headers: dict[str, SecretStr] = Field(default_factory=dict)  # extra HTTP headers (auth)

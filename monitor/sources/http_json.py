@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr
 from checks.contracts import FetchResult, InvalidValues, RejectedRow, Source, SourceError, Unit
 from checks.schema import TableName, empty_table
 from monitor.sources.base import MappingSettings, SourceSettingsBase
+from monitor.sources.deadline import Deadline
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.kind import SourceKind
@@ -182,6 +183,8 @@ class HttpJsonSource:
             timeout_seconds=settings.timeout_seconds,
             retries=settings.retries,
             backoff_seconds=settings.backoff_seconds,
+            request_deadline_seconds=settings.request_deadline_seconds,
+            max_download_bytes=settings.max_download_bytes,
         )
 
     def fetch(self, cursor: str | None, now: datetime) -> FetchResult:
@@ -194,11 +197,12 @@ class HttpJsonSource:
         pages = _MappedPages(self.table, self.mapping, self.units)
         state = HttpJsonCursor(updated_since=previous.updated_since)
         page, pages_read, total_pages = s.first_page, 0, None
+        poll_deadline = Deadline.start("poll", s.poll_deadline_seconds)  # every page and retry
         while pages_read < s.max_pages:
             headers = self._headers(previous if pages_read == 0 else None)
             response = get_with_retries(
                 self._session, s.url, source=self.name, policy=self._policy, params={**params, s.page_param: page},
-                headers=headers,
+                headers=headers, poll_deadline=poll_deadline,
             )
             if response.status_code == 304:
                 if pages_read == 0:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from checks.contracts import FetchResult, RejectedRow, Source, SourceError, Unit
 from checks.schema import TableName
 from monitor.sources.base import SourceSettingsBase
+from monitor.sources.deadline import Deadline
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.kind import SourceKind
 from monitor.sources.layout import (
@@ -213,8 +214,13 @@ class TabularSource:
             timeout_seconds=self.settings.timeout_seconds,
             retries=self.settings.retries,
             backoff_seconds=self.settings.backoff_seconds,
+            request_deadline_seconds=self.settings.request_deadline_seconds,
+            max_download_bytes=self.settings.max_download_bytes,
         )
-        response = get_with_retries(self._session, url, source=self.name, policy=policy, headers=headers)
+        poll_deadline = Deadline.start("poll", self.settings.poll_deadline_seconds)
+        response = get_with_retries(
+            self._session, url, source=self.name, policy=policy, headers=headers, poll_deadline=poll_deadline
+        )
         if response.status_code == 304:
             return None, previous
         state = TabularCursor(etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"))
