@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -74,8 +75,11 @@ class PollExecutor(Collector):
         self.inline = inline
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._slots = threading.Semaphore(workers)
         self._idle = threading.Condition(self._lock)
+        # Worker slots go to waiting polls first come, first served: a source that keeps failing
+        # fast (and is resubmitted at once) must not take every freed slot from one that waits.
+        self._slot_free = threading.Condition(self._lock)
+        self._queue: deque[_Poll] = deque()
         self._running: dict[str, _Poll] = {}
         self._busy = 0  # slots held
         self._sources: list[str] = list(dict.fromkeys(sources))  # exported with zeros before any poll
@@ -149,15 +153,18 @@ class PollExecutor(Collector):
     # -- the workers' side -----------------------------------------------------------------
 
     def _work(self, entry: _Poll) -> None:
-        self._slots.acquire()
         with self._lock:
+            self._queue.append(entry)
+            while not entry.overrun and not (self._queue[0] is entry and self._busy < self.workers):
+                self._slot_free.wait()
+            self._queue.remove(entry)
             abandoned = entry.overrun  # overran while waiting for a worker: do not start it
             if not abandoned:
                 entry.holds_slot = True
                 entry.started = self._monotonic()
                 self._busy += 1
+            self._slot_free.notify_all()  # the next in line may start too when slots remain
         if abandoned:
-            self._slots.release()
             self._finish(entry)
             return
         try:
@@ -186,7 +193,7 @@ class PollExecutor(Collector):
             if entry.holds_slot:
                 entry.holds_slot = False
                 self._busy -= 1
-                self._slots.release()
+                self._slot_free.notify_all()
             if self._running.get(entry.source) is entry:
                 del self._running[entry.source]
             self._idle.notify_all()
@@ -209,7 +216,7 @@ class PollExecutor(Collector):
             if entry.holds_slot:  # its thread keeps running, but no longer counts against the workers
                 entry.holds_slot = False
                 self._busy -= 1
-                self._slots.release()
+            self._slot_free.notify_all()  # a freed slot, or a waiting poll that must now give up
             self.overruns[entry.source] = self.overruns.get(entry.source, 0) + 1
             self.timeouts[entry.source] = self.timeouts.get(entry.source, 0) + 1
         where = "waiting for a free poll worker" if waiting else "still running"

@@ -69,6 +69,31 @@ def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
 # --- the executor ------------------------------------------------------------------------------
 
 
+def test_a_freed_worker_goes_to_the_poll_that_waited_longest_not_to_a_source_resubmitted_at_once() -> None:
+    """Four dripping sources failing at their deadline and resubmitted at once must not keep every
+    slot from a healthy source that waits: slots are handed out first come, first served."""
+    executor = PollExecutor(1, grace_seconds=60)
+    order: list[str] = []
+    release_a, a_started = threading.Event(), threading.Event()
+
+    def record(name: str, poll: Callable[[], bool]) -> Callable[[], bool]:
+        def run() -> bool:
+            order.append(name)
+            return poll()
+        return run
+
+    assert executor.submit("dripping", record("dripping", blocked(release_a, a_started)), 60, never_overrun)
+    assert a_started.wait(5)
+    assert executor.submit("healthy", record("healthy", lambda: True), 60, never_overrun)  # waits for the slot
+    until(lambda: len(executor._queue) == 1)
+    release_a.set()
+    until(lambda: "dripping" not in executor.running())
+    # the dripping source comes back at once; the healthy one was first in line
+    assert executor.submit("dripping", record("dripping", lambda: True), 60, never_overrun)
+    assert executor.wait_idle(5)
+    assert order == ["dripping", "healthy", "dripping"]
+
+
 def test_submit_returns_at_once_and_a_source_still_polling_is_not_submitted_again() -> None:
     executor = PollExecutor(4, grace_seconds=10)
     release, started = threading.Event(), threading.Event()
