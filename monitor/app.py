@@ -68,7 +68,7 @@ class Monitor:
         self.snapshots = SnapshotStore(Path(settings.state.data_dir))
         self.metrics = MetricsState()
         self.runners = [
-            SourceRunner(build_source(source, settings.units), self.snapshots, self.history)
+            SourceRunner(build_source(source, settings.units), self.snapshots, self.history, source.quarantine)
             for source in settings.sources
         ]
         self.checks_settings = checks_settings_for(settings)

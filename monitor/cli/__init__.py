@@ -11,6 +11,7 @@ module             commands
 ``report``         report
 ``alerts``         alerts explain, silence add | list | expire, outbox list | show | retry
 ``mapping``        mapping suggest
+``source``         source list | accept
 ``completion``     completion bash | zsh
 =================  =====================================================
 
@@ -45,7 +46,7 @@ class Cli:
 
 
 def build_cli() -> Cli:
-    from monitor.cli import alerts, calendar, check, completion, mapping, report, rules, run, validate
+    from monitor.cli import alerts, calendar, check, completion, mapping, report, rules, run, source, validate
 
     parser = argparse.ArgumentParser(
         prog="tthc-monitor",
@@ -60,7 +61,7 @@ def build_cli() -> Cli:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}",
                         help="print the version and exit")
     root = CommandGroup(parser)
-    for module in (run, check, validate, calendar, report, rules, alerts, mapping, completion):
+    for module in (run, check, validate, calendar, report, rules, alerts, source, mapping, completion):
         module.register(root)
     return Cli(parser, tuple(root.registry))
 
