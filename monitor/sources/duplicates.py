@@ -32,7 +32,7 @@ def drop_duplicate_keys(frame: pl.DataFrame, table: TableName) -> tuple[pl.DataF
     """``frame`` with one row per key (the rule above), and what was dropped.
 
     Only the rows whose key repeats are sorted; the others are kept in place (one hash pass when
-    there is no repeat, the common case: about 0.1 s for a million dossier codes).
+    there is no repeat, the common case: 0.19 s for a million dossier codes on the 2-core machine).
     """
     keys = [k for k in KEY_COLUMNS[table] if k in frame.columns]
     if not keys or frame.height < 2:
