@@ -157,6 +157,16 @@ class SourceStatus(BaseModel):
     invalid_values: dict[str, int] = Field(default_factory=dict)  # field -> optional values nulled, last poll
     fetch_duration_seconds: float = 0.0
     error: str | None = None
+    has_data: bool = False  # a snapshot is in force (restored or polled); False: the checks see none of it
+    duplicate_keys: int = 0  # rows of the last fetch dropped because their natural key came again
+    # Quarantine: the last full snapshot looked implausible and is held back; ``rows`` stays the last good one's.
+    suspect: bool = False
+    suspect_reason: str | None = None  # required_column_missing | empty | row_share
+    suspect_rows: int | None = None  # rows of the held snapshot
+    last_good_rows: int | None = None  # rows of the snapshot in force when it was judged
+    suspect_column: str | None = None  # the missing required column (the export's header)
+    suspect_polls: int = 0  # agreeing suspect polls in a row
+    suspect_since: datetime | None = None  # aware: the first suspect poll of the run
 
 
 class Tables(BaseModel):

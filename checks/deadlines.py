@@ -24,7 +24,7 @@ from checks.contracts import (
 )
 from checks.deadline_rules import OUTCOMES, DeadlineSettings, classify_dossiers
 from checks.i18n import N_
-from checks.schema import VN_DATETIME
+from checks.schema import VN_DATETIME, TableName
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage
 from checks.timeutil import to_vn_aware, vn_naive_to_epoch
@@ -84,6 +84,7 @@ SPEC = CheckSpec(
     label=Label(N_("Dossier deadlines")),
     summary=Label(N_("Open dossiers against their due time, outcomes, apology letters, supplement requests")),
     module="checks/deadlines.py",
+    reads=frozenset({TableName.DOSSIERS, TableName.PROCEDURES}),
     settings=DeadlineSettings,
     kpis=(
         KpiSpec(name="dossier_on_time", plan_order=1, target=0.99,

@@ -23,7 +23,7 @@ from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, KpiValue, Period
 from checks.derived import finished_time, received_time
 from checks.i18n import N_
-from checks.schema import FINISHED_STATUSES
+from checks.schema import FINISHED_STATUSES, TableName
 from checks.spec import CheckSpec, KpiSpec, Label
 
 __all__ = ["SPEC", "DigitisationCheck", "DigitisationSettings", "finished_time", "received_time"]
@@ -42,6 +42,7 @@ SPEC = CheckSpec(
     label=Label(N_("Digitisation")),
     summary=Label(N_("Digitised dossiers, electronic results, reused data")),
     module="checks/digitisation.py",
+    reads=frozenset({TableName.DOSSIERS}),
     settings=DigitisationSettings,
     kpis=(
         KpiSpec(name="dossier_digitised", plan_order=6, target=1.0, label=Label(N_("Dossiers digitised"))),

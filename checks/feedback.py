@@ -30,6 +30,7 @@ from checks.contracts import (
 from checks.facts import format_vn_time
 from checks.feedback_rules import FEEDBACK_STAGES, FeedbackSettings, classify_feedback
 from checks.i18n import N_
+from checks.schema import TableName
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.stages import FINDING_STAGES, DeadlineStage
 from checks.timeutil import to_vn_aware
@@ -65,6 +66,7 @@ SPEC = CheckSpec(
     label=Label(N_("Citizen feedback")),
     summary=Label(N_("Citizen feedback against the national portal's limits")),
     module="checks/feedback.py",
+    reads=frozenset({TableName.FEEDBACK}),
     settings=FeedbackSettings,
     kpis=(
         KpiSpec(name="feedback_on_time", plan_order=16, target=1.0,

@@ -16,7 +16,7 @@ from checks.contracts import FactValue
 from checks.i18n import Language, gettext
 from checks.publication import catalog_labels, component_labels
 from checks.schema import DOSSIER_STATUS_NAMES
-from checks.sync import field_labels
+from checks.sync import field_labels, suspect_detail
 
 # The detail facts, in the order a message looks for them, each with its keys fact and the words of those keys.
 DETAIL_FACTS: tuple[tuple[str, str, Callable[[list[str], Language], str]], ...] = (
@@ -35,6 +35,8 @@ def status_name(status: FactValue, language: Language) -> str | None:
 
 def finding_detail(facts: Mapping[str, FactValue], language: Language) -> str:
     """The one fact that makes a finding actionable, in ``language`` ("" when it has none)."""
+    if facts.get("suspect_reason"):  # a source held back by the quarantine: its counts
+        return suspect_detail(facts, language)
     for fact, keys_fact, words in DETAIL_FACTS:
         if not facts.get(fact):
             continue

@@ -36,7 +36,7 @@ from checks.contracts import (
 )
 from checks.derived import finished_time, is_received, received_time
 from checks.i18n import N_, Language, gettext
-from checks.schema import FINISHED_STATUSES
+from checks.schema import FINISHED_STATUSES, TableName
 from checks.spec import CheckSpec, Facts, Label, RuleSpec
 
 CHECK_NAME = "index766"
@@ -471,6 +471,7 @@ SPEC = CheckSpec(
     label=Label(N_("Index 766")),
     summary=Label(N_("Estimate of the national service-quality index (Decision 766/QĐ-TTg)")),
     module="checks/index766.py",
+    reads=frozenset({TableName.DOSSIERS, TableName.FEEDBACK, TableName.PROCEDURES}),
     settings=Index766Settings,
     rules=(
         RuleSpec(name="index_below_threshold", label=Label(N_("Index 766 score low")),

@@ -31,7 +31,7 @@ from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind
 from checks.derived import finished_time, reference_procedures
 from checks.i18n import N_, Language, gettext
-from checks.schema import FINISHED_STATUSES
+from checks.schema import FINISHED_STATUSES, TableName
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 
 __all__ = ["SPEC", "OnlineCheck", "OnlineSettings", "reference_procedures"]
@@ -67,6 +67,7 @@ SPEC = CheckSpec(
     label=Label(N_("Online services")),
     summary=Label(N_("Online service, online payment and postal service per procedure; dossiers paid online")),
     module="checks/online.py",
+    reads=frozenset({TableName.DOSSIERS, TableName.PROCEDURES}),
     settings=OnlineSettings,
     kpis=(
         KpiSpec(name="procedure_online", plan_order=10, target=1.0,

@@ -246,6 +246,7 @@ SPEC = CheckSpec(
     label=Label(N_("Plan tasks")),
     summary=Label(N_("The plan's tasks (Appendix I and II) against their due dates, per lead unit")),
     module="checks/plan_tasks.py",
+    reads=frozenset({TableName.PLAN_TASKS}),
     settings=PlanTaskSettings,
     rules=(
         _rule("task_upcoming", N_("Task due soon"), Severity.WARNING, Stage.UPCOMING),

@@ -24,7 +24,7 @@ from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, FactValue, Finding, Severity, Stage, SubjectKind
 from checks.i18n import N_, Language, translator
 from checks.publication_rules import PublicationSettings, procedure_overview, publication_timing
-from checks.schema import PROCEDURE_COMPONENT_NAMES
+from checks.schema import PROCEDURE_COMPONENT_NAMES, TableName
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 
 __all__ = ["SPEC", "PublicationCheck", "PublicationSettings", "procedure_overview", "publication_timing"]
@@ -149,6 +149,7 @@ SPEC = CheckSpec(
     label=Label(N_("Procedure publication")),
     summary=Label(N_("Procedures public on both catalogs, complete, decided and made public on time")),
     module="checks/publication.py",
+    reads=frozenset({TableName.PROCEDURES}),
     settings=PublicationSettings,
     kpis=(
         KpiSpec(name="procedure_published", plan_order=4, target=1.0,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from checks.contracts import MetricSpec, Severity, Stage
 from checks.i18n import Language, gettext
 from checks.rulebook import RuleVariant
+from checks.schema import TableName
 
 
 class Label(BaseModel):
@@ -125,6 +126,10 @@ class CheckSpec(Generic[S]):
     rules: tuple[RuleSpec, ...] = ()
     metrics: tuple[MetricSpec, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The tables its findings are computed from. While one of them has no data in force (never
+    # loaded since a restart, every source down with nothing restored) the check's open findings
+    # are not resolved. None: every table (a check that does not say).
+    reads: frozenset[TableName] | None = None
 
     @property
     def key(self) -> str:

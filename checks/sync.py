@@ -7,12 +7,13 @@ Three independent parts, each a pure function of the tables and ``now``:
   database) or ``content_differs`` (name, time limit, fee, components or content digest differ);
 * dossiers: received dossiers not on the national portal after ``sync_grace_minutes``, or whose
   status there lags behind the local status for more than ``status_lag_minutes``;
-* sources: a source without a successful poll for ``stale_after_polls`` poll periods (or never).
+* sources: a source without a successful poll for ``stale_after_polls`` poll periods (or never),
+  and a source whose last full snapshot is held back as suspect (the quarantine).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -37,12 +38,13 @@ from checks.schema import (
     DOSSIER_STATUS_VI,
     PROCEDURE_COMPONENT_NAMES,
     PROCEDURE_COMPONENTS,
+    TableName,
     normalise_procedure_code,
 )
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.timeutil import to_vn_aware, to_vn_naive
 
-__all__ = ["SPEC", "SyncCheck", "SyncSettings", "is_received", "received_time"]
+__all__ = ["SPEC", "SyncCheck", "SyncSettings", "is_received", "received_time", "suspect_detail", "suspect_sources"]
 
 CHECK_NAME = "sync"
 CATALOG_STATES: tuple[str, ...] = ("in_sync", "missing_national", "missing_provincial", "content_differs")
@@ -376,6 +378,76 @@ def stale_sources(sources: list[SourceStatus], now: datetime, settings: SyncSett
     return findings
 
 
+def suspect_sources(sources: list[SourceStatus], settings: SyncSettings) -> list[Finding]:
+    """A source whose last full snapshot is held back (quarantine): one finding to ops, with the counts.
+
+    The data in force stays the last good snapshot until an operator accepts the new one
+    (``tthc-monitor source accept NAME``) or agreeing polls accept it by themselves.
+    """
+    findings: list[Finding] = []
+    for source in sources:
+        if not source.suspect:
+            continue
+        last, new = source.last_good_rows, source.suspect_rows or 0
+        share = None if not last else round(new / last, 4)
+        findings.append(
+            Finding(
+                check=CHECK_NAME,
+                rule="source_suspect",
+                subject_kind=SubjectKind.SOURCE,
+                subject=source.name,
+                unit=settings.ops_unit,
+                stage=Stage.OVERDUE,
+                severity=Severity.CRITICAL,
+                facts={
+                    "source": source.name,
+                    "table": source.table.value,
+                    "suspect_reason": source.suspect_reason or "row_share",
+                    "new_rows": new,
+                    "last_good_rows": last,
+                    "share": share,
+                    "column": source.suspect_column,
+                    "suspect_polls": source.suspect_polls,
+                    "since": to_vn_naive(source.suspect_since).strftime("%d/%m/%Y %H:%M") if source.suspect_since else None,
+                },
+            )
+        )
+    return findings
+
+
+def _count(value: object, language: Language) -> str:
+    """1200 -> "1.200" (Vietnamese) / "1,200"."""
+    number = int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+    text = f"{number:,}"
+    return text.replace(",", ".") if language == "vi" else text
+
+
+def _share(value: object, language: Language) -> str:
+    share = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    text = f"{share * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    return text.replace(".", ",") if language == "vi" else text
+
+
+def suspect_detail(facts: Mapping[str, object], language: Language) -> str:
+    """What a ``source_suspect`` finding says, in ``language``: the counts and that old data stays."""
+    _ = translator(language)
+    reason = facts.get("suspect_reason")
+    last = _count(facts.get("last_good_rows"), language)
+    new = _count(facts.get("new_rows"), language)
+    source = str(facts.get("source") or "")
+    if reason == "required_column_missing":
+        text = _("the required column {column} is missing ({new} rows loaded, {last} last time)").format(
+            column=str(facts.get("column") or "?"), new=new, last=last)
+    elif reason == "empty":
+        text = _("returned no rows, {last} last time").format(last=last)
+    else:
+        text = _("returned {new} rows, only {share} of the {last} rows last time").format(
+            new=new, share=_share(facts.get("share"), language), last=last)
+    kept = _("the previous data stays in use until confirmed (tthc-monitor source accept {source})").format(
+        source=source)
+    return f"{text}; {kept}"
+
+
 def _catalog_samples(compared: pl.DataFrame, units: list[str]) -> list[MetricSample]:
     grouped = compared.group_by("unit", "state").len()
     counts = {(u, s): n for u, s, n in grouped.iter_rows()}
@@ -412,6 +484,18 @@ class StatusLagFacts(UnsyncedFacts):
     national_status_label: str
 
 
+class SourceSuspectFacts(Facts):
+    source: str
+    table: str
+    suspect_reason: str  # required_column_missing | empty | row_share
+    new_rows: int
+    last_good_rows: int | None
+    share: float | None  # new_rows / last_good_rows
+    column: str | None  # the missing required column (the export's header)
+    suspect_polls: int  # agreeing suspect polls in a row
+    since: str | None
+
+
 class SourceStaleFacts(Facts):
     source: str
     table: str
@@ -426,6 +510,7 @@ SPEC = CheckSpec(
     label=Label(N_("Data sync")),
     summary=Label(N_("Provincial vs national catalog, dossiers on the national portal, fresh data sources")),
     module="checks/sync.py",
+    reads=frozenset({TableName.DOSSIERS, TableName.PROCEDURES}),
     settings=SyncSettings,
     kpis=(
         KpiSpec(name="dossier_synced", plan_order=2, target=1.0,
@@ -445,6 +530,8 @@ SPEC = CheckSpec(
                  facts=StatusLagFacts),
         RuleSpec(name="source_stale", label=Label(N_("Data source stale")),
                  severity=Severity.CRITICAL, stage=Stage.OVERDUE, facts=SourceStaleFacts),
+        RuleSpec(name="source_suspect", label=Label(N_("Data source suspect: previous data kept")),
+                 severity=Severity.CRITICAL, stage=Stage.OVERDUE, facts=SourceSuspectFacts),
     ),
     metrics=METRICS,
 )
@@ -485,6 +572,7 @@ class SyncCheck(BaseCheck[SyncSettings]):
             + _dossier_findings(unsynced, "dossier_unsynced", now_naive)
             + _dossier_findings(lagging, "dossier_status_lag", now_naive)
             + stale_sources(tables.sources, now, cfg)
+            + suspect_sources(tables.sources, cfg)
         )
 
         unsynced_counts = dict(unsynced.group_by("unit").len().iter_rows())

@@ -77,7 +77,8 @@ class Monitor:
         self.store_health.attach(self.metrics)
         self._publish_lock = threading.Lock()
         self.runners = [
-            SourceRunner(build_source(source, settings.units), self.snapshots, self.history, self.store_health)
+            SourceRunner(build_source(source, settings.units), self.snapshots, self.history,
+                         quarantine=source.quarantine, store_health=self.store_health)
             for source in settings.sources
         ]
         self.checks_settings = checks_settings_for(settings)

@@ -1,6 +1,8 @@
 """One cycle: canonical tables -> every check (isolated) -> metrics + history -> alert hook.
 
 A check that raises is marked down (tthc_check_up 0) and logged; the other checks still run.
+Its open findings stay open, as do those of a check reading a table without data in force
+(``monitor.data_in_force``): history and the alert policy see them, so nothing is "resolved".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from checks.schema import KEY_COLUMNS, TableName, conform, empty_table
 from checks.settings import ChecksSettings
 from checks.timeutil import to_vn_naive
 from monitor.clock import SYSTEM_CLOCK
+from monitor.data_in_force import blind_checks, findings_to_keep, tables_without_data
 from monitor.metrics import CheckRun, MetricsState, check_samples, kpi_samples
 from monitor.store.health import StoreHealth
 from monitor.store.history import HistoryStore
@@ -103,17 +106,21 @@ class CycleRunner:
             runs.append(self._run_one(check, context))
         kpis = [kpi for run in runs if run.result for kpi in run.result.kpis]
         findings = [finding for run in runs if run.result for finding in run.result.findings]
+        # A failed check, or one reading a table without data in force, says nothing about its
+        # findings: the open ones stay open, in history and for the alert policy (no "resolved").
+        kept, known = self._kept(runs, findings, tables)
+        standing = [*findings, *kept]
         self._metrics.publish(
             "checks",
-            [*check_samples(runs, self._last_success, findings), *kpi_samples(kpis, self._settings.targets)],
+            [*check_samples(runs, self._last_success, standing), *kpi_samples(kpis, self._settings.targets)],
         )
-        if self._history is not None and self._may_write("history"):
-            self._record_history(runs, kpis, findings, now)
-        if self._on_findings is not None and self._may_write("alerts"):
+        if self._history is not None and known and self._may_write("history"):
+            self._record_history(runs, kpis, standing, now)
+        if self._on_findings is not None and known and self._may_write("alerts"):
             try:
-                self._on_findings(findings, now)
+                self._on_findings(standing, now)
             except Exception:
-                log.exception("alert_hook_failed", findings=len(findings))
+                log.exception("alert_hook_failed", findings=len(standing))
         report = CycleReport(
             now=now,
             duration_seconds=time.perf_counter() - started,
@@ -148,6 +155,25 @@ class CycleRunner:
             return True
         log.warning("cycle_fenced", skipped=what)
         return False
+
+    def _kept(
+        self, runs: Sequence[CheckRun], findings: Sequence[Finding], tables: Tables
+    ) -> tuple[list[Finding], bool]:
+        """The stored open findings to keep (``monitor.data_in_force``), and whether they are known
+        (False: they could not be read, so nothing may be resolved this cycle)."""
+        failed = {run.name for run in runs if not run.ok}
+        missing = tables_without_data(tables.sources)
+        blind = blind_checks(self._checks, missing)
+        if blind:
+            log.warning("findings_kept_without_data", tables=sorted(t.value for t in missing), checks=sorted(blind))
+        if self._history is None or not (failed or blind):
+            return [], True
+        try:
+            stored = self._history.open_findings()
+        except Exception:
+            log.exception("open_findings_unreadable", failed=sorted(failed), checks=sorted(blind))
+            return [], False
+        return findings_to_keep(stored, findings, failed, blind), True
 
     def _run_one(self, check: Check, context: CycleContext) -> CheckRun:
         started = time.perf_counter()
@@ -199,7 +225,5 @@ class CycleRunner:
     def _sync_findings(
         history: HistoryStore, runs: Sequence[CheckRun], findings: Sequence[Finding], now: datetime
     ) -> None:
-        # A failed check says nothing about its findings: keep them open as they were.
-        failed = {run.name for run in runs if not run.ok}
-        kept = [f for f in history.open_findings() if f.check in failed] if failed else []
-        history.sync_findings(now, [*findings, *kept])
+        # ``findings``: this cycle's and the kept ones (failed checks, tables without data; see run)
+        history.sync_findings(now, findings)

@@ -42,6 +42,16 @@ SOURCE_DURATION = MetricSpec(
     help="Duration of the source's last poll (fetch, map, validate, store).",
     labels=("source",),
 )
+SOURCE_SUSPECT = MetricSpec(
+    name="tthc_source_suspect",
+    help="1 while the source's last full snapshot is held back as suspect (the last good one stays in force).",
+    labels=("source",),
+)
+SOURCE_DUPLICATES = MetricSpec(
+    name="tthc_source_duplicate_keys",
+    help="Rows of the source's last fetch dropped because their natural key came again (latest updated_at wins).",
+    labels=("source",),
+)
 BUILD_INFO = MetricSpec(name="tthc_build_info", help="Build information; value is always 1.", labels=("version",))
 
 KPI_NUMERATOR = MetricSpec(
@@ -83,6 +93,8 @@ def source_samples(statuses: Iterable[SourceStatus]) -> list[MetricSample]:
         out.append(SOURCE_REJECTED.sample(status.rejected_rows, source=name))
         out.extend(SOURCE_INVALID.sample(count, source=name, field=field) for field, count in status.invalid_values.items())
         out.append(SOURCE_DURATION.sample(status.fetch_duration_seconds, source=name))
+        out.append(SOURCE_SUSPECT.sample(1 if status.suspect else 0, source=name))
+        out.append(SOURCE_DUPLICATES.sample(status.duplicate_keys, source=name))
     return out
 
 

@@ -63,7 +63,11 @@ def hand_made_tables() -> Tables:
          "due_at": D(2026, 6, 12, 17)},
     ]), TableName.PLAN_TASKS)
     never = SourceStatus(name="dossiers-api", table=TableName.DOSSIERS, up=False, interval_seconds=300)
-    return Tables(dossiers=dossiers, procedures=procedures, feedback=feedback, plan_tasks=tracker, sources=[never])
+    suspect = SourceStatus(name="catalog-export", table=TableName.PROCEDURES, up=True, interval_seconds=300,
+                           last_success_at=NOW, has_data=True, rows=1200, suspect=True, suspect_reason="row_share",
+                           suspect_rows=120, last_good_rows=1200, suspect_polls=1, suspect_since=NOW)
+    return Tables(dossiers=dossiers, procedures=procedures, feedback=feedback, plan_tasks=tracker,
+                  sources=[never, suspect])
 
 
 @pytest.fixture(scope="module")

@@ -76,4 +76,4 @@ def test_failing_check_is_down_others_run_and_its_findings_stay_open(engine: Eng
     assert failed["up"] is False and "wrong type" in str(failed["error"])
     # B resolved (the good check no longer reports it); F kept open (its check failed, not resolved)
     assert {f.subject for f in history.open_findings()} == {"A", "F"}
-    assert seen == [3, 1]
+    assert seen == [3, 2]  # the alert policy is given F too: no "resolved" note for a check that failed

@@ -60,6 +60,7 @@ RULE_LABELS_VI = {
     "catalog_missing_national": "Thiếu trên CSDL quốc gia", "catalog_missing_provincial": "Thiếu trên hệ thống tỉnh",
     "catalog_content_differs": "Nội dung khác giữa tỉnh và quốc gia", "dossier_unsynced": "Chưa đồng bộ lên Cổng DVCQG",
     "dossier_status_lag": "Trạng thái trên Cổng DVCQG chưa cập nhật", "source_stale": "Nguồn dữ liệu không cập nhật",
+    "source_suspect": "Nguồn dữ liệu bất thường, đang dùng dữ liệu cũ",
 }
 UNITS = [Unit(code="QLKH", name="Phòng Quản lý khoa học", emails=["qlkh@so.gov.vn"])]
 CREATED = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -91,6 +92,9 @@ def todays_problem_text(finding: Finding) -> str:
             return (f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%").replace(".", ",")
         name = facts.get("kpi_label") or facts.get("kpi")
         return f"{label}: {name} {percent(float(facts['ratio'] or 0))} (mục tiêu {percent(float(facts.get('target') or 0))})"
+    if finding.rule == "source_suspect":  # a rule newer than the catalog: its Vietnamese pinned here
+        return (f"{label}: trả về {facts['new_rows']} dòng, chỉ 10% so với 1.200 dòng lần trước; "
+                f"dữ liệu cũ vẫn được dùng cho tới khi xác nhận (tthc-monitor source accept {facts['source']})")
     detail = next((str(facts[k]) for k in ("missing_components", "differing_fields", "missing_on",
                                             "national_status_label") if facts.get(k)), "")
     return f"{label}: {detail}" if detail else label

@@ -129,14 +129,14 @@ def test_sqlite_engine_shared_by_threads(tmp_path: Path) -> None:
 def test_migrate_is_recorded_and_idempotent(db_url: str) -> None:
     engine = create_engine_for(db_url)
     try:
-        assert CORE_IDS == ["core_0001", "core_0002", "core_0003", "core_0004"]
+        assert CORE_IDS == ["core_0001", "core_0002", "core_0003", "core_0004", "core_0005"]
         assert applied_migrations(engine, [CORE_MIGRATIONS]) == []
         assert migrate(engine, [CORE_MIGRATIONS]) == CORE_IDS
         assert migrate(engine, [CORE_MIGRATIONS]) == []
         assert applied_migrations(engine, [CORE_MIGRATIONS]) == CORE_IDS
         with engine.connect() as conn:
             heads = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-        assert heads == ["core_0004"]  # Alembic records the branch's head
+        assert heads == ["core_0005"]  # Alembic records the branch's head
     finally:
         engine.dispose()
 

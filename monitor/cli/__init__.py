@@ -12,6 +12,7 @@ module             commands
 ``alerts``         alerts explain, silence add | list | expire, outbox list | show | retry
 ``mapping``        mapping suggest
 ``metrics``        metrics hash-password
+``source``         source list | accept
 ``completion``     completion bash | zsh
 =================  =====================================================
 
@@ -56,6 +57,7 @@ def build_cli() -> Cli:
         report,
         rules,
         run,
+        source,
         validate,
     )
 
@@ -72,7 +74,7 @@ def build_cli() -> Cli:
     parser.add_argument("--version", action="version", version=f"tthc-monitor {__version__}",
                         help="print the version and exit")
     root = CommandGroup(parser)
-    for module in (run, check, validate, calendar, report, rules, alerts, mapping, metrics, completion):
+    for module in (run, check, validate, calendar, report, rules, alerts, source, mapping, metrics, completion):
         module.register(root)
     return Cli(parser, tuple(root.registry))
 

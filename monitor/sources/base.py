@@ -24,6 +24,7 @@ from monitor.sources.deadline import (
     DEFAULT_POLL_DEADLINE_SECONDS,
     DEFAULT_REQUEST_DEADLINE_SECONDS,
 )
+from monitor.sources.plausibility import QuarantineSettings
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "%Y%m%d%H%M%S",  # yyyyMMddHHmmss (national portal)
@@ -225,6 +226,8 @@ class SourceSettingsBase(BaseModel):
     backoff_seconds: float = Field(default=1.0, ge=0)
     headers: dict[str, SecretStr] = Field(default_factory=dict)  # extra HTTP headers (auth)
     mapping: MappingSettings = Field(default_factory=MappingSettings)
+    # when a full snapshot is held back as suspect instead of put in force (monitor.sources.plausibility)
+    quarantine: QuarantineSettings = Field(default_factory=QuarantineSettings)
 
     @model_validator(mode="after")
     def _mapping_targets_exist(self) -> SourceSettingsBase:

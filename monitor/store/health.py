@@ -48,6 +48,7 @@ OPERATIONS = (
     "record_poll",
     "record_rejects",
     "record_invalid_values",
+    "mark_acceptances_applied",
     "record_check_runs",
     "record_kpis",
     "sync_findings",

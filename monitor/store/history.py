@@ -34,6 +34,7 @@ from monitor.store.tables import (
     finding_events,
     findings,
     kpi_history,
+    source_acceptances,
     source_invalid_values,
     source_polls,
     source_rejects,
@@ -61,6 +62,48 @@ class LastGoodPoll(BaseModel):
     cursor: str | None
     snapshot_path: Path
     rows: int
+
+
+class SuspectPoll(BaseModel):
+    """The newest poll that left a snapshot, when it was held back as suspect (quarantine)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    poll_id: int
+    source: str
+    table: TableName
+    finished_at: datetime  # aware, UTC
+    cursor: str | None
+    snapshot_path: Path
+    rows: int  # rows of the suspect snapshot
+    reason: str  # monitor.sources.plausibility.SuspectReason
+    last_good_rows: int | None
+    suspect_polls: int  # agreeing suspect polls in a row, this one included
+    detail: str | None  # the English description (counts, the missing column's header)
+
+
+class PollSummary(BaseModel):
+    """The newest poll of a source, whatever its outcome (``source list``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    poll_id: int
+    finished_at: datetime  # aware, UTC
+    ok: bool
+    rows: int
+    suspect: bool
+    error: str | None
+
+
+class Acceptance(BaseModel):
+    """An operator's ``source accept NAME`` request, applied by the daemon at its next poll."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    source: str
+    requested_at: datetime  # aware, UTC
+    suspect_poll_id: int | None
 
 
 class StoredReject(BaseModel):
@@ -138,10 +181,16 @@ class HistoryStore:
         cursor: str | None = None,
         snapshot_path: Path | None = None,
         not_modified: bool = False,
+        suspect: bool = False,
+        suspect_reason: str | None = None,
+        last_good_rows: int | None = None,
+        suspect_polls: int | None = None,
+        accepted_by: str | None = None,
     ) -> int:
         """Store one poll; returns its id. ``error`` must already be free of secrets.
 
-        A "not modified" poll that is ok should carry the current ``snapshot_path`` forward.
+        A "not modified" poll that is ok should carry the current ``snapshot_path`` forward. A
+        ``suspect`` poll's snapshot was saved but not put in force: it is never the last good one.
         """
         values = {
             "source": source,
@@ -156,6 +205,11 @@ class HistoryStore:
             "cursor": cursor,
             "snapshot_path": None if snapshot_path is None else str(snapshot_path),
             "not_modified": not_modified,
+            "suspect": suspect,
+            "suspect_reason": suspect_reason,
+            "last_good_rows": last_good_rows,
+            "suspect_polls": suspect_polls,
+            "accepted_by": accepted_by,
         }
         with self._writer.begin() as conn:
             poll_id = conn.execute(
@@ -201,10 +255,61 @@ class HistoryStore:
                 conn.execute(source_invalid_values.insert(), rows)
 
     def last_good_poll(self, source: str) -> LastGoodPoll | None:
+        """The newest ok poll whose snapshot was put in force (suspect ones never are)."""
+        polls = self.good_polls(source, limit=1)
+        return polls[0] if polls else None
+
+    def good_polls(self, source: str, limit: int = 10) -> list[LastGoodPoll]:
+        """The newest ok, not suspect polls that left a snapshot, newest first (a restart falls back
+        along them when a file is missing)."""
         p = source_polls.c
         query = (
             sa.select(p.id, p.source, p.table_name, p.finished_at, p.cursor, p.snapshot_path, p.rows)
+            .where(p.source == source, p.ok.is_(True), p.snapshot_path.is_not(None), p.suspect.is_(False))
+            .order_by(p.finished_at.desc(), p.id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            LastGoodPoll(
+                poll_id=row.id,
+                source=row.source,
+                table=TableName(row.table_name),
+                finished_at=row.finished_at,
+                cursor=row.cursor,
+                snapshot_path=Path(row.snapshot_path),
+                rows=row.rows,
+            )
+            for row in rows
+        ]
+
+    def held_suspect(self, source: str) -> SuspectPoll | None:
+        """The suspect snapshot held back now: the newest poll that left a snapshot, if it is suspect."""
+        p = source_polls.c
+        query = (
+            sa.select(p.id, p.source, p.table_name, p.finished_at, p.cursor, p.snapshot_path, p.rows, p.suspect,
+                      p.suspect_reason, p.last_good_rows, p.suspect_polls, p.error)
             .where(p.source == source, p.ok.is_(True), p.snapshot_path.is_not(None))
+            .order_by(p.finished_at.desc(), p.id.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or not row.suspect:
+            return None
+        return SuspectPoll(
+            poll_id=row.id, source=row.source, table=TableName(row.table_name), finished_at=row.finished_at,
+            cursor=row.cursor, snapshot_path=Path(row.snapshot_path), rows=row.rows,
+            reason=row.suspect_reason or "row_share", last_good_rows=row.last_good_rows,
+            suspect_polls=row.suspect_polls or 1, detail=row.error,
+        )
+
+    def last_poll(self, source: str) -> PollSummary | None:
+        p = source_polls.c
+        query = (
+            sa.select(p.id, p.finished_at, p.ok, p.rows, p.suspect, p.error)
+            .where(p.source == source)
             .order_by(p.finished_at.desc(), p.id.desc())
             .limit(1)
         )
@@ -212,15 +317,37 @@ class HistoryStore:
             row = conn.execute(query).first()
         if row is None:
             return None
-        return LastGoodPoll(
-            poll_id=row.id,
-            source=row.source,
-            table=TableName(row.table_name),
-            finished_at=row.finished_at,
-            cursor=row.cursor,
-            snapshot_path=Path(row.snapshot_path),
-            rows=row.rows,
-        )
+        return PollSummary(poll_id=row.id, finished_at=row.finished_at, ok=row.ok, rows=row.rows,
+                           suspect=row.suspect, error=row.error)
+
+    def request_acceptance(self, source: str, at: datetime, suspect_poll_id: int | None) -> int:
+        """Record an operator's acceptance of the source's held snapshot; returns its id."""
+        values = {"source": source, "requested_at": _aware(at), "suspect_poll_id": suspect_poll_id}
+        with self._writer.begin() as conn:
+            acceptance_id = conn.execute(
+                source_acceptances.insert().values(values).returning(source_acceptances.c.id)
+            ).scalar_one()
+        return int(acceptance_id)
+
+    def pending_acceptances(self, source: str) -> list[Acceptance]:
+        """Acceptances not applied yet, oldest first."""
+        a = source_acceptances.c
+        query = sa.select(a.id, a.source, a.requested_at, a.suspect_poll_id).where(
+            a.source == source, a.applied_at.is_(None)).order_by(a.id)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [Acceptance(id=r.id, source=r.source, requested_at=r.requested_at, suspect_poll_id=r.suspect_poll_id)
+                for r in rows]
+
+    def mark_acceptances_applied(self, ids: Sequence[int], at: datetime, poll_id: int | None) -> None:
+        if not ids:
+            return
+        a = source_acceptances.c
+        with self._writer.begin() as conn:
+            conn.execute(
+                source_acceptances.update().where(a.id.in_(list(ids)), a.applied_at.is_(None))
+                .values(applied_at=_aware(at), applied_poll_id=poll_id)
+            )
 
     def recent_rejects(self, source: str, limit: int = 100) -> list[StoredReject]:
         """Rejected rows of the source, latest poll first, in row order within a poll."""

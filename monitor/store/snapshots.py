@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -28,8 +29,9 @@ class SnapshotStore:
         self._root = Path(data_dir) / "snapshots"
         self._keep = keep
 
-    def save(self, source: str, frame: pl.DataFrame) -> Path:
-        """Write ``frame`` as the newest snapshot of ``source``; older ones beyond ``keep`` are pruned.
+    def save(self, source: str, frame: pl.DataFrame, *, prune: bool = True) -> Path:
+        """Write ``frame`` as the newest snapshot of ``source``; older ones beyond ``keep`` are pruned
+        unless ``prune=False`` (the source runner prunes itself, after history names the new file).
 
         The file appears complete or not at all: written to a temporary name in the same folder,
         flushed to disk, then renamed over (os.replace).
@@ -49,7 +51,8 @@ class SnapshotStore:
             temp.unlink(missing_ok=True)
             raise
         log.info("snapshot_saved", source=source, path=str(target), rows=frame.height)
-        self.prune(source)
+        if prune:
+            self.prune(source)
         return target
 
     def load(self, path: Path) -> pl.DataFrame:
@@ -66,14 +69,17 @@ class SnapshotStore:
             return []
         return sorted((p for p in folder.iterdir() if _SNAPSHOT_FILE.match(p.name)), key=_sequence_of)
 
-    def prune(self, source: str) -> list[Path]:
-        """Delete all but the newest ``keep`` snapshots of ``source``; returns the deleted paths."""
+    def prune(self, source: str, pinned: Collection[Path | None] = ()) -> list[Path]:
+        """Delete all but the newest ``keep`` snapshots of ``source``, never one in ``pinned`` (the
+        snapshot history's last good poll names, the one in force, a held suspect one); returns the
+        deleted paths."""
+        keep = {_identity(path) for path in pinned if path is not None}
         files = self.snapshots(source)
-        doomed = files[: max(0, len(files) - self._keep)]
+        doomed = [path for path in files[: max(0, len(files) - self._keep)] if _identity(path) not in keep]
         for path in doomed:
             path.unlink(missing_ok=True)
         if doomed:
-            log.info("snapshots_pruned", source=source, deleted=len(doomed))
+            log.info("snapshots_pruned", source=source, deleted=len(doomed), pinned=len(keep))
         return doomed
 
     @staticmethod
@@ -92,6 +98,11 @@ class SnapshotStore:
         if not _SOURCE_NAME.match(source):
             raise ValueError(f"invalid source name for a snapshot folder: {source!r}")
         return self._root / source
+
+
+def _identity(path: Path) -> str:
+    """A path compared by what it points to (history may hold it relative or absolute)."""
+    return os.path.abspath(path)
 
 
 def _sequence_of(path: Path) -> int:

@@ -28,7 +28,25 @@ source_polls = sa.Table(
     sa.Column("cursor", sa.Text),
     sa.Column("snapshot_path", sa.Text),
     sa.Column("not_modified", sa.Boolean, nullable=False, server_default=sa.false()),
+    # quarantine (core_0005): a suspect snapshot is saved but not put in force
+    sa.Column("suspect", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("suspect_reason", sa.String(40)),  # required_column_missing | empty | row_share
+    sa.Column("last_good_rows", sa.Integer),  # rows of the snapshot in force when judged
+    sa.Column("suspect_polls", sa.Integer),  # agreeing suspect polls in a row, this one included
+    sa.Column("accepted_by", sa.String(20)),  # auto | operator: this poll put a held snapshot in force
     sa.Index("ix_source_polls_source_ok", "source", "ok", "finished_at"),
+)
+
+source_acceptances = sa.Table(
+    "source_acceptances",
+    metadata,
+    sa.Column("id", Identifier, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("suspect_poll_id", Identifier),
+    sa.Column("applied_at", UtcDateTime),
+    sa.Column("applied_poll_id", Identifier),
+    sa.Index("ix_source_acceptances_pending", "source", "applied_at"),
 )
 
 source_rejects = sa.Table(

@@ -81,6 +81,7 @@ class PortalFake:
     mode: PortalMode = "normal"
     drip_seconds_per_byte: float = 1.0
     huge_bytes: int = 300 * 1024 * 1024
+    code_prefix: str = "000.00.53.H48"  # two portals in one test need different ones: codes are keys
     dossiers: list[Dossier] = field(default_factory=list)
     closed: set[str] = field(default_factory=set)  # codes really finished (a resolution note is due)
     served: dict[str, int] = field(default_factory=dict)  # mode -> requests answered in it
@@ -96,7 +97,7 @@ class PortalFake:
         with self.lock:
             start = len(self.dossiers)
             stamp = now.strftime("%y%m%d")
-            added = [Dossier(f"000.00.53.H48-{stamp}-{start + n + 1:04d}", unit, now - timedelta(days=12),
+            added = [Dossier(f"{self.code_prefix}-{stamp}-{start + n + 1:04d}", unit, now - timedelta(days=12),
                              now - timedelta(days=5)) for n in range(count)]
             self.dossiers.extend(added)
         return [d.code for d in added]
