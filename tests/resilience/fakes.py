@@ -111,6 +111,11 @@ class PortalFake:
                     dossier.finished_at = now - timedelta(hours=1)
                     self.closed.add(dossier.code)
 
+    def known_codes(self) -> set[str]:
+        """Every dossier code this portal ever served (those removed since included)."""
+        with self.lock:
+            return {d.code for d in self.dossiers} | self.closed
+
     def open_codes(self) -> set[str]:
         with self.lock:
             return {d.code for d in self.dossiers if d.finished_at is None}
