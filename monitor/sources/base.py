@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from checks.schema import SCHEMAS, TableName
+from monitor.sources.limits import SourceLimits
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "%Y%m%d%H%M%S",  # yyyyMMddHHmmss (national portal)
@@ -204,6 +205,8 @@ class SourceSettingsBase(BaseModel):
     backoff_seconds: float = Field(default=1.0, ge=0)
     headers: dict[str, SecretStr] = Field(default_factory=dict)  # extra HTTP headers (auth)
     mapping: MappingSettings = Field(default_factory=MappingSettings)
+    # Sizes, rows, characters per cell, plausible dates (docs/SOURCES.md "Limits"); safe defaults.
+    limits: SourceLimits = Field(default_factory=SourceLimits)
 
     @model_validator(mode="after")
     def _mapping_targets_exist(self) -> SourceSettingsBase:
