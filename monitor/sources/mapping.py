@@ -373,12 +373,11 @@ def _map_rows(
             continue
         assert spec is not None
         if limits is not None and spec.constant is None and stage.dtype == pl.Utf8():
-            # Cut before any step reads it: a 1 MB cell costs no regex pass, no message, no snapshot.
             cap = limits.max_cell_chars
             if target == pl.Utf8():  # stored as text: the cut is visible, so it is counted
                 truncated[f"__long{index}"] = _Truncated(field, column, cap)
                 long_exprs.append(pl.when(stage.expr.str.len_chars() > cap).then(pl.lit(True)).alias(f"__long{index}"))
-            stage = stage.then(("cap", cap), stage.expr.str.slice(0, cap), pl.Utf8())
+            stage = stage.then(("cap", cap), _capped_text(stage.expr, cap), pl.Utf8())
         words = {**values.get(field, {}), **spec.values}
         keeps_words = bool(words) or field in UNIT_FIELDS
         if stage.dtype == pl.Utf8() or target == pl.Utf8() or keeps_words or spec.split or spec.extract:
@@ -440,6 +439,18 @@ def _map_rows(
     if not frame.get_column("__row").is_sorted():
         frame = frame.sort("__row")
     return _Plan(frame=frame, checks=checks, optional=optional, unmatched=unmatched, truncated=truncated)
+
+
+INVISIBLE = "[\x00\u200b\ufeff]"  # NUL, zero-width space, a BOM pasted mid-file: never meaningful in a cell
+
+
+def _capped_text(col: pl.Expr, cap: int) -> pl.Expr:
+    """A text cell cut to ``cap`` characters and without NUL or zero-width characters, before any step
+    reads it: a 1 MB cell costs no regex pass, no message, no snapshot, and PostgreSQL (whose text
+    cannot hold NUL) never sees one. Only the values that need it are rewritten (a clean column costs
+    a length and a byte scan)."""
+    cut = pl.when(col.str.len_bytes() > cap).then(col.str.slice(0, cap)).otherwise(col)
+    return pl.when(cut.str.contains(INVISIBLE)).then(cut.str.replace_all(INVISIBLE, "")).otherwise(cut)
 
 
 def _first_failure(failures: Sequence[Failure], base: int, dtype: pl.DataType) -> pl.Expr:

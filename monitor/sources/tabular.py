@@ -14,6 +14,7 @@ import glob
 import io
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -552,7 +553,14 @@ def _cells_text(cells: Sequence[str]) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+    """A reader's error in one line, without the file's text it may quote (Polars quotes the field
+    it could not parse between backticks: data, possibly personal)."""
+    if not str(error):
+        return type(error).__name__
+    line = re.sub(r"`[^`]*(`|$)", "`…`", str(error).splitlines()[0])[:200]
+    if "not properly escaped" in str(error):
+        line += " (a quote opened in a field is never closed)"
+    return line
 
 
 def _csv_input(data: Content) -> io.BytesIO | str:
