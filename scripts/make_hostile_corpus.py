@@ -308,13 +308,14 @@ def json_nested_deep(path: Path) -> None:
 
 @hostile("json_huge_numbers.json")
 def json_huge_numbers() -> bytes:
-    """Numbers no 64-bit type holds: a 400-digit status, 1e400 as a date, -1e999 as a channel."""
-    big_int = "9" * 400
+    """Numbers no 64-bit type holds: a 400-digit status (record 2), 1e400 as a due date and -1e999 as a
+    channel (record 3)."""
+    unit = '"DonViXuLy": "Phòng Chuyển đổi số"'
     return (
-        '{"data": [{"MaHoSo": "HS-0001", "TrangThaiHoSo": "4", "DonViXuLy": "Phòng Chuyển đổi số", '
-        '"NgayHenTra": "20260122170000"}, '
-        f'{{"MaHoSo": "HS-0002", "TrangThaiHoSo": {big_int}, "DonViXuLy": "Phòng Chuyển đổi số", '
-        '"NgayHenTra": 1e400, "KenhThucHien": -1e999}], "totalPages": 1}'
+        f'{{"data": [{{"MaHoSo": "HS-0001", "TrangThaiHoSo": "4", {unit}, "NgayHenTra": "20260122170000"}}, '
+        f'{{"MaHoSo": "HS-0002", "TrangThaiHoSo": {"9" * 400}, {unit}}}, '
+        f'{{"MaHoSo": "HS-0003", "TrangThaiHoSo": 4, {unit}, "NgayHenTra": 1e400, "KenhThucHien": -1e999}}], '
+        '"totalPages": 1}'
     ).encode()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -255,7 +256,9 @@ class HttpJsonSource:
     def _items(self, response: requests.Response, page: int) -> tuple[list[Mapping[str, Any]], int | None]:
         where = f"{redact_url(self.settings.url)} page {page}"
         try:
-            document = response.json()
+            # Numbers stay text, as the mapper reads them: a 400-digit number or 1e400 is then an unreadable
+            # value of its field (counted), not an overflow; NaN/Infinity likewise.
+            document = json.loads(response.content, parse_int=str, parse_float=str, parse_constant=str)
         except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
             raise SourceError(f"{where}: malformed JSON (HTTP {response.status_code}, {len(response.content)} bytes)") from None
         try:

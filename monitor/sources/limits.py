@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from checks.contracts import SourceError
 from checks.timeutil import to_vn_naive
@@ -50,12 +50,6 @@ class SourceLimits(BaseModel):
     date_min: date = date(2000, 1, 1)
     # Dates later than the poll's day plus this many years are not real (2100, 9999 placeholders).
     date_max_years_ahead: int = Field(default=5, ge=0, le=100)
-
-    @model_validator(mode="after")
-    def _xls_within_files(self) -> SourceLimits:
-        if self.max_xls_bytes > self.max_file_bytes:
-            raise ValueError("max_xls_bytes must be <= max_file_bytes")
-        return self
 
     def values(self, now: datetime) -> ValueLimits:
         """The per-value limits of one poll: the date range ends ``date_max_years_ahead`` after ``now``."""
