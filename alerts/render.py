@@ -22,7 +22,7 @@ from alerts.channels.registry import kind_for
 from alerts.channels.zalo import ZALO_MAX_CHARS  # noqa: F401  (re-exported: callers import it from here)
 from alerts.digest import truncate
 from alerts.policy import ACTIONABLE, SECTIONS, Notification, NotificationItem
-from alerts.settings import AlertsSettings
+from alerts.settings import AlertsSettings, MessageLimits
 from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_lead_text
 from checks.contracts import Finding, Message, Stage, Unit
 from checks.finding_text import finding_detail
@@ -137,22 +137,28 @@ def _percent(value: float, language: str) -> str:
     return text.replace(".", ",") if language == "vi" else text
 
 
-def _row(item: NotificationItem, language: str) -> dict[str, Any]:
+def cap_field(value: str, limit: int) -> str:
+    """One value from the data as a message shows it: at most ``limit`` characters, "…" when cut."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _row(item: NotificationItem, language: str, max_field_chars: int = 200) -> dict[str, Any]:
     finding = item.finding
     procedure = next((str(finding.facts[k]) for k in _PROCEDURE_FACTS if finding.facts.get(k)), "")
     return {
         "key": finding.key,
-        "code": finding.subject,
+        "code": cap_field(finding.subject, max_field_chars),
         "kind": finding.subject_kind.value,
         "rule": finding.rule,
-        "problem": problem_text(finding, language),
+        # The detail quotes facts from the data (a procedure name…): capped with room for the label.
+        "problem": cap_field(problem_text(finding, language), 2 * max_field_chars),
         "check": finding.check,
         "unit": finding.unit,
         "stage": finding.stage.value,
         "section": item.section,
         "change": item.kind,
         "escalated": item.escalated,
-        "procedure": procedure,
+        "procedure": cap_field(procedure, max_field_chars),
         "due": format_deadline(finding.due_at, language),
         # A finding without a deadline (stage "open") has nothing left or overdue to show.
         "left": "" if finding.stage is Stage.OPEN else format_days(item.working_days_left, language),
@@ -160,7 +166,7 @@ def _row(item: NotificationItem, language: str) -> dict[str, Any]:
         "apology_deadline": format_deadline(item.apology_deadline, language),
         "apology_lead": apology_lead_text(_apology_lead(finding), language),
         # The form in force when the dossier was received (checks/data/rulebook.yaml).
-        "apology_form": str(finding.facts.get("apology_form") or ""),
+        "apology_form": cap_field(str(finding.facts.get("apology_form") or ""), max_field_chars),
     }
 
 
@@ -197,10 +203,11 @@ def _contexts(notification: Notification, units: Mapping[str, Unit], settings: A
               department: str) -> list[dict[str, Any]]:
     """One template context per message part (actionable rows split; backlog and resolutions last)."""
     language = settings.language
-    rows = [_row(item, language) for item in notification.items]
+    cap = settings.digest.max_field_chars
+    rows = [_row(item, language, cap) for item in notification.items]
     actionable = [row for row in rows if row["section"] in ACTIONABLE]
     resolved = [row for row in rows if row["section"] == "resolved"]
-    listed_rows = [_row(item, language) for item in notification.backlog_items]
+    listed_rows = [_row(item, language, cap) for item in notification.backlog_items]
     listed, cut = truncate(listed_rows, notification.unit, settings.digest)
     unit = units.get(notification.unit)
     backlog = [
@@ -244,6 +251,7 @@ def _contexts(notification: Notification, units: Mapping[str, Unit], settings: A
             "listed": listed if last else [],
             "hidden": cut.hidden if last else 0,
             "apology_rows": [row for row in chunk if row["section"] == "apology"],
+            "omitted": 0,  # rows past alerts.message_limits.<kind>.max_messages (counted on the last message)
         })
     return contexts
 
@@ -252,38 +260,91 @@ def _render(name: str, language: str, context: Mapping[str, Any]) -> str:
     return _environment(_language(language)).get_template(name).render(**context).strip()
 
 
-def _split_parts(fmt: DigestFormat, language: str, context: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
-    """Texts within ``fmt.max_chars`` each (Zalo: 2,000): rows move to a further message rather
-    than vanish; the backlog and resolutions ride on the last message only."""
-    limit = fmt.max_chars or 0
+def _fits(text: str, fmt: DigestFormat, limits: MessageLimits) -> bool:
+    """Within the channel's characters (Zalo: 2,000) and the kind's lines and UTF-8 bytes."""
+    if fmt.max_chars is not None and len(text) > fmt.max_chars:
+        return False
+    return text.count("\n") < limits.max_message_lines and len(text.encode("utf-8")) <= limits.max_message_bytes
+
+
+def cut_text(text: str, max_chars: int | None, limits: MessageLimits) -> str:
+    """``text`` cut to fit (lines, then UTF-8 bytes, then characters), ending in "…" when cut.
+
+    The last resort, for a message that one row alone makes too long: rows normally move on."""
+    if max_chars is None and _fits(text, DigestFormat(), limits):
+        return text
+    lines = text.split("\n")
+    cut = "\n".join(lines[: limits.max_message_lines - 1]) if len(lines) >= limits.max_message_lines else text
+    room = limits.max_message_bytes - len("…".encode())
+    if len(cut.encode("utf-8")) > room:
+        cut = cut.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    if max_chars is not None and len(cut) > max_chars - 1:
+        cut = cut[: max_chars - 1]
+    return text if cut == text else cut + "…"
+
+
+def _split_parts(fmt: DigestFormat, language: str, context: dict[str, Any],
+                 limits: MessageLimits) -> list[tuple[dict[str, Any], str, str | None]]:
+    """Texts (and HTML) within the channel's and the kind's limits (Zalo: 2,000 characters): rows
+    move to a further message rather than vanish; the backlog and resolutions ride on the last
+    message only. A message that does not fit with a single row is cut (``cut_text``)."""
     pending = list(context["rows"])
-    out: list[tuple[dict[str, Any], str]] = []
+    out: list[tuple[dict[str, Any], str, str | None]] = []
     while True:
         take = len(pending)
         while True:
             chunk = pending[:take]
             rest = pending[take:]
-            part = {**context, "rows": chunk, "sections": _sections(chunk)}
+            part = {**context, "rows": chunk, "sections": _sections(chunk),
+                    "apology_rows": [row for row in chunk if row["section"] == "apology"]}
             if rest:  # the backlog and resolutions ride on the last message only
                 part.update(show_backlog=False, resolved_rows=[], resolved_hidden=0, listed=[], hidden=0)
             text = _render(fmt.text_template, language, part)
-            if len(text) <= limit or take <= 1:
+            html = _render(fmt.html_template, language, part) if fmt.html_template else None
+            fits = _fits(text, fmt, limits) and (html is None or len(html.encode("utf-8")) <= limits.max_message_bytes)
+            if fits or take <= 1:
                 break
             take = max(1, take * 3 // 4 if take > 8 else take - 1)
-        out.append((part, text[:limit]))
+        if not fits:
+            text = cut_text(text, fmt.max_chars, limits)
+            html = cut_text(html, None, limits) if html is not None else None
+        out.append((part, text, html))
         pending = rest
         if not pending:
             return out
 
 
-def _bodies(fmt: DigestFormat, language: str, context: dict[str, Any]) -> list[tuple[dict[str, Any], str, str | None]]:
+def _bodies(fmt: DigestFormat, language: str, context: dict[str, Any],
+            limits: MessageLimits) -> list[tuple[dict[str, Any], str, str | None]]:
     """The (context, text, html) of each message for one context, as the channel's format says."""
     if fmt.body == "json":
         return [(context, "", None)]  # the text is the JSON document, made once the payload is known
-    if fmt.max_chars is not None:
-        return [(part, text, None) for part, text in _split_parts(fmt, language, context)]
-    html = _render(fmt.html_template, language, context) if fmt.html_template else None
-    return [(context, _render(fmt.text_template, language, context), html)]
+    return _split_parts(fmt, language, context, limits)
+
+
+def _at_most(parts: list[tuple[dict[str, Any], str, str | None]], fmt: DigestFormat, language: str,
+             limits: MessageLimits) -> list[tuple[dict[str, Any], str, str | None]]:
+    """At most ``limits.max_messages`` messages: the rows of the others are counted on the last one
+    ("… và 37 việc khác"), with the full-list command; the backlog and resolutions stay on it."""
+    if len(parts) <= limits.max_messages:
+        return parts
+    kept, dropped = parts[: limits.max_messages], parts[limits.max_messages:]
+    omitted = sum(len(context["rows"]) for context, _, _ in dropped)
+    tail = {key: dropped[-1][0][key] for key in ("show_backlog", "resolved_rows", "resolved_hidden", "listed", "hidden")}
+    rows = list(kept[-1][0]["rows"])
+    while True:  # the count line must fit: rows of the last message make room for it
+        last = {**kept[-1][0], **tail, "rows": rows, "sections": _sections(rows), "omitted": omitted,
+                "apology_rows": [row for row in rows if row["section"] == "apology"]}
+        if fmt.body == "json":
+            return [*kept[:-1], (last, "", None)]
+        text = _render(fmt.text_template, language, last)
+        html = _render(fmt.html_template, language, last) if fmt.html_template else None
+        fits = _fits(text, fmt, limits) and (html is None or len(html.encode("utf-8")) <= limits.max_message_bytes)
+        if fits or not rows:
+            break
+        rows.pop()
+        omitted += 1
+    return [*kept[:-1], (last, cut_text(text, fmt.max_chars, limits), cut_text(html, None, limits) if html is not None else None)]
 
 
 def _payload(notification: Notification, kind: ChannelKind | None, context: dict[str, Any]) -> dict[str, Any]:
@@ -305,6 +366,7 @@ def _payload(notification: Notification, kind: ChannelKind | None, context: dict
                                             "procedure", "due", "left_days")} for row in rows],
             "total": len(rows),
             "hidden": context["hidden"],
+            "omitted": context.get("omitted", 0),  # rows cut past max_messages
         })
     if kind is not None:
         payload.update(kind.payload_extras(context))
@@ -319,9 +381,11 @@ def render_notification(notification: Notification, units: Mapping[str, Unit] | 
     channel = notification.channel
     kind = kind_for(channel)  # the channel's declaration says how its digest looks
     fmt = kind.digest if kind is not None else DigestFormat()
+    limits = settings.limits_for(kind.name if kind is not None else channel.split(":")[0])
     parts: list[tuple[dict[str, Any], str, str | None]] = []
     for context in _contexts(notification, by_code, settings, department):
-        parts += _bodies(fmt, language, context)
+        parts += _bodies(fmt, language, context, limits)
+    parts = _at_most(parts, fmt, language, limits)
     entries = []
     for index, (context, text, html) in enumerate(parts, start=1):
         context = {**context, "part": index, "parts": len(parts)}

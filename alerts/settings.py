@@ -107,6 +107,9 @@ class DigestSettings(BaseModel):
     resolve_hold_hours: float = Field(default=2.0, ge=0)
     # ...and a finding that reopens within this time of its resolution is "reopened", not new.
     reopen_window_hours: float = Field(default=168.0, ge=0)
+    # Characters of any one value from the data shown in a message (dossier code, procedure name, a
+    # finding's detail); longer ones end in "…", so a 1 MB procedure name cannot make a 6 MB e-mail.
+    max_field_chars: int = Field(default=200, ge=10)
 
     @model_validator(mode="after")
     def _window_covers_hold(self) -> DigestSettings:
@@ -157,6 +160,28 @@ class DispatcherSettings(BaseModel):
     store_busy_wait_seconds: float = Field(default=0.2, ge=0, le=60)  # first pause between tries, doubling
 
 
+class MessageLimits(BaseModel):
+    """Hard limits on the messages of one channel kind (``alerts.message_limits.<kind>``).
+
+    Rows that do not fit move on to a further message ("phần 2/3"); past ``max_messages`` per
+    digest the rest is cut, with the count and the full-list command on the last message. A text
+    still too long on its own (one huge row) is cut at the limit and ends in "…". JSON bodies
+    (webhooks) are bounded by ``max_messages``, ``digest.max_actionable_rows`` and ``digest.max_field_chars``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_message_lines: int = Field(default=2000, ge=10)  # lines of one message's text
+    max_message_bytes: int = Field(default=512 * 1024, ge=1024)  # UTF-8 bytes of its text (and of its HTML)
+    max_messages: int = Field(default=20, ge=1)  # messages (parts) of one digest to one address
+
+
+def default_message_limits() -> dict[str, MessageLimits]:
+    """Zalo: a customer-service text is at most 2,000 characters (6,000 UTF-8 bytes of Vietnamese)
+    and a phone screen; a unit's Zalo is not a place for 20 messages. Other kinds take the defaults."""
+    return {"zalo": MessageLimits(max_message_lines=80, max_message_bytes=6000, max_messages=10)}
+
+
 class AlertsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -172,6 +197,12 @@ class AlertsSettings(BaseModel):
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     dispatcher: DispatcherSettings = Field(default_factory=DispatcherSettings)
     channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
+    # Per channel kind ("email", "zalo", "file", "webhook"…); a kind not listed takes MessageLimits().
+    message_limits: dict[str, MessageLimits] = Field(default_factory=default_message_limits)
+
+    def limits_for(self, kind: str) -> MessageLimits:
+        """The message limits of a channel kind (``webhook`` for "webhook:ops")."""
+        return self.message_limits.get(kind) or default_message_limits().get(kind) or MessageLimits()
 
     @model_validator(mode="after")
     def _name_routes(self) -> AlertsSettings:

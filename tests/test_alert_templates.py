@@ -97,12 +97,16 @@ def test_english_on_request() -> None:
 def test_zalo_text_is_short_and_carries_zns_template_data() -> None:
     items = [item(f"000.00.53.H48-260420-{n:04d}", Stage.UPCOMING, DUE, section="due_soon") for n in range(200)]
     entries = render_notification(notification("zalo", items, ["phone:84901111222"]), UNITS, AlertsSettings())
-    assert len(entries) > 5 and all(len(e.text) <= ZALO_MAX_CHARS for e in entries)
+    # At most alerts.message_limits.zalo.max_messages (10) texts; the rest counted on the last one.
+    assert len(entries) == 10 and all(len(e.text) <= ZALO_MAX_CHARS for e in entries)
+    shown = sum(len(e.payload["items"]) for e in entries)
+    assert shown == 120 and entries[-1].text.endswith(
+        "… và 80 việc khác không hiển thị (giới hạn tin nhắn). Danh sách đầy đủ: tthc-monitor findings --unit TDC")
     entry = entries[0]
     assert entry.text.startswith("[TTHC] Chi cục Tiêu chuẩn Đo lường Chất lượng – cập nhật")
     assert ("• 000.00.53.H48-260420-0000 – Sắp đến hạn trả – Hạn trả: 10:00 thứ Tư 29/04/2026 "
             "(còn 1,5 ngày làm việc)") in entry.text
-    assert all(f"000.00.53.H48-260420-{n:04d}" in "".join(e.text for e in entries) for n in range(200))
+    assert all(f"000.00.53.H48-260420-{n:04d}" in "".join(e.text for e in entries) for n in range(shown))
     assert entry.html is None and entry.receiver == "phone:84901111222"
     assert entry.payload["template_data"]["count"] == "200"
     assert entry.payload["template_data"]["first_due"] == "10:00 thứ Tư 29/04/2026"

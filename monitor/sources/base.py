@@ -24,6 +24,7 @@ from monitor.sources.deadline import (
     DEFAULT_POLL_DEADLINE_SECONDS,
     DEFAULT_REQUEST_DEADLINE_SECONDS,
 )
+from monitor.sources.limits import SourceLimits
 from monitor.sources.plausibility import QuarantineSettings
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
@@ -228,6 +229,9 @@ class SourceSettingsBase(BaseModel):
     mapping: MappingSettings = Field(default_factory=MappingSettings)
     # when a full snapshot is held back as suspect instead of put in force (monitor.sources.plausibility)
     quarantine: QuarantineSettings = Field(default_factory=QuarantineSettings)
+
+    # Sizes, rows, characters per cell, plausible dates (docs/SOURCES.md "Limits"); safe defaults.
+    limits: SourceLimits = Field(default_factory=SourceLimits)
 
     @model_validator(mode="after")
     def _mapping_targets_exist(self) -> SourceSettingsBase:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from monitor.sources.deadline import Deadline
 from monitor.sources.dvcqg import RECORD_SCHEMA, flatten_dvcqg, flatten_record_frame
 from monitor.sources.httpget import RetryPolicy, get_with_retries, redact_url
 from monitor.sources.kind import SourceKind
+from monitor.sources.limits import ValueLimits, check_rows
 from monitor.sources.mapping import (
     MAX_REJECTED_LISTED,
     MappedFrame,
@@ -194,7 +196,7 @@ class HttpJsonSource:
         incremental = bool(s.updated_since_param and previous.updated_since)
         if s.updated_since_param and previous.updated_since:
             params[s.updated_since_param] = previous.updated_since
-        pages = _MappedPages(self.table, self.mapping, self.units)
+        pages = _MappedPages(self.table, self.mapping, self.units, s.limits.values(now))
         state = HttpJsonCursor(updated_since=previous.updated_since)
         page, pages_read, total_pages = s.first_page, 0, None
         poll_deadline = Deadline.start("poll", s.poll_deadline_seconds)  # every page and retry
@@ -216,6 +218,7 @@ class HttpJsonSource:
             total_pages = page_total if page_total is not None else total_pages
             if frame.height:  # map each page as it arrives: raw records never pile up
                 pages.add(frame, self._latest_update(frame))
+                check_rows(pages.records, redact_url(s.url), s.limits)  # a cut poll is not a snapshot
             pages_read += 1
             if total_pages is not None:
                 if pages_read >= total_pages:
@@ -257,8 +260,10 @@ class HttpJsonSource:
     def _items(self, response: requests.Response, page: int) -> tuple[list[Mapping[str, Any]], int | None]:
         where = f"{redact_url(self.settings.url)} page {page}"
         try:
-            document = response.json()
-        except ValueError:
+            # Numbers stay text, as the mapper reads them: a 400-digit number or 1e400 is then an unreadable
+            # value of its field (counted), not an overflow; NaN/Infinity likewise.
+            document = json.loads(response.content, parse_int=str, parse_float=str, parse_constant=str)
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
             raise SourceError(f"{where}: malformed JSON (HTTP {response.status_code}, {len(response.content)} bytes)") from None
         try:
             items = dig(document, self.settings.items_path)
@@ -294,8 +299,9 @@ class _MappedPages:
 
     BATCH_ROWS = 50_000
 
-    def __init__(self, table: TableName, mapping: MappingSettings, units: Sequence[Unit]) -> None:
-        self._table, self._mapping, self._units = table, mapping, units
+    def __init__(self, table: TableName, mapping: MappingSettings, units: Sequence[Unit],
+                 limits: ValueLimits | None = None) -> None:
+        self._table, self._mapping, self._units, self._limits = table, mapping, units, limits
         self._pending: list[pl.DataFrame] = []
         self._pending_rows = 0
         self._frames: list[pl.DataFrame] = []
@@ -305,6 +311,11 @@ class _MappedPages:
         self._unmatched: dict[str, list[str]] = {}
         self._rows = 0
         self._latest: tuple[datetime, str] | None = None
+
+    @property
+    def records(self) -> int:
+        """Records received so far (mapped or pending)."""
+        return self._rows + self._pending_rows
 
     @property
     def latest_update(self) -> str | None:
@@ -331,7 +342,7 @@ class _MappedPages:
             return
         batch = pl.concat(self._pending, how="diagonal_relaxed") if len(self._pending) > 1 else self._pending[0]
         self._pending, self._pending_rows = [], 0
-        part = map_frame(batch, self._table, self._mapping, self._units, row_offset=self._rows + 1)
+        part = map_frame(batch, self._table, self._mapping, self._units, row_offset=self._rows + 1, limits=self._limits)
         self._frames.append(part.frame)
         room = MAX_REJECTED_LISTED - len(self._rejected)
         self._rejected.extend(part.rejected[: max(room, 0)])

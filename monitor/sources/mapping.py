@@ -28,6 +28,7 @@ from checks.schema import (
 from monitor.sources import reasons
 from monitor.sources.base import FieldMapping, MappingSettings
 from monitor.sources.dvcqg import DVCQG_COLUMNS
+from monitor.sources.limits import ValueLimits
 from monitor.sources.parsing import (
     as_text,
     detect_date_formats,
@@ -233,6 +234,7 @@ def map_frame(
     units: Sequence[Unit],
     *,
     row_offset: int = 1,
+    limits: ValueLimits | None = None,
 ) -> MappedFrame:
     """Map and validate ``raw`` into the canonical ``table``.
 
@@ -242,6 +244,11 @@ def map_frame(
     parsed with the formats their values use (learned from a sample, see
     ``detect_date_formats``); rows that fail with those are mapped again with every configured
     format, so a rare format is never rejected by mistake.
+
+    With ``limits`` (the sources always pass their own): every text cell is cut to
+    ``max_cell_chars`` before any step reads it (counted per text field as "truncated": the row
+    keeps the cut value), and a parsed date outside ``date_min``..``date_max`` is a bad value like
+    an unreadable one (a required field rejects the row, an optional one is nulled and counted).
     """
     lazy = raw.lazy()
     columns = lazy.collect_schema()
@@ -250,13 +257,13 @@ def map_frame(
     # A lazy export (a CSV on disk) is sampled from its head; a frame in memory is sampled across.
     sample = raw if isinstance(raw, pl.DataFrame) else lazy.head(SAMPLE_ROWS).collect()
     narrowed = _learned_date_formats(sample, table, mapping, specs)
-    plan = _map_rows(indexed, table, mapping, units, specs, narrowed)
+    plan = _map_rows(indexed, table, mapping, units, specs, narrowed, limits)
     work_df = plan.frame
     if narrowed:
         retry_rows = work_df.filter(pl.col("__retry")).get_column("__row")
         if retry_rows.len():
             again = _map_rows(
-                indexed.filter(pl.col("__row").is_in(retry_rows.implode())), table, mapping, units, specs, {}
+                indexed.filter(pl.col("__row").is_in(retry_rows.implode())), table, mapping, units, specs, {}, limits
             ).frame
             kept = work_df.filter(~pl.col("__retry"))
             work_df = pl.concat([kept, again.with_columns(pl.lit(False).alias("__retry"))], how="vertical").sort("__row")
@@ -267,7 +274,7 @@ def map_frame(
         bad = work_df.filter(failed)
     else:  # the common case: no copy of a million rows just to keep all of them
         good_rows, bad = work_df, work_df.clear()
-    invalid = _invalid_values(good_rows, plan.optional, row_offset)
+    invalid = _invalid_values(good_rows, plan.optional, row_offset) + _truncated_values(good_rows, plan.truncated, row_offset)
     rejected = _rejections(bad.head(MAX_REJECTED_LISTED), plan.checks, row_offset)
     return MappedFrame(
         frame=_conform(good_rows, table), rejected=rejected, rejected_count=bad.height, invalid=invalid,
@@ -307,6 +314,14 @@ class _Plan:
     checks: list[_Check]
     optional: dict[str, _Optional]  # "__bad{i}" -> its field and reasons
     unmatched: dict[str, str]  # "__unm{i}" -> its field (raw words that matched no value map, else null)
+    truncated: dict[str, _Truncated]  # "__long{i}" -> the text field whose cell was cut (true, else null)
+
+
+@dataclass(frozen=True)
+class _Truncated:
+    field: str
+    column: str
+    limit: int
 
 
 def _map_rows(
@@ -316,6 +331,7 @@ def _map_rows(
     units: Sequence[Unit],
     specs: Mapping[str, FieldMapping],
     date_formats: Mapping[str, tuple[list[str], bool]],
+    limits: ValueLimits | None = None,
 ) -> _Plan:
     """Parse and validate every row of ``indexed`` (which carries ``__row``).
 
@@ -339,6 +355,8 @@ def _map_rows(
     retry_exprs: list[pl.Expr] = []
     unmatched_exprs: list[pl.Expr] = []
     unmatched: dict[str, str] = {}
+    long_exprs: list[pl.Expr] = []
+    truncated: dict[str, _Truncated] = {}
     checks: list[_Check] = []
     optional: dict[str, _Optional] = {}
 
@@ -354,6 +372,12 @@ def _map_rows(
                 checks.append(_Check(column=column, reason=reasons.REQUIRED_COLUMN_MISSING, value_col=None))
             continue
         assert spec is not None
+        if limits is not None and spec.constant is None and stage.dtype == pl.Utf8():
+            cap = limits.max_cell_chars
+            if target == pl.Utf8():  # stored as text: the cut is visible, so it is counted
+                truncated[f"__long{index}"] = _Truncated(field, column, cap)
+                long_exprs.append(pl.when(stage.expr.str.len_chars() > cap).then(pl.lit(True)).alias(f"__long{index}"))
+            stage = stage.then(("cap", cap), _capped_text(stage.expr, cap), pl.Utf8())
         words = {**values.get(field, {}), **spec.values}
         keeps_words = bool(words) or field in UNIT_FIELDS
         if stage.dtype == pl.Utf8() or target == pl.Utf8() or keeps_words or spec.split or spec.extract:
@@ -378,6 +402,10 @@ def _map_rows(
         if field in INTEGER_RANGES and target.is_integer():  # plan_tasks.status is the tracker's word
             low, high = INTEGER_RANGES[field]
             parsed.failed(~parsed.expr.is_between(low, high), reasons.reason(reasons.OUT_OF_RANGE, field=field, low=low, high=high))
+        if limits is not None and isinstance(target, pl.Datetime):  # 1899/1900 zero dates, 2100 placeholders
+            low_date, high_date = pl.lit(limits.date_min, dtype=pl.Datetime("us")), pl.lit(limits.date_max, dtype=pl.Datetime("us"))
+            parsed.failed(~parsed.expr.is_between(low_date, high_date), reasons.reason(
+                reasons.DATE_OUT_OF_RANGE, low=f"{limits.date_min:%d/%m/%Y}", high=f"{limits.date_max:%d/%m/%Y}"))
         if field in required:
             tcol = f"__t{index}"
             text_exprs.append(raw_text.alias(tcol))
@@ -403,13 +431,26 @@ def _map_rows(
     for layer in bindings.layers:  # step k of every field, side by side
         work = work.with_columns(layer)
     work = (
-        work.with_columns(*text_exprs, *bad_exprs, *unmatched_exprs, first_error.alias("__error"), retry.alias("__retry"))
-        .select("__row", "__error", offending.alias("__value"), "__retry", *optional, *unmatched, *field_exprs)
+        work.with_columns(*text_exprs, *bad_exprs, *unmatched_exprs, *long_exprs, first_error.alias("__error"),
+                          retry.alias("__retry"))
+        .select("__row", "__error", offending.alias("__value"), "__retry", *optional, *unmatched, *truncated, *field_exprs)
     )
     frame = work.collect(engine=MAPPING_ENGINE)
     if not frame.get_column("__row").is_sorted():
         frame = frame.sort("__row")
-    return _Plan(frame=frame, checks=checks, optional=optional, unmatched=unmatched)
+    return _Plan(frame=frame, checks=checks, optional=optional, unmatched=unmatched, truncated=truncated)
+
+
+INVISIBLE = "[\x00\u200b\ufeff]"  # NUL, zero-width space, a BOM pasted mid-file: never meaningful in a cell
+
+
+def _capped_text(col: pl.Expr, cap: int) -> pl.Expr:
+    """A text cell cut to ``cap`` characters and without NUL or zero-width characters, before any step
+    reads it: a 1 MB cell costs no regex pass, no message, no snapshot, and PostgreSQL (whose text
+    cannot hold NUL) never sees one. Only the values that need it are rewritten (a clean column costs
+    a length and a byte scan)."""
+    cut = pl.when(col.str.len_bytes() > cap).then(col.str.slice(0, cap)).otherwise(col)
+    return pl.when(cut.str.contains(INVISIBLE)).then(cut.str.replace_all(INVISIBLE, "")).otherwise(cut)
 
 
 def _first_failure(failures: Sequence[Failure], base: int, dtype: pl.DataType) -> pl.Expr:
@@ -479,6 +520,21 @@ def _invalid_values(frame: pl.DataFrame, optional: Mapping[str, _Optional], row_
             found.append(InvalidValues(
                 field=info.field, column=info.column, reason=info.reasons[reason_index], count=int(count),
                 first_row=int(first) + row_offset,
+            ))
+    return found
+
+
+def _truncated_values(frame: pl.DataFrame, truncated: Mapping[str, _Truncated], row_offset: int) -> list[InvalidValues]:
+    """Per text field: how many cells were cut to ``max_cell_chars`` and the first row (no values)."""
+    found: list[InvalidValues] = []
+    for long_col, info in truncated.items():
+        column = frame.get_column(long_col)
+        count = column.len() - column.null_count()
+        if count:
+            first = frame.filter(pl.col(long_col).is_not_null()).get_column("__row").min()
+            found.append(InvalidValues(
+                field=info.field, column=info.column, reason=reasons.reason(reasons.TRUNCATED, limit=info.limit),
+                count=count, first_row=int(first) + row_offset,  # type: ignore[arg-type]
             ))
     return found
 

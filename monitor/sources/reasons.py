@@ -23,10 +23,12 @@ BAD_NUMBER = N_("not a number")
 OUT_OF_RANGE = N_("{field} must be {low}–{high}")
 NO_SPLIT_PART = N_("has no part {part} when split on {separator}")
 NO_MATCH = N_("does not match the pattern {pattern}")
+DATE_OUT_OF_RANGE = N_("date outside the plausible range {low} to {high}")
+TRUNCATED = N_("longer than {limit} characters: truncated")
 
 TEMPLATES: tuple[str, ...] = (
     REQUIRED_COLUMN_MISSING, REQUIRED_VALUE_EMPTY, UNKNOWN_UNIT, BAD_TEXT, BAD_DATE, BAD_BOOLEAN, BAD_INTEGER,
-    BAD_NUMBER, OUT_OF_RANGE, NO_SPLIT_PART, NO_MATCH,
+    BAD_NUMBER, OUT_OF_RANGE, NO_SPLIT_PART, NO_MATCH, DATE_OUT_OF_RANGE, TRUNCATED,
 )
 _extra: list[str] = []
 

@@ -14,6 +14,7 @@ import glob
 import io
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from monitor.sources.layout import (
     most_header_like,
     row_number_column,
 )
+from monitor.sources.limits import check_file_size, check_rows, check_xlsx
 from monitor.sources.mapping import MappedFrame, fetched, map_frame
 
 log = structlog.get_logger(__name__)
@@ -160,6 +162,8 @@ class TabularSource:
             log.info("source_not_modified", source=self.name)
             return FetchResult(table=self.table, frame=None, cursor=cursor)
         tables = [table for origin, data in blobs for table in self._read(data, origin)]
+        for table in tables:  # before mapping: a cut file is not a snapshot
+            check_rows(table.total(), table.origin, self.settings.limits)
         origins = ", ".join(origin for origin, _ in blobs)
         file_count = len(blobs)
         del blobs  # a downloaded export's bytes are not needed once parsed
@@ -167,7 +171,7 @@ class TabularSource:
         raw = pl.concat([f.lazy() for f in frames], how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         del frames
         try:
-            mapped = map_frame(raw, self.table, self.settings.mapping, self.units)
+            mapped = map_frame(raw, self.table, self.settings.mapping, self.units, limits=self.settings.limits.values(now))
         except pl.exceptions.PolarsError as error:  # a lazily read CSV fails here, not at open time
             raise _scan_error(tables, origins, error) from None
         mapped = _export_row_numbers(mapped, tables)
@@ -234,6 +238,10 @@ class TabularSource:
         if kind == "auto":
             head = data[:8] if isinstance(data, bytes) else _first_bytes(data, 8)
             kind = "xlsx" if head.startswith(_XLSX_MAGIC) else "xls" if head.startswith(_XLS_MAGIC) else "csv"
+        if kind == "xlsx":  # declared and actual expansion, before calamine inflates anything
+            check_xlsx(data, origin, self.settings.limits)
+        else:
+            check_file_size(data, origin, kind, self.settings.limits)
         try:
             return [self._read_csv(data, origin)] if kind == "csv" else self._read_workbook(data, origin, kind)
         except SourceError:
@@ -551,7 +559,14 @@ def _cells_text(cells: Sequence[str]) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+    """A reader's error in one line, without the file's text it may quote (Polars quotes the field
+    it could not parse between backticks: data, possibly personal)."""
+    if not str(error):
+        return type(error).__name__
+    line = re.sub(r"`[^`]*(`|$)", "`…`", str(error).splitlines()[0])[:200]
+    if "not properly escaped" in str(error):
+        line += " (a quote opened in a field is never closed)"
+    return line
 
 
 def _csv_input(data: Content) -> io.BytesIO | str:
