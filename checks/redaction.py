@@ -167,6 +167,8 @@ def secrets_in(value: Any, key: str | None = None) -> Iterator[str]:
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from secrets_in(getattr(value, name, None), name)
+        for name, item in (value.model_extra or {}).items():  # sections kept as extras (channels)
+            yield from secrets_in(item, name)
     elif isinstance(value, Mapping):
         for item_key, item in value.items():
             yield from secrets_in(item, str(item_key) if not secret_key else key)

@@ -50,6 +50,7 @@ class FakeZaloState:
     rate_limit: int | None = None  # accepted messages before -32
     accepted: int = 0
     forced_error: int | None = None  # next message requests answer with this code
+    forced_message: str | None = None  # the error text sent with forced_error (e.g. echoing a secret)
     forced_status: int | None = None  # next message requests answer with this HTTP status
     messages: list[ReceivedMessage] = field(default_factory=list)
     refresh_started: threading.Event = field(default_factory=threading.Event)
@@ -160,7 +161,8 @@ def _message(state: FakeZaloState, endpoint: str, token: str, body: dict[str, An
         if status != 200:
             return status, {"error": -1, "message": "server error"}
         if error != 0:
-            return 200, {"error": error, "message": f"fake error {error}"}
+            text = state.forced_message if state.forced_message is not None and error == state.forced_error else None
+            return 200, {"error": error, "message": text or f"fake error {error}"}
         state.accepted += 1
         data: dict[str, Any] = {"message_id": f"msg-{len(state.messages)}"}
         if endpoint == "zns":
