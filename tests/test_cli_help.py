@@ -19,7 +19,7 @@ COMMANDS = [command.path for command in build_cli().commands]
 GROUPS = sorted({path[:-1] for path in COMMANDS if len(path) > 1})
 EXPECTED = {
     ("run",), ("check",), ("validate",), ("findings",), ("report",), ("completion",),
-    ("calendar", "due"), ("calendar", "between"), ("calendar", "days"), ("rules", "show"), ("alerts", "explain"),
+    ("calendar", "due"), ("calendar", "between"), ("calendar", "days"), ("rules", "show"), ("alerts", "explain"), ("alerts", "zalo-key"),
     ("mapping", "suggest"),
     ("silence", "add"), ("silence", "list"), ("silence", "expire"),
     ("outbox", "list"), ("outbox", "show"), ("outbox", "retry"),

@@ -310,3 +310,14 @@ def test_refreshed_tokens_are_registered_at_once(engine: Engine, server: FakeZal
     manager = ZaloTokenManager(engine, settings, session, clock)
     token = manager.access_token()
     assert redact_text(f"x {token} y {server.state.issued[0]['refresh_token']}") == "x *** y ***"
+
+
+def test_cli_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.cli import main
+
+    assert main(["alerts", "zalo-key"]) == 0
+    key = capsys.readouterr().out.strip()
+    cipher = TokenCipher(key)  # a valid Fernet key
+    assert cipher.decrypt(cipher.encrypt("at-1")) == "at-1"
+    assert main(["alerts", "zalo-key"]) == 0
+    assert capsys.readouterr().out.strip() != key  # random each time
