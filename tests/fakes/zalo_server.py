@@ -51,6 +51,7 @@ class FakeZaloState:
     accepted: int = 0
     forced_error: int | None = None  # next message requests answer with this code
     forced_message: str | None = None  # the error text sent with forced_error (e.g. echoing a secret)
+    forced_times: int | None = None  # with forced_error: only this many requests, then normal again
     forced_status: int | None = None  # next message requests answer with this HTTP status
     messages: list[ReceivedMessage] = field(default_factory=list)
     refresh_started: threading.Event = field(default_factory=threading.Event)
@@ -157,12 +158,17 @@ def _refresh(state: FakeZaloState, secret: str | None, form: dict[str, list[str]
 def _message(state: FakeZaloState, endpoint: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     with state.lock:
         status, error = _message_outcome(state, endpoint, token, body)
+        forced = status == 200 and state.forced_error is not None and error == state.forced_error
+        if forced and state.forced_times is not None:
+            state.forced_times -= 1
+            if state.forced_times <= 0:
+                state.forced_error, state.forced_times = None, None
         state.messages.append(ReceivedMessage(endpoint, body, token, error))
         if status != 200:
             return status, {"error": -1, "message": "server error"}
         if error != 0:
-            text = state.forced_message if state.forced_message is not None and error == state.forced_error else None
-            return 200, {"error": error, "message": text or f"fake error {error}"}
+            text = state.forced_message if forced and state.forced_message is not None else f"fake error {error}"
+            return 200, {"error": error, "message": text}
         state.accepted += 1
         data: dict[str, Any] = {"message_id": f"msg-{len(state.messages)}"}
         if endpoint == "zns":
