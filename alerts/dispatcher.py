@@ -37,6 +37,7 @@ from alerts.settings import AlertsSettings, DispatcherSettings
 from alerts.storage import SQLITE_BEGIN_OPTION, StoreObserver, error_class, is_busy, is_sqlite, short_error
 from alerts.tables import delivery_log, outbox
 from checks.contracts import Channel, DeliveryError, Message
+from checks.redaction import redact_text
 
 log = structlog.get_logger(__name__)
 _MAX_ERROR_CHARS = 1000
@@ -289,7 +290,7 @@ class Dispatcher:
 
     def _fail(self, outbox_id: int, channel: str, attempts: int, error: DeliveryError) -> str:
         now = self.now_fn()
-        reason = str(error)[:_MAX_ERROR_CHARS]
+        reason = redact_text(str(error))[:_MAX_ERROR_CHARS]  # upstream text may echo a secret
         if error.permanent:
             values: dict[str, object] = {"status": "dead", "lease_until": None, "last_error": reason}
             outcome = "dead"

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from checks.calendar import WorkingCalendar
 from checks.contracts import Check, Tables
+from checks.redaction import register_settings_secrets
 from checks.registry import ALL_CHECKS
 from checks.settings import ChecksSettings
 from monitor.clock import SYSTEM_CLOCK
@@ -38,7 +39,9 @@ def all_migrations() -> list[MigrationPackage]:
 
 
 def open_store(settings: Settings) -> Engine:
-    """Engine on the configured state store, migrated to the current schema."""
+    """Engine on the configured state store, migrated to the current schema. The settings' secrets
+    (the database password among them) are registered with the redactor first."""
+    register_settings_secrets(settings)
     engine = create_engine_for(settings.state.url, busy_timeout_seconds=settings.state.busy_timeout_seconds)
     applied = migrate(engine, all_migrations())
     if applied:

@@ -1,36 +1,35 @@
 """structlog configuration: JSON lines in production, readable console in the demo.
 
-A redaction processor masks values under secret-looking keys and anything shaped like a
-Vietnamese phone or ID number, so neither secrets nor personal data reach the logs.
+A redaction processor (``checks.redaction``) masks values under secret-looking keys, the literal
+values of the configured secrets, token-shaped text and anything shaped like a Vietnamese phone or
+ID number, so neither secrets nor personal data reach the logs; library loggers get the same
+redaction through a filter on the root handler.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-SECRET_KEYS = re.compile(r"(password|secret|token|authorization|api_key|apikey|credential)", re.IGNORECASE)
-# Vietnamese phone numbers (0[1-9]xxxxxxxx / +84…) and 12-digit citizen ID numbers (CCCD), standing
-# alone: digits inside identifiers (hex keys, file names, dossier codes) are left alone.
-PERSONAL_NUMBERS = re.compile(r"(?<![\w.+-])(?:(?:\+?84|0)[1-9]\d{8}|\d{12})(?![\w.-])")
-REDACTED = "***"
+from checks.redaction import PERSONAL_NUMBERS, REDACTED, SECRET_KEYS, redact_structure, redact_text
+
+__all__ = ["PERSONAL_NUMBERS", "REDACTED", "SECRET_KEYS", "RedactingFilter", "configure_logging", "redact_event", "redact_value"]
 
 
 def redact_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return PERSONAL_NUMBERS.sub(REDACTED, value)
-    return value
+    """A log value with secrets, token-shaped text and personal numbers masked (``checks.redaction``)."""
+    return redact_structure(value)
 
 
 def redact_event(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: mask secret-named keys and personal numbers in string values."""
+    """structlog processor: mask secret-named keys, registered secrets, token-shaped text and
+    personal numbers in string values (nested lists and dicts included)."""
     for key in list(event_dict):
         if SECRET_KEYS.search(key) and event_dict[key] is not None:
             event_dict[key] = REDACTED
@@ -39,10 +38,26 @@ def redact_event(
     return event_dict
 
 
+class RedactingFilter(logging.Filter):
+    """For the stdlib loggers of libraries (urllib3, alembic…): the same redaction on the message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: let logging report it as it would
+            return True
+        record.msg, record.args = redact_text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
 def configure_logging(fmt: str = "json", level: str = "INFO", stream: Any = None) -> None:
     """Set up structlog (and the stdlib root logger, for libraries) once per process."""
     out = stream or sys.stderr
     logging.basicConfig(stream=out, level=getattr(logging, level), format="%(message)s", force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     # alembic: its INFO lines ("Running upgrade …") are plain text in a JSON log; migrate() logs
     # migration_applied events instead
     for noisy in ("apscheduler", "urllib3", "aiosmtpd", "mail.log", "alembic"):

@@ -14,6 +14,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from checks.contracts import InvalidValues, RejectedRow
+from checks.redaction import redact_text
 from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock
 from monitor.cycle import CycleReport
@@ -234,7 +235,8 @@ def probe_sources(settings: Settings, now: datetime, *, only: str | None = None)
             source = build_source(source_settings, settings.units)
             result = source.fetch(None, now)
         except Exception as error:
-            probes.append(SourceProbe(**named, seconds=time.perf_counter() - started, error=str(error)))
+            probes.append(SourceProbe(**named, seconds=time.perf_counter() - started,
+                                       error=redact_text(str(error))))
             continue
         probes.append(SourceProbe(
             **named, seconds=time.perf_counter() - started,

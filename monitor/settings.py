@@ -17,6 +17,7 @@ from pydantic_settings import (
 from alerts.settings import AlertsSettings, Language
 from checks.calendar import CalendarSettings
 from checks.contracts import Unit
+from checks.redaction import register_settings_secrets
 from checks.rulebook import RuleBook, RuleBookError
 from checks.settings import ChecksSettings
 from monitor.sources.config import SourceSettings
@@ -226,4 +227,25 @@ def load_settings(path: Path | None, **overrides: Any) -> Settings:
     except ValidationError as error:
         raise SettingsError(format_validation_error(error, str(path or "environment"))) from error
     # Hand back a plain Settings (equal to one built in code); every value is validated already.
-    return Settings.model_construct(_fields_set=loaded.model_fields_set, **dict(loaded))
+    settings = Settings.model_construct(_fields_set=loaded.model_fields_set, **dict(loaded))
+    register_settings_secrets(settings)  # from now on their values are masked in logs and errors
+    problem = token_key_problem(settings)
+    if problem is not None:
+        raise SettingsError(f"invalid configuration in {path or 'environment'}:\n  - {problem}")
+    return settings
+
+
+def token_key_problem(settings: Settings) -> str | None:
+    """Why the Zalo channel cannot keep its tokens (encrypted at rest), or None: a configured Zalo
+    channel needs a valid TTHC_MONITOR_TOKEN_KEY in the environment (never the YAML file)."""
+    from alerts.channels import channel_names
+
+    if "zalo" not in channel_names(settings.alerts.channels):
+        return None
+    from alerts.channels.token_crypto import TokenCipher, TokenKeyError
+
+    try:
+        TokenCipher.from_env()
+    except TokenKeyError as error:
+        return f"alerts.channels.zalo: {error}"
+    return None

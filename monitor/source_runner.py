@@ -28,6 +28,7 @@ import polars as pl
 import structlog
 
 from checks.contracts import FetchResult, Source, SourceError, SourceStatus
+from checks.redaction import redact_text
 from checks.schema import TableName
 from monitor.clock import SYSTEM_CLOCK
 from monitor.sources.duplicates import drop_duplicate_keys
@@ -433,6 +434,7 @@ class SourceRunner:
 
     def _failed(self, now: datetime, started: float, error: str) -> SourceStatus:
         duration = time.perf_counter() - started
+        error = redact_text(error)  # a server's error text may echo a token or a personal value
         with self._lock:
             self._status = self._status.model_copy(
                 update={"up": False, "last_attempt_at": now, "fetch_duration_seconds": duration, "error": error}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
@@ -15,6 +16,11 @@ from sqlalchemy.engine import Engine
 
 from monitor.store.db import create_engine_for
 from monitor.store.migrations import CORE_MIGRATIONS, migrate
+
+# The Zalo tokens are stored encrypted with a key from the environment (alerts/channels/token_crypto.py):
+# tests, and the daemons they start, use this throw-away key unless a test removes or changes it.
+TEST_TOKEN_KEY = "p7WiEU4F-ecqZDmgaCkpLXo4d8UUwSZAXetyX96GpRw="
+os.environ.setdefault("TTHC_MONITOR_TOKEN_KEY", TEST_TOKEN_KEY)
 
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 from structlog.testing import capture_logs
 
 from alerts.channels.config import ZaloChannelSettings
+from alerts.channels.token_crypto import TokenCipher
 from alerts.channels.zalo import ZaloChannel, classify, normalise_phone, seconds_until_hour, tracking_id_for
 from alerts.channels.zalo_tokens import ZALO_MIGRATIONS, ZaloNeedsHumanError, ZaloTokenManager, zalo_tokens
 from checks.contracts import DeliveryError, Message
@@ -93,8 +95,15 @@ def zns_message(key: str = "qlkh/zns/1", phone: str = "0912345678") -> Message:
 
 
 def stored_row(engine: Engine) -> Any:
+    """The token row with its tokens decrypted (they are stored as ciphertext: asserted here)."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(zalo_tokens)).one()
+        row = conn.execute(sa.select(zalo_tokens)).one()._asdict()
+    cipher = TokenCipher.from_env()
+    for column in ("access_token", "refresh_token"):
+        if row[column] is not None:
+            assert row[column].startswith("fernet:"), f"{column} stored in clear"
+            row[column] = cipher.decrypt(row[column])
+    return SimpleNamespace(**row)
 
 
 def test_first_send_refreshes_then_delivers_and_persists_the_pair(

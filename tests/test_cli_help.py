@@ -20,7 +20,8 @@ GROUPS = sorted({path[:-1] for path in COMMANDS if len(path) > 1})
 EXPECTED = {
     ("run",), ("check",), ("validate",), ("findings",), ("report",), ("completion",),
     ("calendar", "due"), ("calendar", "between"), ("calendar", "days"), ("rules", "show"), ("alerts", "explain"),
-    ("mapping", "suggest"), ("metrics", "hash-password"), ("source", "list"), ("source", "accept"),
+    ("alerts", "zalo-key"), ("mapping", "suggest"), ("metrics", "hash-password"), ("source", "list"),
+    ("source", "accept"),
     ("silence", "add"), ("silence", "list"), ("silence", "expire"),
     ("outbox", "list"), ("outbox", "show"), ("outbox", "retry"),
 }

@@ -62,7 +62,7 @@ class FileChannel:
         directory = self._settings.directory
         key = safe_key(message.idempotency_key)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # messages name units and dossiers
             existing = self.path_for_key(message.idempotency_key)
             if existing is not None:
                 log.info("file_message_exists", idempotency_key=message.idempotency_key, path=str(existing))
@@ -87,6 +87,7 @@ class FileChannel:
 
 
 def _atomic_write(target: Path, content: bytes) -> None:
+    # mkstemp creates the file 0600 (owner only), whatever the umask; the rename keeps the mode.
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(descriptor, "wb") as handle:

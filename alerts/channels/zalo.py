@@ -17,12 +17,13 @@ import requests
 import structlog
 
 from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
+from alerts.channels.token_crypto import TokenCipher
 from alerts.channels.zalo_tokens import ZaloChannelSettings, ZaloNeedsHumanError, ZaloTokenManager
 from checks.contracts import Channel, DeliveryError, Message, MetricSample, MetricSpec
+from checks.redaction import redact_text
 from checks.timeutil import to_vn_aware
 
 log = structlog.get_logger(__name__)
-
 
 
 ZALO_TOKEN_EXPIRY = MetricSpec(
@@ -32,6 +33,10 @@ ZALO_TOKEN_EXPIRY = MetricSpec(
 ZALO_NEEDS_HUMAN = MetricSpec(
     name="tthc_zalo_needs_reauthorisation",
     help="1 when the Zalo refresh token is lost or invalid and a person must re-authorise the OA.",
+)
+ZALO_TOKEN_KEY_VALID = MetricSpec(
+    name="tthc_zalo_token_key_valid",
+    help="0 when TTHC_MONITOR_TOKEN_KEY does not decrypt the stored Zalo tokens (messages stay pending).",
 )
 
 MAX_TEXT_CHARS = 2000
@@ -131,7 +136,8 @@ class ZaloChannel:
     def samples(self) -> list[MetricSample]:
         """Health for the metrics endpoint: access-token expiry and the needs-a-human flag."""
         return [ZALO_TOKEN_EXPIRY.sample(self._tokens.expiry_timestamp() or 0.0),
-                ZALO_NEEDS_HUMAN.sample(1 if self.needs_human() else 0)]
+                ZALO_NEEDS_HUMAN.sample(1 if self.needs_human() else 0),
+                ZALO_TOKEN_KEY_VALID.sample(0 if self._tokens.key_valid is False else 1)]
 
     def maintain(self) -> None:
         """Refresh the access token ahead of time, so the single-use refresh token never lapses on
@@ -213,7 +219,7 @@ class ZaloChannel:
         outcome = classify(code)
         if outcome is Outcome.OK:
             return
-        text = f"Zalo error {code}: {str(reply.get('message', ''))[:200]}"
+        text = f"Zalo error {code}: {redact_text(str(reply.get('message', '')))[:200]}"
         log.warning("zalo_send_failed", error=code, outcome=outcome.value, idempotency_key=message.idempotency_key)
         now = self._now_fn()
         if outcome is Outcome.RATE_LIMITED:
@@ -255,7 +261,9 @@ class ZaloKind(ChannelKind):
     def build(self, section: Any, context: BuildContext) -> dict[str, Channel]:
         if not self.names(section):
             return {}
-        tokens = ZaloTokenManager(context.engine, section, context.http, context.now_fn)
+        # TokenKeyError (no or a malformed TTHC_MONITOR_TOKEN_KEY) stops the start-up: tokens are
+        # never kept in clear. monitor.settings reports it as a settings error before this.
+        tokens = ZaloTokenManager(context.engine, section, context.http, context.now_fn, TokenCipher.from_env())
         return {self.name: ZaloChannel(section, tokens, context.http, context.now_fn)}
 
     def payload_extras(self, context: Mapping[str, Any]) -> dict[str, Any]:

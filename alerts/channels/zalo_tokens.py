@@ -6,7 +6,13 @@ lock serialises threads, and across processes a lease taken by a compare-and-swa
 lets one process spend the refresh token while the others wait and re-read. A refresh token
 refused by Zalo needs a human to re-authorise the app in a browser: the store records that state
 (``needs_human``) so the daemon can alert ops, and every send fails permanently until then.
-Tokens are stored in clear text (encryption at rest is out of scope: protect the database).
+
+Tokens are stored encrypted (``alerts.channels.token_crypto``: Fernet, key from
+``TTHC_MONITOR_TOKEN_KEY``); rows written in clear by an older version are encrypted when the
+channel is built. Every token read or received is registered with the secret redactor at once, so
+an error text echoing it is masked before it is logged or stored. A key that does not decrypt the
+stored tokens is logged (``zalo_token_key_invalid``), shown by ``tthc_zalo_token_key_valid 0``, and
+sends fail as transient errors: messages stay pending until the key is fixed.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,9 +32,11 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy.engine import Connection, Engine
 
+from alerts.channels.token_crypto import TokenCipher, TokenDecryptError
 from alerts.storage import SQLITE_BEGIN_OPTION, UtcDateTime, is_sqlite
 from alerts.tables import ALERT_MIGRATIONS
 from checks.contracts import DeliveryError
+from checks.redaction import redact_text, register_secret
 
 log = structlog.get_logger(__name__)
 
@@ -62,9 +70,9 @@ zalo_tokens = sa.Table(
     "zalo_tokens",
     metadata,
     sa.Column("app_id", sa.String(64), primary_key=True),
-    sa.Column("access_token", sa.Text),
+    sa.Column("access_token", sa.Text),  # "fernet:<ciphertext>" (token_crypto)
     sa.Column("access_expires_at", UtcDateTime),
-    sa.Column("refresh_token", sa.Text),
+    sa.Column("refresh_token", sa.Text),  # "fernet:<ciphertext>"
     sa.Column("refresh_expires_at", UtcDateTime),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("refreshing_until", UtcDateTime),  # lease of the process spending the refresh token
@@ -127,11 +135,17 @@ class ZaloTokenManager:
         settings: ZaloChannelSettings,
         http: requests.Session,
         now_fn: Callable[[], datetime],
+        cipher: TokenCipher | None = None,
     ) -> None:
         self._engine = engine
         self._settings = settings
         self._http = http
         self.now_fn = now_fn
+        # Without a key the manager refuses to exist: tokens are never stored in clear.
+        self._cipher = cipher if cipher is not None else TokenCipher.from_env()
+        self.key_valid: bool | None = None  # None: not read yet; False: the stored tokens do not decrypt
+        self._clear_rows_checked = False  # clear rows of an older version are encrypted on first read
+        register_secret(settings.app_secret.get_secret_value())
         self._lock = _process_lock(engine, settings.app_id)
         self._lease = timedelta(seconds=2 * settings.timeout_seconds + 5)
 
@@ -172,14 +186,37 @@ class ZaloTokenManager:
         raise DeliveryError("Zalo token refresh: too much contention on the token store")
 
     def needs_human(self) -> bool:
-        return self._load(self.now_fn()).needs_human
+        return self._load_stored(self.now_fn()).needs_human
 
     def problem(self) -> str | None:
-        return self._load(self.now_fn()).problem
+        return self._load_stored(self.now_fn()).problem
+
+    def encrypt_clear_rows(self) -> int:
+        """Encrypt token values stored in clear (by a version before encryption at rest); the
+        number of rows rewritten. Runs on the manager's first read of the store."""
+        rewritten = 0
+        with self._write_transaction() as conn:
+            rows = conn.execute(sa.select(zalo_tokens.c.app_id, zalo_tokens.c.access_token,
+                                          zalo_tokens.c.refresh_token)).all()
+            for row in rows:
+                values = {
+                    column: self._cipher.encrypt(value)
+                    for column, value in (("access_token", row.access_token), ("refresh_token", row.refresh_token))
+                    if value is not None and not TokenCipher.is_encrypted(value)
+                }
+                if not values:
+                    continue
+                register_secret(*(row.access_token, row.refresh_token))
+                conn.execute(zalo_tokens.update().where(zalo_tokens.c.app_id == row.app_id).values(**values))
+                rewritten += 1
+        if rewritten:
+            log.warning("zalo_tokens_encrypted", rows=rewritten)
+        return rewritten
 
     def flag_needs_human(self, problem: str) -> None:
         """Record that a person must act (the daemon turns this into an ops alert)."""
         now = self.now_fn()
+        problem = redact_text(problem)  # it may quote Zalo's reply
         with self._engine.begin() as conn:
             conn.execute(
                 zalo_tokens.update()
@@ -200,12 +237,12 @@ class ZaloTokenManager:
 
     def expiry_timestamp(self) -> float | None:
         """Unix time the access token expires (``tthc_zalo_token_expiry_timestamp_seconds``)."""
-        expires = self._load(self.now_fn()).access_expires_at
+        expires = self._load_stored(self.now_fn()).access_expires_at
         return None if expires is None else expires.timestamp()
 
     def refresh_expiry_timestamp(self) -> float | None:
         """Unix time the refresh token (about 3 months) is estimated to expire."""
-        expires = self._load(self.now_fn()).refresh_expires_at
+        expires = self._load_stored(self.now_fn()).refresh_expires_at
         return None if expires is None else expires.timestamp()
 
     # -- internals ------------------------------------------------------------------------------
@@ -225,7 +262,31 @@ class ZaloTokenManager:
                 yield conn
 
     def _load(self, now: datetime) -> TokenState:
-        """The stored state, seeding it from settings when absent or when the seed token changed."""
+        """The stored state with the tokens decrypted (:class:`TokenDecryptError` with a wrong key)."""
+        return self._decrypted(self._load_stored(now))
+
+    def _decrypted(self, state: TokenState) -> TokenState:
+        try:
+            access = None if state.access_token is None else self._cipher.decrypt(state.access_token)
+            refresh = None if state.refresh_token is None else self._cipher.decrypt(state.refresh_token)
+        except TokenDecryptError:
+            if self.key_valid is not False:
+                log.error("zalo_token_key_invalid", app_id=self._settings.app_id,
+                          hint="TTHC_MONITOR_TOKEN_KEY does not decrypt the stored tokens; messages stay pending")
+            self.key_valid = False
+            raise
+        if self.key_valid is False:
+            log.info("zalo_token_key_valid", app_id=self._settings.app_id)
+        self.key_valid = True
+        register_secret(access, refresh)
+        return replace(state, access_token=access, refresh_token=refresh)
+
+    def _load_stored(self, now: datetime) -> TokenState:
+        """The stored state (tokens as stored: encrypted), seeding it from settings when absent or
+        when the seed token changed."""
+        if not self._clear_rows_checked:
+            self.encrypt_clear_rows()
+            self._clear_rows_checked = True
         with self._engine.connect() as conn:
             row = self._select(conn)
         seed = self._settings.refresh_token
@@ -260,10 +321,11 @@ class ZaloTokenManager:
         )
 
     def _write_seed(self, conn: Connection, refresh_token: str, seed_print: str | None, now: datetime) -> None:
+        register_secret(refresh_token)
         values: dict[str, Any] = dict(
             access_token=None,
             access_expires_at=None,
-            refresh_token=refresh_token,
+            refresh_token=self._cipher.encrypt(refresh_token),
             refresh_expires_at=now + timedelta(days=self._settings.refresh_token_lifetime_days),
             refreshing_until=None,
             seed_fingerprint=seed_print,
@@ -322,11 +384,13 @@ class ZaloTokenManager:
             raise DeliveryError(f"Zalo token refresh failed: HTTP {response.status_code}")
         if not _is_token_reply(reply):
             return self._refused(claimed, reply, now)
+        new_access, new_refresh = str(reply["access_token"]), str(reply["refresh_token"])
+        register_secret(new_access, new_refresh)  # masked from now on, before anything is logged
         expires_in = float(reply["expires_in"])  # Zalo sends a string: "90000"
         values = dict(
-            access_token=str(reply["access_token"]),
+            access_token=self._cipher.encrypt(new_access),
             access_expires_at=now + timedelta(seconds=expires_in),
-            refresh_token=str(reply["refresh_token"]),
+            refresh_token=self._cipher.encrypt(new_refresh),
             refresh_expires_at=now + timedelta(days=settings.refresh_token_lifetime_days),
             refreshing_until=None,
             needs_human=False,
@@ -349,12 +413,13 @@ class ZaloTokenManager:
                     .values(version=zalo_tokens.c.version + 1, **values)
                 )
         log.info("zalo_token_refreshed", app_id=settings.app_id, expires_in_seconds=expires_in)
-        return str(reply["access_token"])
+        self.key_valid = True
+        return new_access
 
     def _refused(self, claimed: int, reply: dict[str, Any], now: datetime) -> str | None:
         """Zalo refused the refresh token: unless another process refreshed meanwhile, ask a human."""
         code = reply.get("error")
-        name = str(reply.get("error_name") or reply.get("message") or "")[:200]
+        name = redact_text(str(reply.get("error_name") or reply.get("message") or ""))[:200]
         with self._write_transaction() as conn:
             current = self._select(conn)
             if current is not None and current.version != claimed:

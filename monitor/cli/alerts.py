@@ -15,13 +15,13 @@ from pathlib import Path
 from checks.i18n import Language, translator
 from checks.timeutil import VN_TZ, format_vn_datetime, parse_cli_time, to_vn_aware
 from monitor.cli.table import format_table
-from monitor.cli.tree import DEMO_DIR, CommandGroup, complete_paths
+from monitor.cli.tree import DEMO_DIR, CommandGroup, ConfigUse, complete_paths
 
 MATCH_LABELS = "check, rule, stage, severity, unit, subject"
 
 
 def register(root: CommandGroup) -> None:
-    """Add `alerts explain`, `silence add|list|expire` and `outbox list|show|retry`."""
+    """Add `alerts explain|zalo-key`, `silence add|list|expire` and `outbox list|show|retry`."""
     alerts = root.group(
         "alerts", help="alerting: explain when (and why not) a finding was announced",
         examples=["tthc-monitor alerts explain --unit BCVT"],
@@ -42,6 +42,13 @@ def register(root: CommandGroup) -> None:
     explain.add_argument("--finding", metavar="KEY", help="only this finding key (as `findings --format json` shows it)")
     explain.add_argument("--at", metavar="ISO", help="when the next cycle runs (ISO 8601; naive = Vietnam time; "
                                                      "default now); messages created after it are not listed")
+    alerts.command(
+        "zalo-key",
+        help="print a new random key for TTHC_MONITOR_TOKEN_KEY (the Zalo tokens are stored encrypted with it)",
+        examples=["tthc-monitor alerts zalo-key     # put it in the service's EnvironmentFile:",
+                  "    # TTHC_MONITOR_TOKEN_KEY=<the key>  (keys separated by commas rotate: the first encrypts)"],
+        handler=cmd_zalo_key, config=ConfigUse.UNUSED,
+    )
 
     silence = root.group(
         "silence", help="tạm ngừng cảnh báo (silence): add, list, expire / hold alerts for a while",
@@ -240,4 +247,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"{item.subject} – {item.problem}{' – ' + item.due if item.due else ''}  [{item.key}]")
         for line in [*item.history, *item.next]:
             print(f"    {line}")
+    return 0
+
+
+def cmd_zalo_key(args: argparse.Namespace) -> int:
+    """Print a new Fernet key (the key only, on stdout, for a script or an EnvironmentFile)."""
+    from alerts.channels.token_crypto import generate_key
+
+    print(generate_key())
     return 0

@@ -85,6 +85,7 @@ def run_report(args: argparse.Namespace) -> int:
     from monitor.reports.render_csv import write_csv_folder
     from monitor.reports.render_markdown import render_markdown
     from monitor.reports.render_xlsx import write_xlsx
+    from monitor.store.files import create_owner_only
 
     language = _language(args)
     try:
@@ -121,7 +122,7 @@ def run_report(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             return 0
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        create_owner_only(output).write_text(text, encoding="utf-8")  # 0600, like the other formats
     _ = translator(language)
     print(_("Report written: {path}").format(path=output))
     return 0

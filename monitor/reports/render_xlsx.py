@@ -17,6 +17,7 @@ from xlsxwriter.workbook import Workbook
 from checks.i18n import N_, translator
 from monitor.reports.formatting import report_title, window_text
 from monitor.reports.model import ColumnKind, InspectionReport, Language, ReportSection
+from monitor.store.files import create_owner_only
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,7 @@ _NUM_FORMATS = {
 def write_xlsx(report: InspectionReport, path: Path, language: Language = "vi") -> Path:
     """Write the workbook to ``path`` (parent folders are created); returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    create_owner_only(path)  # 0600 before the first byte: the report names units, dossiers, errors
     # Text stays text: a procedure name like "=HYPERLINK(…)" or "+cmd|…" is never written as a formula or a link.
     workbook = xlsxwriter.Workbook(
         str(path), {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False}

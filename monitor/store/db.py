@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from alerts.storage import SQLITE_BEGIN_OPTION
+from monitor.store.files import OWNER_FILE_MODE, create_owner_only, owner_only_dir, tighten
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +55,7 @@ def create_engine_for(url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIM
 def _sqlite_engine(url: URL, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        secure_sqlite_file(Path(database).expanduser())
     engine = sa.create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
@@ -62,6 +63,18 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
     sa.event.listen(engine, "connect", partial(_on_sqlite_connect, busy_timeout_ms=busy_timeout_ms))
     sa.event.listen(engine, "begin", _on_sqlite_begin)
     return engine
+
+
+def secure_sqlite_file(path: Path) -> None:
+    """The database file owner-only (0600) before SQLite opens it, in a 0700 folder when we create
+    the folder; -wal/-shm follow the database's mode. An existing file readable by others (made by
+    an older version) is tightened, and said so: ``state_file_permissions_tightened``."""
+    owner_only_dir(path.parent, tighten_existing=False)
+    tightened = [str(file) for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm")))
+                 if tighten(file)]
+    create_owner_only(path)
+    if tightened:
+        log.warning("state_file_permissions_tightened", files=tightened, mode=oct(OWNER_FILE_MODE))
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:

@@ -12,6 +12,7 @@ import polars as pl
 import structlog
 
 from checks.schema import KEY_COLUMNS, TableName
+from monitor.store.files import create_owner_only, owner_only_dir
 
 log = structlog.get_logger(__name__)
 
@@ -37,12 +38,15 @@ class SnapshotStore:
         flushed to disk, then renamed over (os.replace).
         """
         folder = self._folder(source)
-        folder.mkdir(parents=True, exist_ok=True)
+        owner_only_dir(self._root.parent, tighten_existing=False)  # the data dir: 0700 when we make it
+        owner_only_dir(self._root)  # the snapshots folder and the source's: always 0700
+        owner_only_dir(folder)
         existing = self.snapshots(source)
         sequence = _sequence_of(existing[-1]) + 1 if existing else 1
         target = folder / f"{sequence:010d}-{uuid.uuid4().hex[:8]}.parquet"
         temp = folder / f".{target.name}.tmp"
         try:
+            create_owner_only(temp)  # snapshots hold export data: 0600 from the first byte
             frame.write_parquet(temp)
             _fsync_file(temp)
             os.replace(temp, target)

@@ -52,6 +52,8 @@ class FakeZaloState:
     rate_limit: int | None = None  # accepted messages before -32
     accepted: int = 0
     forced_error: int | None = None  # next message requests answer with this code
+    forced_message: str | None = None  # the error text sent with forced_error (e.g. echoing a secret)
+    forced_times: int | None = None  # with forced_error: only this many requests, then normal again
     forced_status: int | None = None  # next message requests answer with this HTTP status
     forced_body: bytes | None = None  # message requests answer HTTP 200 with these bytes (not JSON)
     messages: list[ReceivedMessage] = field(default_factory=list)
@@ -175,11 +177,17 @@ def _message(
             state.messages.append(ReceivedMessage(endpoint, body, token, 0, raw_reply=True))
             return 200, state.forced_body
         status, error = _message_outcome(state, endpoint, token, body)
+        forced = status == 200 and state.forced_error is not None and error == state.forced_error
+        if forced and state.forced_times is not None:
+            state.forced_times -= 1
+            if state.forced_times <= 0:
+                state.forced_error, state.forced_times = None, None
         state.messages.append(ReceivedMessage(endpoint, body, token, error, status))
         if status != 200:
             return status, {"error": -1, "message": "server error"}
         if error != 0:
-            return 200, {"error": error, "message": f"fake error {error}"}
+            text = state.forced_message if forced and state.forced_message is not None else f"fake error {error}"
+            return 200, {"error": error, "message": text}
         state.accepted += 1
         data: dict[str, Any] = {"message_id": f"msg-{len(state.messages)}"}
         if endpoint == "zns":
