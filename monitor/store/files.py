@@ -28,8 +28,16 @@ def owner_only_dir(path: Path, *, tighten_existing: bool = True) -> Path:
 
 def create_owner_only(path: Path) -> Path:
     """Make sure ``path`` exists as a 0600 file (created empty if absent, contents kept if not)
-    so that a writer opening it afterwards (xlsxwriter, Polars, SQLite) keeps the mode."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, OWNER_FILE_MODE)
+    so that a writer opening it afterwards (xlsxwriter, Polars, SQLite) keeps the mode.
+
+    An existing file is never opened here, only chmodded: closing any descriptor of a file drops
+    every POSIX lock this process holds on it, and SQLite's locks on an open database are such
+    locks (a second engine in one process would otherwise break the first one's transactions)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_FILE_MODE)
+    except FileExistsError:
+        os.chmod(path, OWNER_FILE_MODE)
+        return path
     try:
         os.fchmod(descriptor, OWNER_FILE_MODE)
     finally:

@@ -24,8 +24,9 @@ from tests.resilience.rig import Rig, make_rig
 
 pytestmark = pytest.mark.timeout(180)
 
-STORE_FAILURES = {"source_poll_crashed", "history_write_failed", "alert_hook_failed", "dispatch_crashed",
-                  "cycle_crashed", "job_failed", "source_poll_failed"}
+STORE_FAILURES = {"state_store_write_failed", "dispatch_abandoned", "leader_renew_failed"}
+CRASHES = {"source_poll_crashed", "history_write_failed", "alert_hook_failed", "dispatch_crashed", "cycle_crashed",
+           "job_failed", "poll_job_failed", "source_poll_job_failed"}
 
 
 @pytest.fixture
@@ -37,9 +38,8 @@ def pg_rig(tmp_path: Path) -> Iterator[tuple[PgCluster, Rig]]:
 
 
 def _poll_failure(event: dict[str, Any]) -> bool:
-    if event.get("event") == "job_failed":
-        return bool(event.get("job") == "source:ho_so")
-    return event.get("event") in STORE_FAILURES and event.get("source") == "ho_so"
+    """The poll's history write refused: a store fault (the fetched data stays in force)."""
+    return event.get("event") == "state_store_write_failed" and event.get("operation") == "record_poll"
 
 
 def test_postgres_restarted_mid_cycle_the_daemon_survives_and_loses_nothing(pg_rig: tuple[PgCluster, Rig]) -> None:
@@ -58,11 +58,12 @@ def test_postgres_restarted_mid_cycle_the_daemon_survives_and_loses_nothing(pg_r
     since, codes = rig.last_outbox_id(), rig.portal.add_overdue("TDC", 1)
     outage = rig.daemon.mark()
     cluster.stop()
-    # (on main the poll's history write raises past the source runner: the job loop's job_failed;
-    # once every job catches store errors itself, the runner's own event)
     failure = wait_until(lambda: next((e for e in rig.daemon.events(since=outage) if _poll_failure(e)), None),
-                         30, "a failed poll on the stopped database", rig.daemon)
+                         30, "a poll's history write refused by the stopped database", rig.daemon)
     assert failure["level"] == "error" and "OperationalError" in json.dumps(failure)  # JSON, the cause named
+    assert rig.daemon.wait_for_metric("tthc_state_store_up", lambda v: v == 0) == 0
+    assert rig.daemon.healthz()[0] == 503
+    assert rig.daemon.metric("tthc_source_up", source="ho_so") == 1  # the export itself is fine: data in force
     rig.daemon.assert_alive()
     cluster.start()
     rig.wait_news(since, codes)
@@ -73,6 +74,8 @@ def test_postgres_restarted_mid_cycle_the_daemon_survives_and_loses_nothing(pg_r
     assert code == 200 and health["status"] == "ok"
     failures = [e for e in rig.daemon.events(since=mark) if e.get("event") in STORE_FAILURES]
     assert failures, "the outage left no trace in the log"
+    crashes = [e for e in rig.daemon.events(since=mark) if e.get("event") in CRASHES]
+    assert not crashes, crashes[:3]  # every job caught the store fault itself
     raw = [e["line"] for e in rig.daemon.events("<not json>")]
     assert not raw, raw[:5]  # every line of the log a JSON event, from the migrations at start-up on
     report = rig.ledger.report("postgres_restart", faults=2, since_id=start)
