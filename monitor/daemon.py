@@ -94,7 +94,7 @@ class Daemon:
         return ok and bool(store["up"]), {
             "last_cycle_at": last.isoformat() if last else None,
             "lease": self.lease.status(),
-            "sources": {s.name: {"up": s.up, "rows": s.rows, "error": s.error} for s in statuses},
+            "sources": {s.name: {"up": s.up, "rows": s.rows, "error": s.error, "suspect": s.suspect} for s in statuses},
             "state_store": store,
         }
 

@@ -147,7 +147,7 @@ def test_read_only_store_is_a_signal_the_jobs_survive_and_it_recovers_by_itself(
     assert code == 503 and body["status"] == "degraded"
     assert body["state_store"] == {"up": False, "error": "OperationalError: attempt to write a readonly database",
                                    "operation": "record_poll", "since": NOW.isoformat()}
-    assert body["sources"]["ho_so"] == {"up": True, "rows": 3, "error": None}
+    assert body["sources"]["ho_so"] == {"up": True, "rows": 3, "error": None, "suspect": False}
     values = scrape(running.metrics_url)
     assert values[("tthc_state_store_up", ())] == 0
     assert store_errors(values, "record_poll") == 1

@@ -64,6 +64,8 @@ def test_collapsed_export_is_quarantined_and_no_resolution_is_sent(rig: Rig, mod
         if mode == "tenth":
             assert event.get("new_rows") == N // 10 and event.get("last_good_rows") == N
         assert rig.daemon.metric("tthc_source_rows", source="ho_so") == N  # the last good data in force
+        code, health = rig.daemon.healthz()
+        assert health["sources"]["ho_so"]["suspect"] is True and health["sources"]["ho_so"]["rows"] == N, health
         _quiet_cycles(rig)
         rig.daemon.assert_alive()
         # the ops finding names the source and the counts

@@ -39,7 +39,7 @@ from monitor.store.db import create_engine_for
 from monitor.store.tables import finding_events, findings
 from tests.conftest import stop_process, write_distribution
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CYCLE_SECONDS = 2.0  # lease 3 s, renewed every 0.3 s (the defaults derived from the cycle)
 T = TypeVar("T")
 
