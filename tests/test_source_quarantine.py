@@ -24,7 +24,7 @@ from checks.timeutil import VN_TZ
 from monitor.metrics import source_samples
 from monitor.source_runner import SourceRunner
 from monitor.sources import build_source
-from monitor.sources.duplicates import drop_duplicate_keys
+from monitor.sources.duplicates import Duplicates, drop_duplicate_keys
 from monitor.sources.plausibility import QuarantineSettings, Verdict, accepted_by_itself, agrees, judge
 from monitor.sources.tabular import TabularSourceSettings
 from monitor.store.history import HistoryStore
@@ -242,6 +242,19 @@ def test_a_restart_keeps_holding_the_suspect_snapshot(engine: Engine, tmp_path: 
     assert frame is not None and frame.height == 1000
 
 
+def test_verdicts_carry_their_counts_and_a_different_column_or_reason_never_agrees() -> None:
+    settings = QuarantineSettings()
+    missing = judge(900, 1000, ["Trạng thái"], settings)
+    assert missing == Verdict("required_column_missing", 900, 1000, column="Trạng thái")  # the count kept
+    shrunk = judge(120, 1200, [], settings)
+    assert shrunk is not None and shrunk.describe() == (
+        "suspect snapshot: 120 rows, 10.0% of the last good snapshot's 1200")
+    other_column = Verdict("required_column_missing", 900, 1000, column="Mã hồ sơ")
+    assert agrees(missing, missing, settings) and not agrees(missing, other_column, settings)
+    empty = Verdict("empty", 0, 1000)
+    assert not agrees(Verdict("row_share", 0, 1000), empty, settings)  # same rows and column, other reason
+
+
 # --- duplicate keys ------------------------------------------------------------------------------
 
 
@@ -264,6 +277,24 @@ def test_duplicate_keys_keep_the_latest_update_then_the_later_row() -> None:
     assert kept["procedure_name"].to_list() == ["mới", "tỉnh"] and found.dropped == 1
     unique, none = drop_duplicate_keys(dossiers(5), TableName.DOSSIERS)
     assert unique.height == 5 and none.dropped == 0
+
+
+def test_duplicate_keys_at_the_edges_two_rows_two_key_columns_no_key_column() -> None:
+    """Boundaries the rule must hold at: the smallest frame that can repeat a key (two rows), a
+    key of two columns (a code repeated in another catalog or beside another code is no repeat),
+    and a frame that lacks the key column (nothing to judge: returned as it is)."""
+    two = conform(pl.DataFrame({"dossier_code": ["A", "A"], "unit": ["QLKH"] * 2, "status": [1, 2]}),
+                  TableName.DOSSIERS)
+    kept, found = drop_duplicate_keys(two, TableName.DOSSIERS)
+    assert kept["status"].to_list() == [2] and (found.dropped, found.keys, found.first_position) == (1, 1, 1)
+    catalog = conform(pl.DataFrame({"catalog": ["national", "national", "national", "provincial"],
+                                    "procedure_code": ["1.1", "1.2", "1.1", "1.1"], "unit": ["VP"] * 4,
+                                    "procedure_name": ["cũ", "khác", "mới", "tỉnh"]}), TableName.PROCEDURES)
+    kept, found = drop_duplicate_keys(catalog, TableName.PROCEDURES)
+    assert kept["procedure_name"].to_list() == ["khác", "mới", "tỉnh"] and (found.dropped, found.keys) == (1, 1)
+    keyless = pl.DataFrame({"unit": ["QLKH", "QLKH", "QLKH"], "status": [1, 1, 1]})
+    same, none = drop_duplicate_keys(keyless, TableName.DOSSIERS)
+    assert same.equals(keyless) and none == Duplicates()
 
 
 def test_the_runner_counts_duplicates_in_the_metric_and_the_log(engine: Engine, tmp_path: Path) -> None:
