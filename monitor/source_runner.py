@@ -231,18 +231,9 @@ class SourceRunner:
             rows = self._frame.height if self._frame is not None else 0
             self._status = self._status.model_copy(
                 update={
-                    "up": True,
-                    "last_attempt_at": now,
-                    "last_success_at": now,
+                    **self._succeeded(now, result, merged is not None, duplicates, duration, None),
                     "rows": rows,
                     "has_data": self._frame is not None,
-                    # a "not modified" poll read nothing: the held snapshot's counts stay
-                    "rejected_rows": result.rejected_count if merged is not None else self._status.rejected_rows,
-                    "invalid_values": invalid_counts(result) if merged is not None else self._status.invalid_values,
-                    "duplicate_keys": duplicates if duplicates is not None else self._status.duplicate_keys,
-                    "fetch_duration_seconds": duration,
-                    "error": None,
-                    **_suspect_fields(None),
                 }
             )
             status = self._status.model_copy()
@@ -315,17 +306,7 @@ class SourceRunner:
             self._held = new_held
             self._cursor = result.cursor
             self._status = self._status.model_copy(
-                update={
-                    "up": True,
-                    "last_attempt_at": now,
-                    "last_success_at": now,
-                    "rejected_rows": result.rejected_count if frame is not None else self._status.rejected_rows,
-                    "invalid_values": invalid_counts(result) if frame is not None else self._status.invalid_values,
-                    "duplicate_keys": duplicates if duplicates is not None else self._status.duplicate_keys,
-                    "fetch_duration_seconds": duration,
-                    "error": None,
-                    **_suspect_fields(new_held),
-                }
+                update=self._succeeded(now, result, frame is not None, duplicates, duration, new_held)
             )
             status = self._status.model_copy()
         log.warning(
@@ -364,6 +345,29 @@ class SourceRunner:
         if poll_id is not None:
             self._prune()
         return status
+
+    def _succeeded(
+        self,
+        now: datetime,
+        result: FetchResult,
+        read: bool,
+        duplicates: int | None,
+        duration: float,
+        held: HeldSuspect | None,
+    ) -> dict[str, object]:
+        """Status fields of a successful poll (under the lock). A "not modified" poll (``read``
+        False) read nothing: the counts of the snapshot it stands for stay."""
+        return {
+            "up": True,
+            "last_attempt_at": now,
+            "last_success_at": now,
+            "rejected_rows": result.rejected_count if read else self._status.rejected_rows,
+            "invalid_values": invalid_counts(result) if read else self._status.invalid_values,
+            "duplicate_keys": duplicates if duplicates is not None else self._status.duplicate_keys,
+            "fetch_duration_seconds": duration,
+            "error": None,
+            **_suspect_fields(held),
+        }
 
     def _accept_held(self, now: datetime, by: AcceptedBy, acceptances: list[int]) -> bool:
         """An operator accepted the held snapshot: put it in force before this poll's fetch.
