@@ -649,7 +649,10 @@ def test_real_prometheus_scrapes_the_daemon_over_https_with_basic_auth(tmp_path:
         targets = _wait(all_scraped, 20, f"Prometheus to see {expected}", daemon_log)
         took = time.monotonic() - started
         assert "401 Unauthorized" in targets["tthc-wrong-password"]["lastError"]
-        assert "tls" in targets["tthc-no-client-cert"]["lastError"].lower()
+        # refused in the handshake: Go reports the TLS alert, or (when the server's close of the refused
+        # handshake wins the race with the client's next write) the reset connection
+        refused = targets["tthc-no-client-cert"]["lastError"].lower()
+        assert "tls" in refused or "connection reset by peer" in refused, refused
         up = requests.get(f"{api}/query", params={"query": "up"}, timeout=5).json()["data"]["result"]
         assert {r["metric"]["job"]: r["value"][1] for r in up} == {"tthc": "1", "tthc-wrong-password": "0",
                                                                    "tthc-no-client-cert": "0"}
