@@ -12,6 +12,7 @@ with the same errors a read-only file or a standby gives).
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -255,7 +256,6 @@ def test_a_refused_enqueue_is_planned_again_next_cycle_never_dropped(store: Engi
 
 def test_store_health_metrics_pass_promtool(tmp_path: Path) -> None:
     import shutil
-    import subprocess
 
     from monitor.metrics import new_registry, render
 
@@ -281,3 +281,28 @@ def test_store_health_metrics_pass_promtool(tmp_path: Path) -> None:
     assert promtool
     lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=30)
     assert lint.returncode == 0 and lint.stdout.strip() == b"" and lint.stderr.strip() == b"", lint.stdout + lint.stderr
+
+
+def test_a_connection_opened_while_the_file_was_immutable_is_not_kept_after_recovery(tmp_path: Path) -> None:
+    """SQLite falls back to a read-only file handle when it opens an immutable file, and keeps it
+    for the connection's life. The pool must drop such a connection at its first refused write;
+    kept, it would refuse one write in a few long after the file became writable again (the
+    daemon's store flapping between up and down)."""
+    path = tmp_path / "state.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    engine.dispose()  # the next connection is opened during the fault
+    files = [str(p) for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+    subprocess.run(["chattr", "+i", *files], check=True)
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="readonly"), engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    finally:
+        subprocess.run(["chattr", "-i", *files], check=True)
+    for value in range(2, 6):  # every write after the recovery goes through, the first included
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"INSERT INTO t VALUES ({value})")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 4
+    engine.dispose()

@@ -20,6 +20,7 @@ log = structlog.get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_SWITCH_ATTEMPTS = 200
+SQLITE_READONLY = 8  # primary result code; extended codes keep it in the low byte
 
 
 def for_writes(engine: Engine) -> Engine:
@@ -62,7 +63,18 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
     )
     sa.event.listen(engine, "connect", partial(_on_sqlite_connect, busy_timeout_ms=busy_timeout_ms))
     sa.event.listen(engine, "begin", _on_sqlite_begin)
+    sa.event.listen(engine, "handle_error", _on_sqlite_error)
     return engine
+
+
+def _on_sqlite_error(context: sa.engine.ExceptionContext) -> None:
+    """A connection SQLite opened while the file was not writable (read-only mount, immutable
+    file) stays read-only for its whole life, even once the file is writable again. Treat that
+    error as a lost connection, so that the pool drops it (and the others opened with it) and the
+    next transaction opens a fresh one, instead of failing one write in a few for ever."""
+    error = context.original_exception
+    if isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", 0) & 0xFF) == SQLITE_READONLY:
+        context.is_disconnect = True
 
 
 def secure_sqlite_file(path: Path) -> None:

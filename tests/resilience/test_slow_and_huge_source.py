@@ -81,6 +81,7 @@ def test_dripping_server_fails_the_poll_at_its_deadline_and_nothing_stalls(
             finally:
                 rig.portal.mode = "normal"
             assert rig.daemon.wait_for_metric("tthc_source_up", lambda v: v == 1, source="ho_so", timeout=30) == 1
+            rig.wait_all_delivered(since, timeout=30)  # what the recovery itself enqueued goes out too
             rig.ledger.report(f"drip_{dripping_sources}_sources", faults=dripping_sources, since_id=since).assert_clean()
 
 
