@@ -96,6 +96,7 @@ def test_huge_body_is_refused_at_the_download_limit(tmp_path: Path) -> None:
             assert "exceeded the limit of 5.0 MiB" in failed["error"], failed
             assert _peak_rss_bytes(rig) < 600 * 1024 * 1024  # never read whole into memory
             rig.daemon.assert_alive()
+            rig.wait_news(since, ["ho_so"], timeout=30)  # the fault lasts until ops is told the source is stale
         finally:
             rig.portal.mode = "normal"
         wait_until(lambda: rig.daemon.metric("tthc_source_up", source="ho_so") == 1, 30, "the source back up")
