@@ -22,7 +22,7 @@ from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock, SystemClock
 from monitor.http_endpoint import MetricsServer
 from monitor.leader import LeaderLease, Lease, LeaseCollector, SoleInstance, default_instance_name
-from monitor.metrics import new_registry
+from monitor.metrics import Exposition
 from monitor.poll_executor import PollExecutor
 from monitor.scheduler import JobLoop
 from monitor.settings import Settings
@@ -58,9 +58,9 @@ class Daemon:
         self.monitor = Monitor(settings, self.engine, on_findings=self.alerts.on_findings, fence=self.lease.confirm,
                                store_health=self.store_health)
         self.alerts.attach(self.monitor.calendar, self.monitor.metrics)
-        self.registry = new_registry(self.monitor.metrics)
-        self.registry.register(LeaseCollector(self.lease))  # tthc_leader, read at scrape time
-        self.server = MetricsServer(self.registry, self.health, settings.metrics.host, settings.metrics.port,
+        # the state's text is rendered at publish; tthc_leader and the poll executor at scrape time
+        self.exposition = Exposition(self.monitor.metrics, LeaseCollector(self.lease))
+        self.server = MetricsServer(self.exposition, self.health, settings.metrics.host, settings.metrics.port,
                                     web_config_file=settings.metrics.web_config_file,
                                     allow_insecure=settings.metrics.allow_insecure)
         self._stop = threading.Event()
@@ -73,7 +73,7 @@ class Daemon:
             sources=[runner.name for runner in self.monitor.runners],
             inline=not threaded,
         )
-        self.registry.register(self.polls)
+        self.exposition.add(self.polls)
         self.dispatch_loop = JobLoop(clock, until=until, stop=self._stop) if threaded else self.loop
         self._started_at = clock.now()
         self._last_cycle_at: datetime | None = None

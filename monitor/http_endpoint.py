@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.basic_auth import CHALLENGE, PasswordChecker
-from monitor.metrics import render
 from monitor.web_config import WebConfigError, WebConfigWatcher, exposure_problem, is_loopback_host
 
 HealthFn = Callable[[], tuple[bool, dict[str, Any]]]
+ExpositionFn = Callable[[], bytes]  # the /metrics body (monitor.metrics.Exposition)
 HANDSHAKE_TIMEOUT_SECONDS = 10.0  # a TLS client must finish its whole handshake within this (not per read)
 REQUEST_TIMEOUT_SECONDS = 30.0  # then each read of the request within this
 
@@ -110,21 +110,21 @@ def endpoint_web_config(host: str, web_config_file: Path | None, allow_insecure:
 
 
 class MetricsServer:
-    """Serves the registry on host:port in a daemon thread. Port 0 picks a free port.
+    """Serves ``exposition()`` (the /metrics body) on host:port in a daemon thread. Port 0 picks a free port.
 
     ``web_config_file``: TLS and basic auth (exporter-toolkit's format). Beyond loopback, without
     it, :class:`MetricsExposureError` unless ``allow_insecure`` (then the start-up logs
     ``metrics_exposed_without_tls``). A file that does not load raises :class:`WebConfigError`.
     """
 
-    def __init__(self, registry: CollectorRegistry, health: HealthFn, host: str, port: int, *,
+    def __init__(self, exposition: ExpositionFn, health: HealthFn, host: str, port: int, *,
                  web_config_file: Path | None = None, allow_insecure: bool = False) -> None:
         self._web = endpoint_web_config(host, web_config_file, allow_insecure)
         state = self._web.current()
         if not is_loopback_host(host) and not state.tls:
             log.warning("metrics_exposed_without_tls", host=host, port=port, basic_auth=bool(state.users),
                         hint="metrics.web_config_file with tls_server_config")
-        handler = _make_handler(registry, health, self._web, PasswordChecker())
+        handler = _make_handler(exposition, health, self._web, PasswordChecker())
         self._server = _Server((host, port), handler, self._web)
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-http", daemon=True)
 
@@ -148,7 +148,7 @@ class MetricsServer:
         self._server.server_close()
 
 
-def _make_handler(registry: CollectorRegistry, health: HealthFn, web: WebConfigWatcher,
+def _make_handler(exposition: ExpositionFn, health: HealthFn, web: WebConfigWatcher,
                   checker: PasswordChecker) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout = REQUEST_TIMEOUT_SECONDS
@@ -168,7 +168,7 @@ def _make_handler(registry: CollectorRegistry, health: HealthFn, web: WebConfigW
                     return
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                self._reply(200, CONTENT_TYPE_LATEST, render(registry))
+                self._reply(200, CONTENT_TYPE_LATEST, exposition())
             elif path == "/healthz":
                 ok, details = health()
                 body = json.dumps({"status": "ok" if ok else "degraded", **details}, ensure_ascii=False, default=str)

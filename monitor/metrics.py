@@ -147,15 +147,43 @@ def check_samples(
 
 
 class MetricsState(Collector):
-    """Thread-safe holder of the latest samples per section; a prometheus_client collector."""
+    """Thread-safe holder of the latest samples per section; a prometheus_client collector.
+
+    Each publish also renders the exposition text (:meth:`exposition`), so that a scrape serves
+    bytes made in the publisher's thread and never renders, or waits for, a cycle's samples.
+    Only the published section is rendered again; the others' text is reused.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._rendering = threading.Lock()  # publishes render in order; held by one publisher at a time
         self._sections: dict[str, list[MetricSample]] = {}
+        self._texts: dict[str, tuple[bytes, frozenset[str]]] = {}  # section -> (its text, its family names)
+        self._exposition = b""
 
     def publish(self, section: str, samples: Sequence[MetricSample]) -> None:
-        with self._lock:
-            self._sections[section] = list(samples)
+        kept = list(samples)
+        with self._rendering:
+            with self._lock:
+                self._sections[section] = kept
+            text = generate_latest(_Families(_families(kept)))
+            self._texts[section] = (text, frozenset(sample.spec.name for sample in kept))
+            self._exposition = self._joined()
+
+    def _joined(self) -> bytes:
+        """The sections' texts one after the other: the same bytes as rendering every sample at
+        once, as long as no family is in two sections. When one is (its series are merged, the
+        first producer winning), everything is rendered together instead."""
+        names: set[str] = set()
+        for _text, families in self._texts.values():
+            if not names.isdisjoint(families):
+                return generate_latest(_Families(_families(self.samples())))
+            names |= families
+        return b"".join(text for text, _families in self._texts.values())
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of every published sample, as rendered at the last publish."""
+        return self._exposition
 
     def samples(self) -> list[MetricSample]:
         with self._lock:
@@ -169,24 +197,57 @@ class MetricsState(Collector):
         return None
 
     def collect(self) -> Iterator[Metric]:
-        families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
-        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-        for sample in self.samples():
-            spec = sample.spec
-            family = families.get(spec.name)
-            if family is None:
-                if spec.kind == "counter":
-                    family = CounterMetricFamily(spec.name, spec.help, labels=list(spec.labels))
-                else:
-                    family = GaugeMetricFamily(spec.name, spec.help, labels=list(spec.labels))
-                families[spec.name] = family
-            values = tuple(sample.labels[name] for name in spec.labels)
-            identity = (spec.name, tuple(zip(spec.labels, values, strict=True)))
-            if identity in seen:  # one value per series: the first producer wins
-                continue
-            seen.add(identity)
-            family.add_metric(list(values), sample.value)
-        yield from families.values()
+        yield from _families(self.samples())
+
+
+class _Families:
+    """Metric families already built, as the registry-like object ``generate_latest`` reads."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def _families(samples: Iterable[MetricSample]) -> list[Metric]:
+    """One family per metric name in order of first appearance; one value per series (the first wins)."""
+    families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    for sample in samples:
+        spec = sample.spec
+        family = families.get(spec.name)
+        if family is None:
+            if spec.kind == "counter":
+                family = CounterMetricFamily(spec.name, spec.help, labels=list(spec.labels))
+            else:
+                family = GaugeMetricFamily(spec.name, spec.help, labels=list(spec.labels))
+            families[spec.name] = family
+        values = tuple(sample.labels[name] for name in spec.labels)
+        identity = (spec.name, tuple(zip(spec.labels, values, strict=True)))
+        if identity in seen:
+            continue
+        seen.add(identity)
+        family.add_metric(list(values), sample.value)
+    return list(families.values())
+
+
+class Exposition:
+    """What ``/metrics`` serves: the state's text rendered at publish, then the few live collectors
+    (read at scrape time: the lease, the poll executor) rendered per scrape."""
+
+    def __init__(self, state: MetricsState, *live: Collector) -> None:
+        self._state = state
+        self._live = CollectorRegistry(auto_describe=False)
+        for collector in live:
+            self._live.register(collector)
+
+    def add(self, collector: Collector) -> None:
+        """One more collector read at every scrape."""
+        self._live.register(collector)
+
+    def __call__(self) -> bytes:
+        return self._state.exposition() + generate_latest(self._live)
 
 
 def new_registry(state: MetricsState) -> CollectorRegistry:

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from checks.contracts import KpiValue, MetricSpec, Period, SourceStatus
 from checks.schema import TableName
 from monitor.http_endpoint import MetricsServer
-from monitor.metrics import MetricsState, kpi_samples, new_registry, render, source_samples
+from monitor.metrics import Exposition, MetricsState, kpi_samples, new_registry, render, source_samples
 
 COUNTER = MetricSpec(name="tthc_test_events_total", help="Test counter.", labels=("channel",), kind="counter")
 
@@ -78,7 +78,7 @@ def test_republishing_a_section_drops_vanished_series() -> None:
 def test_endpoint_serves_metrics_and_health_over_http() -> None:
     state = _state()
     healthy = {"ok": True}
-    server = MetricsServer(new_registry(state), lambda: (healthy["ok"], {"sources": 2}), "127.0.0.1", 0)
+    server = MetricsServer(Exposition(state), lambda: (healthy["ok"], {"sources": 2}), "127.0.0.1", 0)
     server.start()
     try:
         reply = requests.get(server.url, timeout=5)
@@ -102,3 +102,53 @@ def test_promtool_finds_nothing_to_report() -> None:
     result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == b"" and result.stderr.strip() == b""
+
+
+def test_the_exposition_rendered_at_publish_is_what_a_full_render_gives() -> None:
+    """A scrape serves the bytes made at publish: the same as rendering every sample at once, also
+    when a family has series in two sections (merged once, the first producer winning), and they
+    follow every publish (a series that vanished is gone from the next scrape's bytes)."""
+    state = _state()
+    assert state.exposition() == render(new_registry(state))
+    shared = MetricSpec(name="tthc_test_shared", help="In two sections.", labels=("where",))
+    state.publish("first", [shared.sample(1, where="a"), shared.sample(2, where="both")])
+    state.publish("second", [shared.sample(3, where="b"), shared.sample(4, where="both")])
+    text = state.exposition()
+    assert text == render(new_registry(state))
+    assert text.decode().count("# TYPE tthc_test_shared gauge") == 1  # one family, not one per section
+    values = _values(text.decode())
+    assert values[("tthc_test_shared", (("where", "both"),))] == 2  # the first producer wins
+    state.publish("first", [])
+    state.publish("second", [])
+    state.publish("alerts", [COUNTER.sample(4, channel="email")])
+    text = state.exposition()
+    assert text == render(new_registry(state))
+    assert b"tthc_test_shared" not in text
+    assert _values(text.decode())[("tthc_test_events_total", (("channel", "email"),))] == 4
+
+
+def test_the_endpoint_serves_the_published_bytes_and_reads_live_collectors_per_scrape() -> None:
+    from prometheus_client.core import GaugeMetricFamily
+
+    class Live:
+        value = 1.0
+
+        def collect(self):  # type: ignore[no-untyped-def]
+            family = GaugeMetricFamily("tthc_test_live", "Read at scrape time.")
+            family.add_metric([], self.value)
+            yield family
+
+    state, live = _state(), Live()
+    server = MetricsServer(Exposition(state, live), lambda: (True, {}), "127.0.0.1", 0)
+    server.start()
+    try:
+        first = requests.get(server.url, timeout=5).text
+        assert first.startswith(state.exposition().decode())
+        assert _values(first)[("tthc_test_live", ())] == 1
+        live.value = 2.0
+        state.publish("alerts", [COUNTER.sample(9, channel="email")])
+        second = _values(requests.get(server.url, timeout=5).text)
+        assert second[("tthc_test_live", ())] == 2
+        assert second[("tthc_test_events_total", (("channel", "email"),))] == 9
+    finally:
+        server.stop()

@@ -35,7 +35,7 @@ from structlog.testing import capture_logs
 from checks.contracts import MetricSpec
 from monitor.basic_auth import CHALLENGE, PasswordChecker, parse_authorization
 from monitor.http_endpoint import MetricsExposureError, MetricsServer
-from monitor.metrics import MetricsState, new_registry
+from monitor.metrics import Exposition, MetricsState
 from monitor.settings import SettingsError, load_settings
 from monitor.web_config import WebConfigError, is_loopback_host, load_web_config, parse_web_config
 from tests.conftest import stop_process
@@ -151,7 +151,7 @@ def endpoint_factory(tmp_path: Path) -> Iterator[object]:
     def make(text: str, host: str = "127.0.0.1", allow_insecure: bool = False) -> Endpoint:
         config = tmp_path / "web-config.yml"
         config.write_text(text, encoding="utf-8")
-        server = MetricsServer(new_registry(_state()), lambda: (True, {"sources": {}}), host, 0,
+        server = MetricsServer(Exposition(_state()), lambda: (True, {"sources": {}}), host, 0,
                                web_config_file=config, allow_insecure=allow_insecure)
         server.start()
         started.append(server)
@@ -434,7 +434,7 @@ def test_settings_refuse_a_public_host_without_tls_unless_allowed(tmp_path: Path
 
 
 def test_the_endpoint_refuses_or_warns_when_exposed_in_clear(endpoint_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    registry = new_registry(_state())
+    registry = Exposition(_state())
     with pytest.raises(MetricsExposureError, match="metrics.host is not a loopback address"):
         MetricsServer(registry, lambda: (True, {}), "0.0.0.0", 0)  # e.g. --listen 0.0.0.0:9708
     web = tmp_path / "auth-only.yml"
