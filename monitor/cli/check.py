@@ -111,8 +111,9 @@ def write_report_json(report: CycleReport, out: TextIO) -> None:
     out.write("\n  ]\n}\n")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps with options builds one per call
+_dumps = _ENCODER.encode
+_string = json.encoder.encode_basestring  # what the encoder writes for a str with ensure_ascii=False
 
 
 def _indented_object(value: dict[str, Any], indent: str) -> str:
@@ -121,7 +122,10 @@ def _indented_object(value: dict[str, Any], indent: str) -> str:
     if not value:
         return "{}"
     inner = indent + "  "
-    items = [f"{inner}{_dumps(str(key))}: {_indented_value(item, inner)}" for key, item in value.items()]
+    items = [
+        f"{inner}{_string(str(key))}: {_string(item) if type(item) is str else _indented_value(item, inner)}"
+        for key, item in value.items()
+    ]
     return "{\n" + ",\n".join(items) + "\n" + indent + "}"
 
 
