@@ -27,7 +27,7 @@ from checks.i18n import N_
 from checks.schema import VN_DATETIME, TableName
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage
-from checks.timeutil import to_vn_aware, vn_naive_to_epoch
+from checks.timeutil import VN_TZ_NAME, vn_naive_to_epoch
 
 __all__ = ["DeadlineSettings", "DeadlinesCheck", "classify_dossiers", "SPEC"]
 
@@ -256,32 +256,51 @@ def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSe
     )
     supplement_severity = Severity.WARNING if rules.multiple_supplements_late else Severity.INFO
     facts_frame = _facts_frame(problems, rules)
+    # Only the columns the loop reads, as plain lists (no per-row dicts of the whole frame); the due
+    # time made aware column-wise (what to_vn_aware does to a naive Vietnam time).
+    cols = problems.select(
+        pl.col("stage").cast(pl.Utf8),
+        pl.col("apology_state").cast(pl.Utf8),
+        (pl.col("supplement_count").fill_null(0) >= rules.supplement_warning_count).fill_null(False).alias("_repeated"),
+        pl.col("effective_due_at").dt.replace_time_zone(VN_TZ_NAME).alias("_due"),
+        pl.col("dossier_code").cast(pl.Utf8).fill_null("None"),  # str(value), as before
+        pl.col("unit").cast(pl.Utf8).fill_null("None"),
+    )
+    names = facts_frame.columns
+    fact_rows = [dict(zip(names, values, strict=True)) for values in facts_frame.iter_rows()]
+    stage_hits = {str(stage): hit for stage, hit in stage_rules.items()}
+    apology_hits = {state: (rule, Stage.BREACH, Severity.CRITICAL) for state, rule in apology_rules.items()}
+    supplement_hit = ("supplement_repeated", Stage.OPEN, supplement_severity)
+    construct = Finding.model_construct
+    dossier = SubjectKind.DOSSIER
     findings: list[Finding] = []
-    for row, facts in zip(problems.iter_rows(named=True), facts_frame.iter_rows(named=True), strict=True):
+    append = findings.append
+    for stage, apology_state, is_repeated, due_aware, code, unit, facts in zip(
+        *(cols.get_column(name).to_list() for name in cols.columns), fact_rows, strict=True
+    ):
         hits: list[tuple[str, Stage, Severity]] = []
-        if row["stage"] in stage_rules:
-            hits.append(stage_rules[row["stage"]])
-        if row["apology_state"] in apology_rules:
-            hits.append((apology_rules[row["apology_state"]], Stage.BREACH, Severity.CRITICAL))
-        if (row["supplement_count"] or 0) >= rules.supplement_warning_count:
-            hits.append(("supplement_repeated", Stage.OPEN, supplement_severity))
-        due = row["effective_due_at"]
-        due_aware = to_vn_aware(due) if due is not None else None
-        # model_construct: every field is built here from typed columns, validation would only cost time.
-        findings += [
-            Finding.model_construct(
-                check=NAME,
-                rule=rule,
-                subject_kind=SubjectKind.DOSSIER,
-                subject=str(row["dossier_code"]),
-                unit=str(row["unit"]),
-                stage=stage,
-                severity=severity,
-                due_at=due_aware,
-                facts=facts,
+        if stage in stage_hits:
+            hits.append(stage_hits[stage])
+        if apology_state in apology_hits:
+            hits.append(apology_hits[apology_state])
+        if is_repeated:
+            hits.append(supplement_hit)
+        # model_construct: every field is built here from typed columns, validation would only cost time
+        # (tests/test_check_deadlines.py compares it with validated findings).
+        for rule, finding_stage, severity in hits:
+            append(
+                construct(
+                    check=NAME,
+                    rule=rule,
+                    subject_kind=dossier,
+                    subject=code,
+                    unit=unit,
+                    stage=finding_stage,
+                    severity=severity,
+                    due_at=due_aware,
+                    facts=facts,
+                )
             )
-            for rule, stage, severity in hits
-        ]
     return findings
 
 

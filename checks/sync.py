@@ -38,11 +38,12 @@ from checks.schema import (
     DOSSIER_STATUS_VI,
     PROCEDURE_COMPONENT_NAMES,
     PROCEDURE_COMPONENTS,
+    VN_DATETIME,
     TableName,
     normalise_procedure_code,
 )
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
-from checks.timeutil import to_vn_aware, to_vn_naive
+from checks.timeutil import VN_TZ_NAME, to_vn_aware, to_vn_naive
 
 __all__ = ["SPEC", "SyncCheck", "SyncSettings", "is_received", "received_time", "suspect_detail", "suspect_sources"]
 
@@ -316,31 +317,55 @@ def lagging_dossiers(dossiers: pl.DataFrame, now_naive: datetime, settings: Sync
 
 
 def _dossier_findings(frame: pl.DataFrame, rule: str, now_naive: datetime) -> list[Finding]:
+    """One finding per row: the facts and the aware due time computed column-wise, then one tight pass."""
+    lag = rule == "dossier_status_lag"
+    cols = frame.select(
+        pl.col("dossier_code"),
+        pl.col("unit"),
+        pl.col("_sync_due").dt.replace_time_zone(VN_TZ_NAME).alias("_due"),
+        pl.col("procedure_code"),
+        pl.col("procedure_name"),
+        pl.col("_received").dt.strftime("%d/%m/%Y %H:%M").alias("received_at"),
+        # int((now - due).total_seconds() // 60): floor of whole minutes
+        ((pl.lit(now_naive, dtype=VN_DATETIME) - pl.col("_sync_due")).dt.total_microseconds() // 60_000_000)
+        .cast(pl.Int64)
+        .alias("minutes_late"),
+        pl.col("status"),
+        *([pl.col("national_status")] if lag else []),
+    )
+    labels = DOSSIER_STATUS_VI
+    construct = Finding.model_construct
+    dossier, overdue, warning = SubjectKind.DOSSIER, Stage.OVERDUE, Severity.WARNING
+    columns = [cols.get_column(name).to_list() for name in cols.columns]
+    if not lag:
+        columns.append([None] * cols.height)
     findings: list[Finding] = []
-    for row in frame.iter_rows(named=True):
-        due: datetime = row["_sync_due"]
+    append = findings.append
+    for code, unit, due, procedure_code, procedure_name, received, minutes_late, status, national in zip(
+        *columns, strict=True
+    ):
         facts: dict[str, str | int | float | bool | None] = {
-            "procedure_code": row["procedure_code"],
-            "procedure_name": row["procedure_name"],
-            "received_at": row["_received"].strftime("%d/%m/%Y %H:%M") if row["_received"] else None,
-            "minutes_late": int((now_naive - due).total_seconds() // 60),
-            "status": row["status"],
-            "status_label": DOSSIER_STATUS_VI.get(row["status"], str(row["status"])),
+            "procedure_code": procedure_code,
+            "procedure_name": procedure_name,
+            "received_at": received,
+            "minutes_late": minutes_late,
+            "status": status,
+            "status_label": labels.get(status, str(status)),
         }
-        if rule == "dossier_status_lag":
-            national = row["national_status"]
+        if lag:
             facts["national_status"] = national
-            facts["national_status_label"] = DOSSIER_STATUS_VI.get(national, "") if national is not None else ""
-        findings.append(
-            Finding(
+            facts["national_status_label"] = labels.get(national, "") if national is not None else ""
+        # model_construct: the values are what validation would keep (tests/test_check_sync.py compares)
+        append(
+            construct(
                 check=CHECK_NAME,
                 rule=rule,
-                subject_kind=SubjectKind.DOSSIER,
-                subject=row["dossier_code"],
-                unit=row["unit"],
-                stage=Stage.OVERDUE,
-                severity=Severity.WARNING,
-                due_at=to_vn_aware(due),
+                subject_kind=dossier,
+                subject=code,
+                unit=unit,
+                stage=overdue,
+                severity=warning,
+                due_at=due,
                 facts=facts,
             )
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+VN_TZ_NAME = "Asia/Ho_Chi_Minh"  # for Polars: dt.replace_time_zone(VN_TZ_NAME) is to_vn_aware column-wise
+VN_TZ = ZoneInfo(VN_TZ_NAME)
 VN_OFFSET = timedelta(hours=7)
 
 

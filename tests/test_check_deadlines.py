@@ -6,7 +6,8 @@ Fri 20/2. March 2026: Mon 2, Fri 6, Mon 9, Tue 10, Wed 11, Thu 12.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -14,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from checks.calendar import CalendarSettings, WorkingCalendar
-from checks.contracts import CheckResult, Period, Severity, Stage, Tables
+from checks.contracts import CheckResult, Finding, Period, Severity, Stage, Tables
 from checks.deadline_rules import DeadlineSettings, classify_dossiers
 from checks.deadlines import DeadlinesCheck
 from checks.schema import TableName, conform
@@ -389,3 +390,47 @@ def test_times_outside_the_calendar_do_not_break_the_check(calendar: WorkingCale
     rows = classify(calendar, frame, D(2026, 3, 3, 9))
     assert rows["OLD"]["effective_due_at"] is None and rows["OLD"]["stage"] == "on_track"
     assert rows["OK"]["effective_due_at"] == D(2026, 3, 9, 17)
+
+
+def _assert_constructed_equals_validated(findings: list[Finding]) -> None:
+    """model_construct output == what validation produces from the same values (types included)."""
+    for finding in findings:
+        values = {name: getattr(finding, name) for name in Finding.model_fields}
+        validated = Finding.model_validate(values)
+        assert validated == finding
+        for name in Finding.model_fields:
+            assert type(getattr(validated, name)) is type(values[name]), (name, values[name])
+        assert validated.facts.keys() == finding.facts.keys()
+        for key, value in finding.facts.items():
+            assert type(validated.facts[key]) is type(value), (key, value)
+        if finding.due_at is not None:
+            assert finding.due_at.tzinfo is not None and finding.due_at.utcoffset() == to_vn_aware(
+                finding.due_at.replace(tzinfo=None)
+            ).utcoffset()
+
+
+def test_constructed_findings_equal_validated_ones_on_random_dossiers(calendar: WorkingCalendar) -> None:
+    rng = random.Random(11)
+    rows = []
+    for i in range(400):
+        received = D(2026, 1, 5, 8) + timedelta(hours=rng.randrange(0, 24 * 60))
+        due = received + timedelta(days=rng.randrange(1, 20), minutes=rng.randrange(0, 600))
+        row: dict[str, Any] = {
+            "dossier_code": f"HS-{i:04d}",
+            "unit": rng.choice(["QLKH", "TDC", "QLCN"]),
+            "status": rng.choice([2, 4, 9, 10]),
+            "received_at": received,
+            "due_at": rng.choice([due, None]),
+            "supplement_count": rng.choice([None, 0, 1, 2, 3]),
+            "due_extension_count": rng.choice([None, 0, 1, 2]),
+        }
+        if rng.random() < 0.4:
+            row["apology_at"] = due - timedelta(days=rng.randrange(-2, 3))
+            row["extended_due_at"] = due + timedelta(days=rng.randrange(1, 9))
+        if row["status"] in (9, 10):
+            row["finished_at"] = due + timedelta(days=rng.randrange(-5, 5))
+        rows.append(row)
+    result = run(calendar, dossiers(*rows), D(2026, 3, 11, 10))
+    assert len({f.rule for f in result.findings}) >= 4  # the random rows reach several rules
+    assert any(f.due_at is None for f in result.findings) or all(f.due_at for f in result.findings)
+    _assert_constructed_equals_validated(result.findings)

@@ -290,3 +290,19 @@ def test_dossier_filters_keep_only_the_columns_they_need() -> None:
     assert {"national_status", "updated_at", "national_updated_at"} <= set(lagging.columns)
     assert "digitised" not in lagging.columns and "apology_at" not in lagging.columns
     assert lagging["_sync_due"].to_list() == [vn(2026, 11, 25, 9, 30)]  # changed 08:30 + 60 minutes
+
+
+def test_constructed_dossier_findings_equal_validated_ones(result: CheckResult) -> None:
+    """_dossier_findings uses model_construct: its values must be exactly what validation keeps."""
+    dossier_findings = [f for f in result.findings if f.rule in ("dossier_unsynced", "dossier_status_lag")]
+    assert {f.rule for f in dossier_findings} == {"dossier_unsynced", "dossier_status_lag"}
+    for finding in dossier_findings:
+        values = {name: getattr(finding, name) for name in Finding.model_fields}
+        validated = Finding.model_validate(values)
+        assert validated == finding
+        for name in Finding.model_fields:
+            assert type(getattr(validated, name)) is type(values[name]), name
+        assert finding.due_at is not None and finding.due_at.tzinfo is VN_TZ
+        for key, value in finding.facts.items():
+            assert type(validated.facts[key]) is type(value), key
+        assert isinstance(finding.facts["minutes_late"], int) and finding.facts["minutes_late"] >= 0

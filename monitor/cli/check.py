@@ -9,7 +9,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from checks.i18n import Language, translator
 from checks.timeutil import VN_TZ, parse_cli_time
@@ -17,6 +17,7 @@ from monitor.cli.table import print_table
 from monitor.cli.tree import DEMO_DIR, CommandGroup, ConfigUse, complete_paths
 
 if TYPE_CHECKING:
+    from checks.contracts import Finding
     from monitor.cycle import CycleReport
 
 
@@ -24,16 +25,19 @@ def register(root: CommandGroup) -> None:
     """Add `check` and `findings`."""
     check = root.command(
         "check", help="poll every source once, run every check, print results, send nothing",
-        description="Poll every source once, run every check and print the results (Prometheus text or JSON).\n"
+        description="Poll every source once, run every check and print the results (Prometheus text, JSON or NDJSON).\n"
                     "Sends nothing and touches no state: it can run next to a live daemon.\n"
                     "Without --config: the embedded demo.",
         examples=["tthc-monitor check --now 2026-11-20T10:00 --format json   # the demo, fixed clock",
-                  "tthc-monitor check --config /etc/tthc-monitor/config.yaml --format json | less"],
+                  "tthc-monitor check --config /etc/tthc-monitor/config.yaml --format json | less",
+                  "tthc-monitor check --config /etc/tthc-monitor/config.yaml --format ndjson | tail -n +2 | jq -c .rule"],
         handler=cmd_check, config=ConfigUse.DEMO,
     )
     check.add_argument("--now", metavar="ISO", help="fix the clock for the whole run (ISO 8601; naive = Vietnam time)")
-    check.add_argument("--format", choices=["prometheus", "json"], default="prometheus",
-                       help="prometheus (default): the metrics text exposition; json: sources, checks, KPIs, findings")
+    check.add_argument("--format", choices=["prometheus", "json", "ndjson"], default="prometheus",
+                       help="prometheus (default): the metrics text exposition; json: sources, checks, KPIs, findings; "
+                            "ndjson: one JSON object per line, first the header (now, duration_seconds, sources, "
+                            "checks, kpis), then one line per finding")
     complete_paths(check.add_argument("--demo-dir", type=Path, default=DEMO_DIR, metavar="DIR",
                                       help="demo only: folder for data"), directory=True)
 
@@ -57,13 +61,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     configure_logging("console", "WARNING", stream=sys.stderr)
     outcome = check_once(args.config, args.settings, now)
     if args.format == "json":
-        print(json.dumps(report_as_json(outcome.report), ensure_ascii=False, indent=2, default=str))
+        write_report_json(outcome.report, sys.stdout)
+    elif args.format == "ndjson":
+        write_report_ndjson(outcome.report, sys.stdout)
     else:
         sys.stdout.write(outcome.prometheus_text)
     return 0
 
 
 def report_as_json(report: CycleReport) -> dict[str, Any]:
+    return {**report_header_json(report), "findings": [finding_as_json(f) for f in report.findings]}
+
+
+def report_header_json(report: CycleReport) -> dict[str, Any]:
+    """Everything of the JSON report but the findings."""
     return {
         "now": report.now.isoformat(),
         "duration_seconds": round(report.duration_seconds, 4),
@@ -73,8 +84,67 @@ def report_as_json(report: CycleReport) -> dict[str, Any]:
             {**k.model_dump(mode="json"), "ratio": None if k.ratio is None else round(k.ratio, 6)}
             for k in report.kpis
         ],
-        "findings": [{"key": f.key, **f.model_dump(mode="json")} for f in report.findings],
     }
+
+
+def finding_as_json(finding: Finding) -> dict[str, Any]:
+    return {"key": finding.key, **finding.model_dump(mode="json")}
+
+
+_FINDINGS_TAIL = '"findings": []\n}'
+
+
+def write_report_json(report: CycleReport, out: TextIO) -> None:
+    """``json.dumps(report_as_json(report), ensure_ascii=False, indent=2, default=str)`` and a newline,
+    byte for byte, written finding by finding (no whole document in memory; the standard library's
+    ``indent`` encoder is pure Python, so each finding is laid out here around C-encoded values)."""
+    head = json.dumps({**report_header_json(report), "findings": []}, ensure_ascii=False, indent=2, default=str)
+    assert head.endswith(_FINDINGS_TAIL)
+    if not report.findings:
+        out.write(head + "\n")
+        return
+    out.write(head[: -len("[]\n}")] + "[\n")
+    first = True
+    for finding in report.findings:
+        out.write(("    " if first else ",\n    ") + _indented_object(finding_as_json(finding), "    "))
+        first = False
+    out.write("\n  ]\n}\n")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps with options builds one per call
+_dumps = _ENCODER.encode
+_string = json.encoder.encode_basestring  # what the encoder writes for a str with ensure_ascii=False
+
+
+def _indented_object(value: dict[str, Any], indent: str) -> str:
+    """What ``json.dumps(value, indent=2, ensure_ascii=False, default=str)`` writes for a dict of
+    scalars and nested dicts / lists, its lines after the first prefixed with ``indent``."""
+    if not value:
+        return "{}"
+    inner = indent + "  "
+    items = [
+        f"{inner}{_string(str(key))}: {_string(item) if type(item) is str else _indented_value(item, inner)}"
+        for key, item in value.items()
+    ]
+    return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+
+
+def _indented_value(value: Any, indent: str) -> str:
+    if isinstance(value, dict):
+        return _indented_object(value, indent)
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        return "[\n" + ",\n".join(inner + _indented_value(item, inner) for item in value) + "\n" + indent + "]"
+    return _dumps(value)
+
+
+def write_report_ndjson(report: CycleReport, out: TextIO) -> None:
+    """One JSON object per line: the header (``report_header_json``), then one line per finding."""
+    out.write(_dumps(report_header_json(report)) + "\n")
+    for finding in report.findings:
+        out.write(_dumps(finding_as_json(finding)) + "\n")
 
 
 def cli_language(args: argparse.Namespace) -> Language:
