@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from checks.timeutil import VN_TZ
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.fakes.zalo_server import FakeZaloServer
 from tests.resilience.fakes import PortalFake, SmtpSink
@@ -82,6 +84,19 @@ class Rig:
         wait_until(lambda: self.ledger.all_delivered(since_id), timeout, "every outbox row delivered", self.daemon)
 
 
+def daytime_clock(now: datetime | None = None) -> Callable[[], datetime]:
+    """The fake Zalo's clock: the wall clock, moved (by one constant, so that token lifetimes
+    still run in real time) to 10:00 Vietnam time when the test starts after 20:00 or before
+    06:00. Zalo refuses ZNS from 22:00 to 06:00 (-133); a rig run in the evening would otherwise
+    wait a night for every message. The night-ban test sets its own clock."""
+    start = now or datetime.now(VN_TZ)
+    if 6 <= start.hour < 20:
+        return lambda: datetime.now(VN_TZ)
+    morning = start.replace(hour=10, minute=0, second=0, microsecond=0)
+    offset = (morning if morning > start else morning + timedelta(days=1)) - start
+    return lambda: datetime.now(VN_TZ) + offset
+
+
 @contextlib.contextmanager
 def make_rig(folder: Path, state_url: str | None = None, channels: tuple[str, ...] = ALL_CHANNELS,
              start: bool = True, initial: dict[str, int] | None = None, **config: Any) -> Iterator[Rig]:
@@ -101,7 +116,7 @@ def make_rig(folder: Path, state_url: str | None = None, channels: tuple[str, ..
             stack.callback(smtp.stop)
         zalo_settings = None
         if "zalo" in channels:
-            zalo = FakeZaloServer().start()
+            zalo = FakeZaloServer(now_fn=daytime_clock()).start()
             stack.callback(zalo.stop)
             zalo_settings = {"app_id": zalo.state.app_id, "app_secret": zalo.state.app_secret,
                              "refresh_token": zalo.issue_refresh_token(), "base_url": zalo.base_url}
