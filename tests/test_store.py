@@ -129,14 +129,14 @@ def test_sqlite_engine_shared_by_threads(tmp_path: Path) -> None:
 def test_migrate_is_recorded_and_idempotent(db_url: str) -> None:
     engine = create_engine_for(db_url)
     try:
-        assert CORE_IDS == ["core_0001", "core_0002", "core_0003", "core_0004", "core_0005"]
+        assert CORE_IDS == ["core_0001", "core_0002", "core_0003", "core_0004", "core_0005", "core_0006"]
         assert applied_migrations(engine, [CORE_MIGRATIONS]) == []
         assert migrate(engine, [CORE_MIGRATIONS]) == CORE_IDS
         assert migrate(engine, [CORE_MIGRATIONS]) == []
         assert applied_migrations(engine, [CORE_MIGRATIONS]) == CORE_IDS
         with engine.connect() as conn:
             heads = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-        assert heads == ["core_0005"]  # Alembic records the branch's head
+        assert heads == ["core_0006"]  # Alembic records the branch's head
     finally:
         engine.dispose()
 
@@ -444,6 +444,91 @@ def test_finding_content_change_updates_row_without_event(engine: Engine) -> Non
     assert changes == changes.__class__()  # nothing opened, changed stage, resolved or reopened
     assert store.open_findings()[0].facts == {"procedure": "1.001612", "days_overdue": 2}
     assert [e.event for e in store.finding_events(_finding("D1", Stage.OPEN).key)] == ["opened"]
+
+
+def test_sync_counts_a_key_given_twice_once_at_its_first_position_with_its_last_value(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    changes = store.sync_findings(
+        T0,
+        [
+            _finding("D2", Stage.UPCOMING),
+            _finding("D1", Stage.UPCOMING, days=1),
+            _finding("D2", Stage.OVERDUE, Severity.CRITICAL),
+            _finding("D3", Stage.UPCOMING),
+        ],
+    )
+    assert [(f.subject, f.stage) for f in changes.opened] == [
+        ("D2", Stage.OVERDUE), ("D1", Stage.UPCOMING), ("D3", Stage.UPCOMING)
+    ]
+    assert {f.subject: f.severity for f in store.open_findings()}["D2"] is Severity.CRITICAL
+    assert [e.stage for e in store.finding_events(_finding("D2", Stage.OPEN).key)] == [Stage.OVERDUE]
+
+
+def test_sync_takes_naive_due_times_as_vietnam_time_among_aware_ones(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    aware = _finding("D1", Stage.UPCOMING)
+    naive = _finding("D2", Stage.UPCOMING).model_copy(update={"due_at": datetime(2026, 11, 27, 17, 0)})
+    none = _finding("D3", Stage.OPEN).model_copy(update={"due_at": None})
+    utc = _finding("D4", Stage.UPCOMING).model_copy(update={"due_at": datetime(2026, 11, 27, 10, 0, tzinfo=UTC)})
+    store.sync_findings(T0, [aware, naive, none, utc])
+    due = {f.subject: f.due_at for f in store.open_findings()}
+    assert due == {"D1": aware.due_at, "D2": aware.due_at, "D3": None, "D4": aware.due_at}
+    # the same instant given naive the next cycle is no change at all
+    changes = store.sync_findings(
+        T0 + timedelta(minutes=5), [naive.model_copy(update={"subject": "D1"}), naive, none, utc]
+    )
+    assert changes == changes.__class__()
+    assert [e.event for e in store.finding_events(aware.key)] == ["opened"]
+
+
+def test_sync_events_follow_opened_reopened_stage_changed_resolved(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    store.sync_findings(T0, [_finding("GONE", Stage.UPCOMING), _finding("BACK", Stage.UPCOMING)])
+    store.sync_findings(T0 + timedelta(minutes=5), [_finding("GONE", Stage.UPCOMING), _finding("MOVES", Stage.UPCOMING)])
+    at = T0 + timedelta(minutes=10)
+    store.sync_findings(at, [_finding("MOVES", Stage.DUE_TODAY), _finding("BACK", Stage.OVERDUE), _finding("NEW", Stage.OPEN)])
+    e = tables.finding_events.c
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(e.key, e.event).where(e.at == at).order_by(e.id)).all()
+    assert [(key.rsplit("/", 1)[1], event) for key, event in rows] == [
+        ("NEW", "opened"), ("BACK", "reopened"), ("MOVES", "stage_changed"), ("GONE", "resolved")
+    ]
+    f = tables.findings.c
+    with engine.connect() as conn:
+        first_seen = conn.execute(sa.select(f.first_seen_at).where(f.key == _finding("BACK", Stage.OPEN).key)).scalar()
+    assert first_seen == T0  # a reopened finding keeps when it was first seen
+
+
+def test_sync_rewrites_a_row_stored_before_the_content_hash_once_without_event(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    store.sync_findings(T0, [_finding("D1", Stage.OVERDUE, days_overdue=1)])
+    f = tables.findings.c
+    with engine.begin() as conn:  # as core_0005 left it: no digest
+        conn.execute(tables.findings.update().values(content_hash=None))
+    changes = store.sync_findings(T0 + timedelta(minutes=5), [_finding("D1", Stage.OVERDUE, days_overdue=1)])
+    assert changes == changes.__class__()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(f.content_hash)).scalar() is not None
+    assert [e.event for e in store.finding_events(_finding("D1", Stage.OPEN).key)] == ["opened"]
+
+
+def test_unchanged_sync_writes_only_last_seen(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    many = [_finding(f"D{i:04d}", Stage.UPCOMING, n=i) for i in range(300)]
+    store.sync_findings(T0, many)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        changes = store.sync_findings(T0 + timedelta(minutes=5), list(reversed(many)))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert changes == changes.__class__()
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 1 and "last_seen_at" in writes[0]
 
 
 def test_sync_of_many_findings_uses_bulk_statements(engine: Engine) -> None:

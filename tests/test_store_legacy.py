@@ -148,12 +148,12 @@ def test_legacy_database_is_stamped_and_keeps_its_rows(db_url: str, fresh_url: s
 
         with capture_logs() as logs:
             # everything the ledger knew was there: stamped, not re-run; only the later revision runs
-            assert migrate(engine, all_migrations()) == ["core_0003", "core_0004", "core_0005"]
+            assert migrate(engine, all_migrations()) == ["core_0003", "core_0004", "core_0005", "core_0006"]
         adopted = {e["package"]: e["stamped"] for e in logs if e["event"] == "legacy_migrations_adopted"}
         assert adopted == {"core": ["core_0002"], "alerts": ["alerts_zalo_0001"]}
         with engine.connect() as conn:
             heads = set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
-        assert heads == {"core_0005", "alerts_zalo_0001"}
+        assert heads == {"core_0006", "alerts_zalo_0001"}
         assert applied_migrations(engine, all_migrations()) == migration_ids(all_migrations())
         assert migrate(engine, all_migrations()) == []  # second start: Alembic alone decides
 
@@ -193,7 +193,7 @@ def test_partly_migrated_legacy_database_continues_from_its_last_migration(db_ur
             fill_core(conn, with_0002=False)
 
         applied = migrate(engine, all_migrations())
-        assert sorted(applied) == ["alerts_0001", "alerts_0002", "alerts_zalo_0001", "core_0002", "core_0003", "core_0004", "core_0005"]
+        assert sorted(applied) == ["alerts_0001", "alerts_0002", "alerts_zalo_0001", "core_0002", "core_0003", "core_0004", "core_0005", "core_0006"]
         assert applied.index("alerts_0001") < applied.index("alerts_0002") < applied.index("alerts_zalo_0001")
         with engine.connect() as conn:
             poll = conn.execute(sa.select(tables.source_polls)).one()
@@ -218,7 +218,7 @@ def test_legacy_alert_state_is_rekeyed_by_thread_when_0002_runs(db_url: str) -> 
                                          "notified_count": 2, "episode_started_at": T0,
                                          "finding": json.dumps(finding), "updated_at": T0},
                    {"episode_started_at": UtcDateTime, "updated_at": UtcDateTime})
-        assert migrate(engine, all_migrations()) == ["alerts_0002", "alerts_zalo_0001", "core_0003", "core_0004", "core_0005"]
+        assert migrate(engine, all_migrations()) == ["alerts_0002", "alerts_zalo_0001", "core_0003", "core_0004", "core_0005", "core_0006"]
         with engine.connect() as conn:
             row = conn.execute(sa.text("SELECT state_key, notified_count, resolution_sent FROM alert_state")).one()
         assert row.state_key != "old-key|r|file|SOYTE" and row.state_key.endswith("|r|file|SOYTE")
@@ -298,5 +298,5 @@ def test_two_starts_on_a_legacy_database_adopt_it_once(db_url: str) -> None:
         for t in threads:
             t.join()
     assert errors == []
-    assert sorted(r for result in results for r in result) == ["alerts_0001", "alerts_0002", "alerts_zalo_0001", "core_0003", "core_0004", "core_0005"]
+    assert sorted(r for result in results for r in result) == ["alerts_0001", "alerts_0002", "alerts_zalo_0001", "core_0003", "core_0004", "core_0005", "core_0006"]
     assert [e["package"] for e in logs if e["event"] == "legacy_migrations_adopted"] == ["core"]

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import polars as pl
 import sqlalchemy as sa
 import structlog
 from pydantic import BaseModel, ConfigDict
@@ -27,8 +28,9 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.schema import TableName
-from checks.timeutil import VN_TZ, to_vn_aware
+from checks.timeutil import VN_TZ
 from monitor.store.db import for_writes
+from monitor.store.findings_sync import OPEN_SCHEMA, diff_open_set, incoming_frame
 from monitor.store.tables import (
     check_runs,
     finding_events,
@@ -484,71 +486,92 @@ class HistoryStore:
 
         New key -> "opened"; stage differs -> "stage_changed"; open key absent from ``current`` ->
         resolved_at set + "resolved"; a resolved key back in ``current`` -> "reopened".
-        Bulk statements only: one select of the open set, chunked look-ups, executemany writes.
+        Set-based: the stored open set (key, stage, content hash) is read once into a frame and
+        joined with this cycle's (``monitor.store.findings_sync``); only rows that changed are
+        written, in bulk through the driver (``executemany``; ``COPY`` on PostgreSQL for new rows
+        and events), plus one statement for ``last_seen_at``.
         """
         at = _aware(at)
-        incoming = {f.key: f for f in current}
-        f = findings.c
+        incoming = incoming_frame(current)
+        items = incoming.findings
+        keys = incoming.frame.get_column("key")
         with self._writer.begin() as conn:
-            open_rows = {
-                r.key: r
-                for r in conn.execute(
-                    sa.select(f.key, f.stage, f.severity, f.unit, f.due_at, f.facts).where(
-                        f.resolved_at.is_(None)
-                    )
-                )
-            }
-            not_open = [key for key in incoming if key not in open_rows]
-            known = set(_select_in(conn, sa.select(f.key), f.key, not_open))
-            opened = [incoming[key] for key in not_open if key not in known]
-            reopened = [incoming[key] for key in not_open if key in known]
-            gone = [key for key in open_rows if key not in incoming]
-            resolved = [_finding_of(r) for r in _select_in(conn, sa.select(findings), f.key, gone, rows=True)]
-            stage_changed: list[StageChange] = []
-            content_changed: list[Finding] = []
-            for key, row in open_rows.items():
-                finding = incoming.get(key)
-                if finding is None:
-                    continue
-                if row.stage != finding.stage.value:
-                    stage_changed.append(StageChange(previous_stage=Stage(row.stage), finding=finding))
-                    content_changed.append(finding)
-                elif _content_differs(row, finding):
-                    content_changed.append(finding)
+            bulk = _Bulk(conn)
+            stored_open = pl.DataFrame(
+                bulk.fetchall("SELECT key, stage, content_hash FROM findings WHERE resolved_at IS NULL"),
+                schema=OPEN_SCHEMA,
+                orient="row",
+            )
+            diff = diff_open_set(incoming.frame, stored_open)
+            f = findings.c
+            not_open_keys = keys.gather(diff.not_open).to_list()
+            known = bulk.resolved_among(not_open_keys)
+            opened = [i for i, key in zip(diff.not_open, not_open_keys, strict=True) if key not in known]
+            reopened = [i for i, key in zip(diff.not_open, not_open_keys, strict=True) if key in known]
+            resolved = [_finding_of(r) for r in _select_in(conn, sa.select(findings), f.key, diff.gone, rows=True)]
+            stamp = bulk.time(at)
+            stored = bulk.stored(incoming.frame)
 
             if opened:
-                conn.execute(findings.insert(), [_row_of(x, at) | {"first_seen_at": at} for x in opened])
-            rewrite = [*reopened, *content_changed]
-            if rewrite:
-                conn.execute(
-                    findings.update().where(f.key == sa.bindparam("b_key")),
-                    [_row_of(x, at, for_update=True) for x in rewrite],
+                bulk.copy_or_insert(
+                    "findings",
+                    ("key", *_FINDING_COLUMNS, "first_seen_at", "last_seen_at"),
+                    stored[opened]
+                    .select("key", *_FINDING_COLUMNS)
+                    .with_columns(first_seen_at=pl.lit(stamp), last_seen_at=pl.lit(stamp))
+                    .rows(),
                 )
-            if gone:
-                conn.execute(
-                    findings.update()
-                    .where(f.key == sa.bindparam("b_key"))
-                    .values(resolved_at=sa.bindparam("b_at")),
-                    [{"b_key": key, "b_at": at} for key in gone],
+            rewrite = [*reopened, *diff.content_changed]
+            if rewrite:
+                assignments = ", ".join(f"{name} = {bulk.placeholder(name)}" for name in _FINDING_COLUMNS)
+                bulk.executemany(
+                    f"UPDATE findings SET {assignments}, last_seen_at = {bulk.mark}, resolved_at = NULL "
+                    f"WHERE key = {bulk.mark}",
+                    stored[rewrite].select(*_FINDING_COLUMNS, pl.lit(stamp), "key").rows(),
+                )
+            if diff.gone:
+                bulk.executemany(
+                    f"UPDATE findings SET resolved_at = {bulk.mark} WHERE key = {bulk.mark}",
+                    [(stamp, key) for key in diff.gone],
                 )
             conn.execute(findings.update().where(f.resolved_at.is_(None)).values(last_seen_at=at))
-            events = [
-                *(_event(x, at, "opened") for x in opened),
-                *(_event(x, at, "reopened") for x in reopened),
-                *(_event(c.finding, at, "stage_changed") for c in stage_changed),
-                *(_event(x, at, "resolved") for x in resolved),
-            ]
-            if events:
-                conn.execute(finding_events.insert(), events)
-        changes = FindingChanges(
-            opened=opened, reopened=reopened, stage_changed=stage_changed, resolved=resolved
+            moved = [i for i, _ in diff.stage_changed]
+            events = pl.concat(
+                [
+                    _events(stored, opened, "opened"),
+                    _events(stored, reopened, "reopened"),
+                    _events(stored, moved, "stage_changed"),
+                    pl.DataFrame(
+                        {
+                            "key": [x.key for x in resolved],
+                            "event": "resolved",
+                            "stage": [x.stage.value for x in resolved],
+                            "severity": [x.severity.value for x in resolved],
+                        },
+                        schema=_EVENT_SCHEMA,
+                    ),
+                ]
+            )
+            if len(events):
+                bulk.copy_or_insert(
+                    "finding_events",
+                    ("key", "at", "event", "stage", "severity"),
+                    events.select("key", pl.lit(stamp), "event", "stage", "severity").rows(),
+                )
+        changes = FindingChanges.model_construct(
+            opened=[items[i] for i in opened],
+            reopened=[items[i] for i in reopened],
+            stage_changed=[
+                StageChange(previous_stage=Stage(previous), finding=items[i]) for i, previous in diff.stage_changed
+            ],
+            resolved=resolved,
         )
         log.info(
             "findings_synced",
-            open=len(incoming),
+            open=len(items),
             opened=len(opened),
             reopened=len(reopened),
-            stage_changed=len(stage_changed),
+            stage_changed=len(diff.stage_changed),
             resolved=len(resolved),
         )
         return changes
@@ -596,39 +619,6 @@ def _select_in(
         yield from (result.all() if rows else result.scalars())
 
 
-def _due_utc(finding: Finding) -> datetime | None:
-    if finding.due_at is None:
-        return None
-    return to_vn_aware(finding.due_at).astimezone(UTC)  # a naive due time is Vietnam time
-
-
-def _content_differs(row: Any, finding: Finding) -> bool:
-    return (
-        row.severity != finding.severity.value
-        or row.unit != finding.unit
-        or row.due_at != _due_utc(finding)
-        or row.facts != finding.facts
-    )
-
-
-def _row_of(finding: Finding, at: datetime, *, for_update: bool = False) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "check_name": finding.check,
-        "rule": finding.rule,
-        "subject_kind": finding.subject_kind.value,
-        "subject": finding.subject,
-        "unit": finding.unit,
-        "stage": finding.stage.value,
-        "severity": finding.severity.value,
-        "due_at": _due_utc(finding),
-        "facts": dict(finding.facts),
-        "last_seen_at": at,
-        "resolved_at": None,
-    }
-    row["b_key" if for_update else "key"] = finding.key
-    return row
-
-
 def _finding_of(row: Any) -> Finding:
     return Finding(
         check=row.check_name,
@@ -643,11 +633,77 @@ def _finding_of(row: Any) -> Finding:
     )
 
 
-def _event(finding: Finding, at: datetime, event: FindingEventName) -> dict[str, Any]:
-    return {
-        "key": finding.key,
-        "at": at,
-        "event": event,
-        "stage": finding.stage.value,
-        "severity": finding.severity.value,
-    }
+_FINDING_COLUMNS = (
+    "check_name", "rule", "subject_kind", "subject", "unit", "stage", "severity", "due_at", "facts", "content_hash"
+)
+
+
+_EVENT_SCHEMA = {"key": pl.String, "event": pl.String, "stage": pl.String, "severity": pl.String}
+
+
+def _events(stored: pl.DataFrame, positions: list[int], event: FindingEventName) -> pl.DataFrame:
+    return stored[positions].select("key", pl.lit(event).alias("event"), "stage", "severity")
+
+
+class _Bulk:
+    """Bulk writes on one connection through the driver, past SQLAlchemy's per-row parameter
+    processing: values are given as the driver takes them (``time``), ``COPY`` on PostgreSQL."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self.mark = "%s" if self.postgres else "?"
+
+    def placeholder(self, column: str) -> str:
+        return "CAST(%s AS JSONB)" if self.postgres and column == "facts" else self.mark
+
+    def time(self, moment: datetime) -> datetime | str:
+        """An aware UTC time as ``UtcDateTime`` stores it: timestamptz, or SQLAlchemy's SQLite text."""
+        if self.postgres:
+            return moment
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def stored(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with ``due_at`` as the driver takes it (SQLite: SQLAlchemy's UTC text)."""
+        if self.postgres:
+            return frame
+        return frame.with_columns(pl.col("due_at").dt.strftime("%Y-%m-%d %H:%M:%S%.6f"))
+
+    def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` as the driver's tuples (no SQLAlchemy rows: 2-3x faster to build)."""
+        cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def resolved_among(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` (none of them open) the store holds, resolved: chunked look-ups by
+        primary key, none when no finding was ever resolved."""
+        if not keys or not self.fetchall("SELECT 1 FROM findings WHERE resolved_at IS NOT NULL LIMIT 1"):
+            return set()
+        found: set[str] = set()
+        cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for chunk in _chunks(keys):
+                cursor.execute(f"SELECT key FROM findings WHERE key IN ({', '.join([self.mark] * len(chunk))})", chunk)
+                found.update(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.close()
+        return found
+
+    def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._conn.exec_driver_sql(sql, list(rows))
+
+    def copy_or_insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        names = ", ".join(columns)
+        if self.postgres:
+            raw = self._conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(self.placeholder(c) for c in columns)
+        self.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)

@@ -118,6 +118,7 @@ findings = sa.Table(
     sa.Column("severity", sa.String(20), nullable=False),
     sa.Column("due_at", UtcDateTime),
     sa.Column("facts", JsonDocument, nullable=False),
+    sa.Column("content_hash", sa.String(48)),  # core_0006: digest of severity, unit, due_at, facts
     sa.Column("first_seen_at", UtcDateTime, nullable=False),
     sa.Column("last_seen_at", UtcDateTime, nullable=False),
     sa.Column("resolved_at", UtcDateTime),
