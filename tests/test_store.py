@@ -528,7 +528,22 @@ def test_unchanged_sync_writes_only_last_seen(engine: Engine) -> None:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert changes == changes.__class__()
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
-    assert len(writes) == 1 and "last_seen_at" in writes[0]
+    assert len(writes) == 1 and "findings_sync" in writes[0]  # when the open set was last seen, nothing else
+
+
+def test_a_resolved_finding_was_last_seen_by_the_last_sync_that_had_it(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    t1, t2, t3 = T0, T0 + timedelta(minutes=5), T0 + timedelta(minutes=10)
+    store.sync_findings(t1, [_finding("D1", Stage.UPCOMING), _finding("D2", Stage.UPCOMING)])
+    store.sync_findings(t2, [_finding("D1", Stage.UPCOMING), _finding("D2", Stage.UPCOMING)])
+    store.sync_findings(t3, [_finding("D2", Stage.UPCOMING)])
+    f = tables.findings.c
+    with engine.connect() as conn:
+        rows = {r.subject: (r.first_seen_at, r.last_seen_at, r.resolved_at)
+                for r in conn.execute(sa.select(f.subject, f.first_seen_at, f.last_seen_at, f.resolved_at))}
+        synced = conn.execute(sa.select(tables.findings_sync.c.synced_at)).scalar_one()
+    assert rows == {"D1": (t1, t2, t3), "D2": (t1, t1, None)}
+    assert synced == t3  # D2, open, was last seen then
 
 
 def test_sync_of_many_findings_uses_bulk_statements(engine: Engine) -> None:

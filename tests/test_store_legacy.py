@@ -178,7 +178,7 @@ def test_legacy_database_is_stamped_and_keeps_its_rows(db_url: str, fresh_url: s
 
         migrate(fresh, all_migrations())
         fresh_shape = schema_of(fresh)
-        assert len(fresh_shape) == 15 and fresh_shape["outbox"]["checks"] == ["ck_outbox_status"]
+        assert len(fresh_shape) == 16 and fresh_shape["outbox"]["checks"] == ["ck_outbox_status"]
         assert schema_of(engine) == fresh_shape  # the revisions build what the old code built
     finally:
         engine.dispose()

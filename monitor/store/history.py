@@ -35,6 +35,7 @@ from monitor.store.tables import (
     check_runs,
     finding_events,
     findings,
+    findings_sync,
     kpi_history,
     source_acceptances,
     source_invalid_values,
@@ -489,7 +490,8 @@ class HistoryStore:
         Set-based: the stored open set (key, stage, content hash) is read once into a frame and
         joined with this cycle's (``monitor.store.findings_sync``); only rows that changed are
         written, in bulk through the driver (``executemany``; ``COPY`` on PostgreSQL for new rows
-        and events), plus one statement for ``last_seen_at``.
+        and events). An open finding was last seen at the last sync (table ``findings_sync``);
+        its row's ``last_seen_at`` is rewritten only with the row, and at resolution.
         """
         at = _aware(at)
         incoming = incoming_frame(current)
@@ -529,12 +531,24 @@ class HistoryStore:
                     f"WHERE key = {bulk.mark}",
                     stored[rewrite].select(*_FINDING_COLUMNS, pl.lit(stamp), "key").rows(),
                 )
-            if diff.gone:
+            last_sync: datetime | None = conn.execute(
+                sa.select(findings_sync.c.synced_at).where(findings_sync.c.id == 1)
+            ).scalar()
+            if diff.gone and last_sync is None:  # a store from before core_0006 kept last_seen_at current
                 bulk.executemany(
                     f"UPDATE findings SET resolved_at = {bulk.mark} WHERE key = {bulk.mark}",
                     [(stamp, key) for key in diff.gone],
                 )
-            conn.execute(findings.update().where(f.resolved_at.is_(None)).values(last_seen_at=at))
+            elif diff.gone and last_sync is not None:  # open at the last sync: seen then
+                seen = bulk.time(last_sync)
+                bulk.executemany(
+                    f"UPDATE findings SET resolved_at = {bulk.mark}, last_seen_at = {bulk.mark} WHERE key = {bulk.mark}",
+                    [(stamp, seen, key) for key in diff.gone],
+                )
+            if last_sync is None:
+                conn.execute(findings_sync.insert().values(id=1, synced_at=at))
+            else:
+                conn.execute(findings_sync.update().where(findings_sync.c.id == 1).values(synced_at=at))
             moved = [i for i, _ in diff.stage_changed]
             events = pl.concat(
                 [

@@ -126,6 +126,15 @@ findings = sa.Table(
     sa.Index("ix_findings_unit_open", "unit", "resolved_at"),
 )
 
+# One row (id 1, core_0006): when the open set was last synced, i.e. when every open finding was
+# last seen (their own last_seen_at is only rewritten when the row is).
+findings_sync = sa.Table(
+    "findings_sync",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("synced_at", UtcDateTime, nullable=False),
+)
+
 finding_events = sa.Table(
     "finding_events",
     metadata,
