@@ -3,7 +3,7 @@ source. The printing is in ``monitor.cli``."""
 
 from __future__ import annotations
 
-import math
+import os
 import tempfile
 import time
 from datetime import datetime
@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checks.contracts import InvalidValues, RejectedRow
 from checks.redaction import redact_text
+from monitor import __version__
 from monitor.app import Monitor, open_store
-from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock
+from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock, demo_clock_problem
 from monitor.cycle import CycleReport
-from monitor.logging_setup import configure_logging
+from monitor.logging_setup import configure_logging, log_starting
 from monitor.metrics import new_registry, render
 from monitor.settings import Settings, StateSettings
 from monitor.sources import build_source
@@ -87,33 +88,6 @@ def demo_files_any_time(settings: Settings) -> Settings:
     return settings.model_copy(update={"alerts": alerts})
 
 
-def demo_clock_problem(
-    config: Path | None,
-    demo_start: datetime | None,
-    demo_speed: float | None,
-    demo_until: datetime | None,
-) -> str | None:
-    """Why --demo-start/--demo-speed/--demo-until cannot be used as given, or None."""
-    given = [
-        flag
-        for flag, value in (("--demo-start", demo_start), ("--demo-speed", demo_speed), ("--demo-until", demo_until))
-        if value is not None
-    ]
-    if config is not None and given:
-        return (
-            f"{', '.join(given)}: demo only, not with --config (a simulated clock would stamp "
-            "real data and real alerts with simulated times)"
-        )
-    if demo_speed is not None and demo_start is None:
-        return "--demo-speed needs --demo-start (without it the demo runs on the real clock)"
-    if demo_speed is not None and (math.isnan(demo_speed) or demo_speed < 0):
-        return f"--demo-speed must be 0 (as fast as possible) or more, got {demo_speed}"
-    if demo_until is not None and demo_until <= (demo_start or SYSTEM_CLOCK.now()):
-        start = "--demo-start" if demo_start is not None else "now"
-        return f"--demo-until {demo_until.isoformat()} must be later than {start}"
-    return None
-
-
 def run_daemon(
     config: Path | None,
     settings: Settings,
@@ -149,6 +123,8 @@ def run_daemon(
         settings = timelapse_schedule(settings) if demo_start is not None else demo_files_any_time(settings)
     settings = with_listen(settings, listen)
     configure_logging(settings.log.format, settings.log.level)
+    if config is not None:  # the demo logged it already, before loading the daemon (monitor.cli.run)
+        log_starting(version=__version__, pid=os.getpid(), config=str(config))
     if demo is not None:
         log.info(
             "demo_started",

@@ -4,6 +4,7 @@ time-lapse on a simulated clock."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def register(root: CommandGroup) -> None:
         ],
         handler=cmd_run,
         config=ConfigUse.DEMO,
+        starting=log_demo_starting,
     )
     complete_paths(run.add_argument("--demo-dir", type=Path, default=DEMO_DIR, metavar="DIR",
                                     help="demo only: folder for data, state, outbox"), directory=True)
@@ -61,9 +63,26 @@ def register(root: CommandGroup) -> None:
     )
 
 
+def log_demo_starting(args: argparse.Namespace) -> None:
+    """The demo's first log line (``starting``), before its settings and the daemon are loaded: its
+    log format is fixed, so it can be configured at once (issue 11: start-up to the first log line
+    under 1 s). A run with --config logs ``starting`` once its settings name the log format; an
+    invalid demo flag logs nothing (``cmd_run`` reports it)."""
+    from monitor.clock import demo_clock_problem
+
+    if args.config is not None or demo_clock_problem(None, args.demo_start, args.demo_speed, args.demo_until):
+        return
+    from monitor import __version__
+    from monitor.logging_setup import DEMO_LOG_FORMAT, DEMO_LOG_LEVEL, configure_logging, log_starting
+
+    configure_logging(DEMO_LOG_FORMAT, DEMO_LOG_LEVEL)
+    log_starting(version=__version__, pid=os.getpid(), demo_dir=str(args.demo_dir))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.clock import demo_clock_problem
     from monitor.http_endpoint import endpoint_web_config
-    from monitor.runtime import demo_clock_problem, run_daemon, with_listen
+    from monitor.runtime import run_daemon, with_listen
     from monitor.web_config import WebConfigError
 
     problem = demo_clock_problem(args.config, args.demo_start, args.demo_speed, args.demo_until)

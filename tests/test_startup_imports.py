@@ -1,0 +1,67 @@
+"""The lazy boundary of start-up (issue 11: "start-up to the first log line under 1 s", "channel and
+report modules imported when first used"): what a fresh process has imported when ``tthc-monitor
+run`` prints its first log line, and what reading the settings imports.
+
+Each case runs in a fresh interpreter (``sys.modules`` of this test process says nothing). For
+``run`` the real command runs with stdout and stderr replaced by a stream that, at the first line
+written, reports ``sys.modules`` and ends the process: what is measured is what the command had
+loaded at that moment, not what some module list is expected to load. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CHANNEL_MODULES = ("alerts.channels.email", "alerts.channels.zalo", "alerts.channels.zalo_tokens",
+                   "alerts.channels.webhook", "alerts.channels.alertmanager", "alerts.channels.file",
+                   "alerts.channels.token_crypto")
+# never needed to print the first line: state store, HTTP, reports, the daemon itself
+BEFORE_FIRST_LINE = (*CHANNEL_MODULES, "alerts.outbox", "alerts.render", "sqlalchemy", "alembic", "requests",
+                     "cryptography", "smtplib", "weasyprint", "xlsxwriter", "monitor.reports", "monitor.store",
+                     "monitor.daemon", "monitor.app", "monitor.http_endpoint", "monitor.demo.runner",
+                     "holidays.countries")
+
+FIRST_LINE = """
+import json, os, sys
+
+class FirstLine:
+    def __init__(self, real):
+        self.real = real
+    def write(self, text):
+        if text.strip():
+            self.real.write(json.dumps({"line": text, "modules": sorted(sys.modules)}) + "\\n")
+            self.real.flush()
+            os._exit(0)
+        return len(text)
+    def flush(self):
+        pass
+    def isatty(self):
+        return False
+
+real = sys.stdout
+sys.stdout = sys.stderr = FirstLine(real)
+from monitor.cli import main
+main(sys.argv[1:])
+os._exit(3)  # ended without printing anything
+"""
+
+
+def first_line(tmp_path: Path, *argv: str) -> tuple[str, set[str]]:
+    done = subprocess.run([sys.executable, "-c", FIRST_LINE, *argv], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    return report["line"], set(report["modules"])
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in names))
+
+
+def test_the_demo_logs_starting_before_loading_channels_store_or_reports(tmp_path: Path) -> None:
+    line, modules = first_line(tmp_path, "run", "--demo-dir", str(tmp_path / "demo"), "--listen", "127.0.0.1:0")
+    assert "starting" in line and "demo_dir=" in line
+    assert loaded(modules, BEFORE_FIRST_LINE) == []
