@@ -65,3 +65,29 @@ def test_the_demo_logs_starting_before_loading_channels_store_or_reports(tmp_pat
     line, modules = first_line(tmp_path, "run", "--demo-dir", str(tmp_path / "demo"), "--listen", "127.0.0.1:0")
     assert "starting" in line and "demo_dir=" in line
     assert loaded(modules, BEFORE_FIRST_LINE) == []
+
+
+def imports_of(code: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
+                          capture_output=True, text=True, check=True, timeout=300)
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_importing_the_settings_and_registries_loads_no_channel_or_source_module() -> None:
+    modules = imports_of("import monitor.settings, alerts.channels, alerts.channels.config, alerts.settings, "
+                         "monitor.sources")
+    assert loaded(modules, (*CHANNEL_MODULES, "monitor.sources.tabular", "monitor.sources.http_json",
+                            "sqlalchemy", "requests", "cryptography")) == []
+
+
+def test_the_channel_kinds_load_when_first_used_in_their_order() -> None:
+    code = ("from monitor.settings import Settings\n"
+            "from alerts.channels import registry\n"
+            "settings = Settings()\n"
+            "print([kind.name for kind in registry.kinds()], settings.alerts.quiet_hours.quiet_channels)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert done.stdout.strip() == "['email', 'zalo', 'webhook', 'file', 'alertmanager'] ['zalo', 'file']"
+    modules = imports_of("from alerts.channels import EmailChannelSettings, FileChannel, ZALO_MIGRATIONS")
+    assert loaded(modules, ("alerts.channels.email", "alerts.channels.file", "alerts.channels.zalo_tokens")) == [
+        "alerts.channels.email", "alerts.channels.file", "alerts.channels.zalo_tokens"]
+
