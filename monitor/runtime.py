@@ -19,9 +19,9 @@ from monitor import __version__
 from monitor.app import Monitor, open_store
 from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock, demo_clock_problem
 from monitor.cycle import CycleReport
-from monitor.logging_setup import configure_logging, log_starting
+from monitor.logging_setup import DEMO_LOG_FORMAT, DEMO_LOG_LEVEL, configure_logging, log_starting
 from monitor.metrics import new_registry, render
-from monitor.settings import Settings, StateSettings
+from monitor.settings import Settings, StateSettings, with_listen
 from monitor.sources import build_source
 
 log = structlog.get_logger(__name__)
@@ -41,15 +41,6 @@ def _with_file_outbox(settings: Settings, folder: Path) -> Settings:
     channels = settings.alerts.channels.model_copy(update={"file": FileChannelSettings(directory=folder)})
     alerts = settings.alerts.model_copy(update={"channels": channels})
     return settings.model_copy(update={"alerts": alerts})
-
-
-def with_listen(settings: Settings, listen: str | None) -> Settings:
-    """Apply --listen HOST:PORT to the metrics settings."""
-    if not listen:
-        return settings
-    host, _, port = listen.rpartition(":")
-    metrics = settings.metrics.model_copy(update={"host": host.strip("[]") or "127.0.0.1", "port": int(port)})
-    return settings.model_copy(update={"metrics": metrics})
 
 
 TIMELAPSE_CYCLE_SECONDS = 1800.0
@@ -98,8 +89,12 @@ def run_daemon(
     demo_start: datetime | None = None,
     demo_speed: float | None = None,
     demo_until: datetime | None = None,
+    starting_logged: bool = False,
 ) -> int:
     """Run the daemon until a signal (or ``demo_until``). Without ``config``: the embedded demo.
+
+    The first log line is ``starting`` (unless ``starting_logged``: the CLI logged it already);
+    the demo logs it before its portal starts.
 
     ``demo_start`` runs the demo as a time-lapse: the simulated portal starts there and the daemon
     runs on a :class:`~monitor.clock.SimulatedClock` at ``demo_speed`` simulated seconds per real
@@ -117,13 +112,17 @@ def run_daemon(
     if config is None:
         from monitor.demo.runner import DemoPortal
 
+        configure_logging(DEMO_LOG_FORMAT, DEMO_LOG_LEVEL)  # the demo settings' (monitor.demo.config)
+        if not starting_logged:
+            log_starting(version=__version__, pid=os.getpid(), demo_dir=str(demo_dir))
+
         demo = DemoPortal(demo_dir / "data", scale=demo_scale)
         url = demo.start(clock.now())
         settings = demo_runtime_settings(url, demo_dir)
         settings = timelapse_schedule(settings) if demo_start is not None else demo_files_any_time(settings)
     settings = with_listen(settings, listen)
     configure_logging(settings.log.format, settings.log.level)
-    if config is not None:  # the demo logged it already, before loading the daemon (monitor.cli.run)
+    if config is not None and not starting_logged:
         log_starting(version=__version__, pid=os.getpid(), config=str(config))
     if demo is not None:
         log.info(

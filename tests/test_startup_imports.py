@@ -91,3 +91,39 @@ def test_the_channel_kinds_load_when_first_used_in_their_order() -> None:
     assert loaded(modules, ("alerts.channels.email", "alerts.channels.file", "alerts.channels.zalo_tokens")) == [
         "alerts.channels.email", "alerts.channels.file", "alerts.channels.zalo_tokens"]
 
+
+
+def test_the_token_key_variable_is_the_one_not_setting_the_early_line_ignores() -> None:
+    from alerts.channels.token_crypto import TOKEN_KEY_ENV
+    from monitor.cli.run import NOT_SETTINGS
+
+    assert frozenset({TOKEN_KEY_ENV}) == NOT_SETTINGS
+
+
+def test_a_start_that_may_be_refused_logs_starting_after_the_checks(tmp_path: Path) -> None:
+    """With a setting in the environment (or a --config) the refusal, not `starting`, comes first;
+    with a valid one `starting` comes once the settings are read."""
+    env_code = "import os; os.environ['TTHC_MONITOR_METRICS__HOST'] = '0.0.0.0'\n"
+    done = subprocess.run([sys.executable, "-c", env_code + FIRST_LINE, "run", "--demo-dir", str(tmp_path / "demo")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "starting" not in json.loads(done.stdout)["line"]  # (today a ValidationError traceback)
+    line, modules = first_line(tmp_path, "run", "--demo-dir", str(tmp_path / "demo"), "--listen", "0.0.0.0:0")
+    assert line.startswith("tthc-monitor run: metrics.host is not a loopback address")
+    env_code = "import os; os.environ['TTHC_MONITOR_LOG__LEVEL'] = 'DEBUG'\n"
+    done = subprocess.run([sys.executable, "-c", env_code + FIRST_LINE, "run", "--demo-dir", str(tmp_path / "demo"),
+                           "--listen", "127.0.0.1:0"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert "starting" in report["line"] and "monitor.settings" in report["modules"]
+    assert loaded(set(report["modules"]), ("monitor.runtime", "monitor.daemon", "monitor.store", "alembic")) == []
+
+
+def test_a_config_run_logs_starting_in_its_format_before_loading_the_daemon(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"state: {{url: 'sqlite:///{tmp_path / 'state.db'}', data_dir: {tmp_path / 'state'}}}\n",
+                      encoding="utf-8")
+    line, modules = first_line(tmp_path, "run", "--config", str(config), "--listen", "127.0.0.1:0")
+    event = json.loads(line)
+    assert event["event"] == "starting" and event["config"] == str(config)
+    assert loaded(modules, ("monitor.runtime", "monitor.daemon", "monitor.store", "monitor.reports", "alembic")) == []
