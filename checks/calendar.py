@@ -12,6 +12,8 @@ working hours and "working time between" into subtraction and ``np.searchsorted`
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -113,6 +115,35 @@ def load_overrides(path: Path) -> CalendarOverrides:
         raise ValueError(f"calendar override file {path}: {error}") from error
 
 
+_VIETNAM_MODULE = "holidays.countries.vietnam"
+
+
+def vietnam_holidays(years: list[int], language: str) -> holidays.HolidayBase:
+    """``holidays.country_holidays("VN", years=…, language=…)``, importing only Vietnam's table.
+
+    The package's ``holidays.countries`` imports every country's module (~250) when any of them is
+    imported; the daemon needs one, so its module is loaded from its file under its own name
+    (start-up, issue 11). Should the package's layout change, ``country_holidays`` answers instead.
+    """
+    module = sys.modules.get(_VIETNAM_MODULE)
+    if module is None and "holidays.countries" not in sys.modules:
+        path = Path(holidays.__file__).parent / "countries" / "vietnam.py"
+        spec = importlib.util.spec_from_file_location(_VIETNAM_MODULE, path)
+        if spec is not None and spec.loader is not None and path.is_file():
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[_VIETNAM_MODULE] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception:
+                del sys.modules[_VIETNAM_MODULE]
+                module = None
+    vietnam = getattr(module, "Vietnam", None)
+    if vietnam is None:
+        return holidays.country_holidays("VN", years=years, language=language)
+    table: holidays.HolidayBase = vietnam(years=years, language=language)
+    return table
+
+
 class WorkingCalendar:
     """Working days and working hours over ``settings.first_year``..``settings.last_year``."""
 
@@ -126,7 +157,7 @@ class WorkingCalendar:
         self._overrides = load_overrides(overrides_path)
         years = list(range(settings.first_year, settings.last_year + 1))
         self._holiday_names = {
-            language: dict(holidays.country_holidays("VN", years=years, language=language).items())
+            language: dict(vietnam_holidays(years, language).items())
             for language in ("vi", "en_US")
         }
         if not settings.culture_day_off:

@@ -10,20 +10,12 @@ mappers drop those columns at the door.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import polars as pl
 
 from checks.i18n import N_, gettext
+from checks.table_names import TableName
 
 VN_DATETIME = pl.Datetime("us")
-
-
-class TableName(StrEnum):
-    DOSSIERS = "dossiers"
-    PROCEDURES = "procedures"
-    FEEDBACK = "feedback"
-    PLAN_TASKS = "plan_tasks"
 
 
 DOSSIERS_SCHEMA: dict[str, pl.DataType] = {

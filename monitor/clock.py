@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from checks.timeutil import VN_TZ, to_vn_aware
@@ -94,3 +95,30 @@ class SimulatedClock:
 
     def __repr__(self) -> str:
         return f"SimulatedClock(now={self.now().isoformat()}, speed={self.speed})"
+
+
+def demo_clock_problem(
+    config: Path | None,
+    demo_start: datetime | None,
+    demo_speed: float | None,
+    demo_until: datetime | None,
+) -> str | None:
+    """Why --demo-start/--demo-speed/--demo-until cannot be used as given, or None."""
+    given = [
+        flag
+        for flag, value in (("--demo-start", demo_start), ("--demo-speed", demo_speed), ("--demo-until", demo_until))
+        if value is not None
+    ]
+    if config is not None and given:
+        return (
+            f"{', '.join(given)}: demo only, not with --config (a simulated clock would stamp "
+            "real data and real alerts with simulated times)"
+        )
+    if demo_speed is not None and demo_start is None:
+        return "--demo-speed needs --demo-start (without it the demo runs on the real clock)"
+    if demo_speed is not None and (math.isnan(demo_speed) or demo_speed < 0):
+        return f"--demo-speed must be 0 (as fast as possible) or more, got {demo_speed}"
+    if demo_until is not None and demo_until <= (demo_start or SYSTEM_CLOCK.now()):
+        start = "--demo-start" if demo_start is not None else "now"
+        return f"--demo-until {demo_until.isoformat()} must be later than {start}"
+    return None

@@ -11,13 +11,19 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Final
 
 import structlog
 
 from checks.redaction import PERSONAL_NUMBERS, REDACTED, SECRET_KEYS, redact_structure, redact_text
 
-__all__ = ["PERSONAL_NUMBERS", "REDACTED", "SECRET_KEYS", "RedactingFilter", "configure_logging", "redact_event", "redact_value"]
+__all__ = ["DEMO_LOG_FORMAT", "DEMO_LOG_LEVEL", "PERSONAL_NUMBERS", "REDACTED", "SECRET_KEYS", "RedactingFilter",
+           "configure_logging", "log_starting", "redact_event", "redact_value"]
+
+# The embedded demo's log (``monitor.demo.config``; the environment does not change it): known
+# before any settings are read, so ``run`` logs its first line before loading the daemon.
+DEMO_LOG_FORMAT: Final = "console"
+DEMO_LOG_LEVEL: Final = "INFO"
 
 
 def redact_value(value: Any) -> Any:
@@ -50,6 +56,11 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+def log_starting(**fields: Any) -> None:
+    """The daemon's first log line: ``starting`` (``run``; the demo logs it before loading anything)."""
+    structlog.get_logger("monitor").info("starting", **fields)
 
 
 def configure_logging(fmt: str = "json", level: str = "INFO", stream: Any = None) -> None:

@@ -3,7 +3,7 @@ source. The printing is in ``monitor.cli``."""
 
 from __future__ import annotations
 
-import math
+import os
 import tempfile
 import time
 from datetime import datetime
@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checks.contracts import InvalidValues, RejectedRow
 from checks.redaction import redact_text
+from monitor import __version__
 from monitor.app import Monitor, open_store
-from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock
+from monitor.clock import SYSTEM_CLOCK, Clock, SimulatedClock, demo_clock_problem
 from monitor.cycle import CycleReport
-from monitor.logging_setup import configure_logging
+from monitor.logging_setup import DEMO_LOG_FORMAT, DEMO_LOG_LEVEL, configure_logging, log_starting
 from monitor.metrics import new_registry, render
-from monitor.settings import Settings, StateSettings
+from monitor.settings import Settings, StateSettings, with_listen
 from monitor.sources import build_source
 
 log = structlog.get_logger(__name__)
@@ -40,15 +41,6 @@ def _with_file_outbox(settings: Settings, folder: Path) -> Settings:
     channels = settings.alerts.channels.model_copy(update={"file": FileChannelSettings(directory=folder)})
     alerts = settings.alerts.model_copy(update={"channels": channels})
     return settings.model_copy(update={"alerts": alerts})
-
-
-def with_listen(settings: Settings, listen: str | None) -> Settings:
-    """Apply --listen HOST:PORT to the metrics settings."""
-    if not listen:
-        return settings
-    host, _, port = listen.rpartition(":")
-    metrics = settings.metrics.model_copy(update={"host": host.strip("[]") or "127.0.0.1", "port": int(port)})
-    return settings.model_copy(update={"metrics": metrics})
 
 
 TIMELAPSE_CYCLE_SECONDS = 1800.0
@@ -87,33 +79,6 @@ def demo_files_any_time(settings: Settings) -> Settings:
     return settings.model_copy(update={"alerts": alerts})
 
 
-def demo_clock_problem(
-    config: Path | None,
-    demo_start: datetime | None,
-    demo_speed: float | None,
-    demo_until: datetime | None,
-) -> str | None:
-    """Why --demo-start/--demo-speed/--demo-until cannot be used as given, or None."""
-    given = [
-        flag
-        for flag, value in (("--demo-start", demo_start), ("--demo-speed", demo_speed), ("--demo-until", demo_until))
-        if value is not None
-    ]
-    if config is not None and given:
-        return (
-            f"{', '.join(given)}: demo only, not with --config (a simulated clock would stamp "
-            "real data and real alerts with simulated times)"
-        )
-    if demo_speed is not None and demo_start is None:
-        return "--demo-speed needs --demo-start (without it the demo runs on the real clock)"
-    if demo_speed is not None and (math.isnan(demo_speed) or demo_speed < 0):
-        return f"--demo-speed must be 0 (as fast as possible) or more, got {demo_speed}"
-    if demo_until is not None and demo_until <= (demo_start or SYSTEM_CLOCK.now()):
-        start = "--demo-start" if demo_start is not None else "now"
-        return f"--demo-until {demo_until.isoformat()} must be later than {start}"
-    return None
-
-
 def run_daemon(
     config: Path | None,
     settings: Settings,
@@ -124,8 +89,12 @@ def run_daemon(
     demo_start: datetime | None = None,
     demo_speed: float | None = None,
     demo_until: datetime | None = None,
+    starting_logged: bool = False,
 ) -> int:
     """Run the daemon until a signal (or ``demo_until``). Without ``config``: the embedded demo.
+
+    The first log line is ``starting`` (unless ``starting_logged``: the CLI logged it already);
+    the demo logs it before its portal starts.
 
     ``demo_start`` runs the demo as a time-lapse: the simulated portal starts there and the daemon
     runs on a :class:`~monitor.clock.SimulatedClock` at ``demo_speed`` simulated seconds per real
@@ -143,12 +112,18 @@ def run_daemon(
     if config is None:
         from monitor.demo.runner import DemoPortal
 
+        configure_logging(DEMO_LOG_FORMAT, DEMO_LOG_LEVEL)  # the demo settings' (monitor.demo.config)
+        if not starting_logged:
+            log_starting(version=__version__, pid=os.getpid(), demo_dir=str(demo_dir))
+
         demo = DemoPortal(demo_dir / "data", scale=demo_scale)
         url = demo.start(clock.now())
         settings = demo_runtime_settings(url, demo_dir)
         settings = timelapse_schedule(settings) if demo_start is not None else demo_files_any_time(settings)
     settings = with_listen(settings, listen)
     configure_logging(settings.log.format, settings.log.level)
+    if config is not None and not starting_logged:
+        log_starting(version=__version__, pid=os.getpid(), config=str(config))
     if demo is not None:
         log.info(
             "demo_started",

@@ -235,6 +235,15 @@ def load_settings(path: Path | None, **overrides: Any) -> Settings:
     return settings
 
 
+def with_listen(settings: Settings, listen: str | None) -> Settings:
+    """Apply --listen HOST:PORT to the metrics settings."""
+    if not listen:
+        return settings
+    host, _, port = listen.rpartition(":")
+    metrics = settings.metrics.model_copy(update={"host": host.strip("[]") or "127.0.0.1", "port": int(port)})
+    return settings.model_copy(update={"metrics": metrics})
+
+
 def token_key_problem(settings: Settings) -> str | None:
     """Why the Zalo channel cannot keep its tokens (encrypted at rest), or None: a configured Zalo
     channel needs a valid TTHC_MONITOR_TOKEN_KEY in the environment (never the YAML file)."""

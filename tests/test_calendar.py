@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import holidays
 import polars as pl
 import pytest
 
-from checks.calendar import WorkingCalendar, load_overrides
+from checks.calendar import WorkingCalendar, load_overrides, vietnam_holidays
 from checks.timeutil import VN_TZ
 from monitor.cli import build_parser
 from monitor.cli.calendar import format_days
@@ -484,3 +487,20 @@ def test_cli_days_lists_days_off_and_make_up_days(capsys: pytest.CaptureFixture[
     assert "Tổng số ngày làm việc: 249" in out
     code, out = run_cli(["calendar", "days", "--year", "2026"], capsys, Settings(language="en"))
     assert "Make-up working days:" in out and "Lunar New Year" in out
+
+
+def test_vietnams_table_alone_is_the_packages_table() -> None:
+    years = list(range(2020, 2036))
+    for language in ("vi", "en_US"):
+        assert dict(vietnam_holidays(years, language).items()) == dict(
+            holidays.country_holidays("VN", years=years, language=language).items())
+
+
+def test_the_calendar_imports_only_vietnams_holiday_table() -> None:
+    """holidays.countries imports ~250 country modules; start-up needs one (issue 11)."""
+    code = ("import json, sys\n"
+            "from checks.calendar import CalendarSettings, WorkingCalendar\n"
+            "WorkingCalendar(CalendarSettings())\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('holidays.countries'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert json.loads(done.stdout.splitlines()[-1]) == ["holidays.countries.vietnam"]  # after its debug line

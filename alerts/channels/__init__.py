@@ -9,24 +9,27 @@ The Alertmanager pusher is not a Channel (it takes findings, not messages): ``bu
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime
-
-import requests
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from alerts.channels import registry
-from alerts.channels.alertmanager import KIND as ALERTMANAGER_KIND
-from alerts.channels.alertmanager import AlertmanagerPusher, AlertmanagerSettings
 from alerts.channels.config import ChannelsSettings
-from alerts.channels.email import EmailChannel, EmailChannelSettings
-from alerts.channels.file import FileChannel, FileChannelSettings
 from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
-from alerts.channels.webhook import WebhookChannel, WebhookChannelSettings
-from alerts.channels.zalo import ZaloChannel, ZaloChannelSettings
-from alerts.channels.zalo_tokens import ZALO_MIGRATIONS, ZaloNeedsHumanError, ZaloTokenManager
-from checks.contracts import Channel
 from checks.i18n import DEFAULT_LANGUAGE, Language
+
+if TYPE_CHECKING:
+    import requests
+    from sqlalchemy.engine import Engine
+
+    from alerts.channels.alertmanager import AlertmanagerPusher, AlertmanagerSettings
+    from alerts.channels.email import EmailChannel, EmailChannelSettings
+    from alerts.channels.file import FileChannel, FileChannelSettings
+    from alerts.channels.webhook import WebhookChannel, WebhookChannelSettings
+    from alerts.channels.zalo import ZaloChannel, ZaloChannelSettings
+    from alerts.channels.zalo_tokens import ZALO_MIGRATIONS, ZaloNeedsHumanError, ZaloTokenManager
+    from checks.contracts import Channel
 
 __all__ = [
     "ZALO_MIGRATIONS",
@@ -52,6 +55,33 @@ __all__ = [
     "registry",
 ]
 
+# Re-exported names of the channel modules, imported when first asked for (issue 11: start-up
+# loads no channel module it does not use).
+_LAZY = {
+    "AlertmanagerPusher": "alerts.channels.alertmanager",
+    "AlertmanagerSettings": "alerts.channels.alertmanager",
+    "EmailChannel": "alerts.channels.email",
+    "EmailChannelSettings": "alerts.channels.email",
+    "FileChannel": "alerts.channels.file",
+    "FileChannelSettings": "alerts.channels.file",
+    "WebhookChannel": "alerts.channels.webhook",
+    "WebhookChannelSettings": "alerts.channels.webhook",
+    "ZaloChannel": "alerts.channels.zalo",
+    "ZaloChannelSettings": "alerts.channels.zalo",
+    "ZALO_MIGRATIONS": "alerts.channels.zalo_tokens",
+    "ZaloNeedsHumanError": "alerts.channels.zalo_tokens",
+    "ZaloTokenManager": "alerts.channels.zalo_tokens",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 def channel_names(settings: ChannelsSettings) -> list[str]:
     """The names ``build_channels`` would return, without building anything (no I/O)."""
@@ -65,7 +95,11 @@ def build_channels(
     http: requests.Session | None = None,
 ) -> dict[str, Channel]:
     """The enabled channels by name. Zalo needs ``engine`` (migrated with ZALO_MIGRATIONS)."""
-    context = BuildContext(engine, now_fn, http if http is not None else requests.Session())
+    if http is None:
+        import requests
+
+        http = requests.Session()
+    context = BuildContext(engine, now_fn, http)
     channels: dict[str, Channel] = {}
     for kind in registry.kinds():
         channels.update(kind.build(settings.section(kind.section), context))
@@ -75,4 +109,6 @@ def build_channels(
 def build_alertmanager(settings: ChannelsSettings, http: requests.Session | None = None,
                        language: Language = DEFAULT_LANGUAGE) -> AlertmanagerPusher | None:
     """The Alertmanager pusher, its annotations in ``language``; None when not configured."""
+    from alerts.channels.alertmanager import KIND as ALERTMANAGER_KIND
+
     return ALERTMANAGER_KIND.pusher(settings.section(ALERTMANAGER_KIND.section), http, language)

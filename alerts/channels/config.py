@@ -8,17 +8,17 @@ models are re-exported from here for existing imports.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from alerts.channels.alertmanager import AlertmanagerSettings
-from alerts.channels.email import EmailChannelSettings
-from alerts.channels.file import FileChannelSettings
-from alerts.channels.webhook import WebhookChannelSettings
-
 if TYPE_CHECKING:
+    from alerts.channels.alertmanager import AlertmanagerSettings
+    from alerts.channels.email import EmailChannelSettings
+    from alerts.channels.file import FileChannelSettings
+    from alerts.channels.webhook import WebhookChannelSettings
     from alerts.channels.zalo import ZaloChannelSettings
 
 __all__ = [
@@ -31,14 +31,22 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # ZaloChannelSettings lives in alerts.channels.zalo, which imports zalo_tokens, which imports
-    # it from here: resolved lazily to break the cycle.
-    if name == "ZaloChannelSettings":
-        from alerts.channels import zalo
+_MODELS = {
+    "AlertmanagerSettings": "alerts.channels.alertmanager",
+    "EmailChannelSettings": "alerts.channels.email",
+    "FileChannelSettings": "alerts.channels.file",
+    "WebhookChannelSettings": "alerts.channels.webhook",
+    "ZaloChannelSettings": "alerts.channels.zalo",
+}
 
-        return zalo.ZaloChannelSettings
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    # The per-channel models live in their channel modules, imported when a model is first asked
+    # for: importing the settings loads no channel module (issue 11).
+    module = _MODELS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 class ChannelsSettings(BaseModel):

@@ -22,13 +22,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from sqlalchemy.engine import Engine
 
-from checks.contracts import Channel, MetricSample, Unit
+if TYPE_CHECKING:
+    import requests
+    from sqlalchemy.engine import Engine
+
+    from checks.contracts import Channel, MetricSample, Unit
+
+
+def _session() -> requests.Session:
+    import requests
+
+    return requests.Session()
 
 
 class QuietChannelList(Protocol):
@@ -63,7 +71,7 @@ class BuildContext:
 
     engine: Engine
     now_fn: Callable[[], datetime]
-    http: requests.Session = field(default_factory=requests.Session)
+    http: requests.Session = field(default_factory=_session)
 
 
 class ChannelKind:

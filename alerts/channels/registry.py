@@ -12,32 +12,43 @@ the discovered ones (tests).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import structlog
 
-from alerts.channels.alertmanager import KIND as ALERTMANAGER
-from alerts.channels.email import KIND as EMAIL
-from alerts.channels.file import KIND as FILE
 from alerts.channels.kind import ChannelKind
-from alerts.channels.webhook import KIND as WEBHOOK
-from alerts.channels.zalo import KIND as ZALO
-from checks.contracts import Unit
 from checks.plugins import load_plugins
+
+if TYPE_CHECKING:
+    from checks.contracts import Unit
 
 log = structlog.get_logger(__name__)
 
 ENTRY_POINT_GROUP = "tthc_monitor.channels"
-# Order matters: it is the order of build_channels, of the default route's receivers and of the
-# default quiet channels.
-BUILTIN_KINDS: tuple[ChannelKind, ...] = (EMAIL, ZALO, WEBHOOK, FILE, ALERTMANAGER)
+# The modules whose ``KIND`` is a built-in kind. Order matters: it is the order of build_channels,
+# of the default route's receivers and of the default quiet channels.
+BUILTIN_MODULES: tuple[str, ...] = (
+    "alerts.channels.email",
+    "alerts.channels.zalo",
+    "alerts.channels.webhook",
+    "alerts.channels.file",
+    "alerts.channels.alertmanager",
+)
 
 _kinds: tuple[ChannelKind, ...] | None = None
 _by_channel: dict[str, ChannelKind | None] = {}  # kind_for answers: asked per finding and receiver
 
 
+def builtin_kinds() -> tuple[ChannelKind, ...]:
+    """The built-in kinds (importing their modules)."""
+    kinds: list[ChannelKind] = [importlib.import_module(module).KIND for module in BUILTIN_MODULES]
+    return tuple(kinds)
+
+
 def _discover() -> list[ChannelKind]:
-    found = list(BUILTIN_KINDS)
+    found = list(builtin_kinds())
     for origin, kind in load_plugins(ENTRY_POINT_GROUP, ChannelKind, "channel"):
         _add(found, kind, origin=origin)
     return found

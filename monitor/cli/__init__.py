@@ -91,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.root_parser = parser  # for commands that describe the CLI itself (completion)
     config: Path | None = args.config
+    if args.starting is not None:
+        args.starting(args)
     from monitor.settings import (  # after parsing: --help and --version stay quick
         SettingsError,
         load_settings,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from checks.i18n import translator
-from checks.schema import TableName
+from checks.table_names import TableName
 from monitor.cli.check import cli_language
 from monitor.cli.tree import CommandGroup, ConfigUse, complete_paths
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from checks.i18n import N_, translator
-from checks.rulebook import RuleBook
 from checks.timeutil import parse_cli_time
 from monitor.cli.tree import CommandGroup, complete_paths
 
@@ -80,6 +79,7 @@ def _now(args: argparse.Namespace) -> datetime | None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from checks.rulebook import RuleBook
     from monitor.reports.inspection import build_inspection_report
     from monitor.reports.model import ReportWindow
     from monitor.reports.render_csv import write_csv_folder

@@ -7,7 +7,6 @@ import sys
 from datetime import date
 
 from checks.i18n import Language, translator
-from checks.rulebook import RuleBook, RuleBookError, in_force_rows, text_rows
 from monitor.cli.table import format_table
 from monitor.cli.tree import CommandGroup, ConfigUse
 
@@ -29,6 +28,8 @@ def register(root: CommandGroup) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from checks.rulebook import RuleBook, RuleBookError, in_force_rows, text_rows
+
     language: Language = "en" if args.settings.language == "en" else "vi"
     _ = translator(language)
     try:

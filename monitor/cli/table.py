@@ -12,8 +12,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from tabulate import tabulate
-
 
 def _cell(value: object) -> str:
     text = unicodedata.normalize("NFC", "" if value is None else str(value))
@@ -25,6 +23,8 @@ def _cell(value: object) -> str:
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Headers, a rule of dashes, then one line per row; columns two spaces apart, left-aligned, no
     trailing spaces. Values are printed as given (no number parsing or re-alignment)."""
+    from tabulate import tabulate  # with wcwidth ~30 ms: not loaded by building the CLI (start-up)
+
     body = [[_cell(value) for value in row] for row in rows]
     text = tabulate(body, headers=[_cell(h) for h in headers], tablefmt="simple", disable_numparse=True,
                     stralign="left")

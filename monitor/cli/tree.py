@@ -19,6 +19,7 @@ import shtab
 from checks.timeutil import parse_cli_time
 
 Handler = Callable[[argparse.Namespace], int]
+Starting = Callable[[argparse.Namespace], None]
 DEMO_DIR = Path("tthc-demo")
 _CONFIG = "YAML configuration file (TTHC_MONITOR_* environment variables override it)."
 
@@ -69,11 +70,13 @@ class CommandGroup:
 
     def command(self, name: str, *, help: str, handler: Handler, examples: Sequence[str],
                 description: str | None = None, config: ConfigUse = ConfigUse.DEMO_STATE,
-                needs_engine: bool = False) -> argparse.ArgumentParser:
+                needs_engine: bool = False, starting: Starting | None = None) -> argparse.ArgumentParser:
         """A runnable command, with its ``--config`` option (the only place that adds it).
 
         ``needs_engine``: the main CLI opens and migrates the state store as ``args.engine``
         before calling ``handler``; every handler gets ``args.settings``.
+        ``starting``: called right after parsing, before the settings are read (which loads most
+        of the daemon): where a long-running command may log its first line.
         """
         parser = self._children().add_parser(
             name, help=help, description=description or help, epilog=_examples(examples),
@@ -82,7 +85,7 @@ class CommandGroup:
         option = parser.add_argument("--config", type=Path, metavar="FILE", required=config is ConfigUse.REQUIRED,
                                      help=config.value)
         option.complete = shtab.FILE  # type: ignore[attr-defined]
-        parser.set_defaults(func=handler, needs_engine=needs_engine, config_use=config)
+        parser.set_defaults(func=handler, needs_engine=needs_engine, config_use=config, starting=starting)
         self.registry.append(Command((*self.path, name), parser))
         return parser
 

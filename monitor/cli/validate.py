@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from checks.i18n import Language, translator
-from checks.schema import SCHEMAS, TableName
 from checks.timeutil import VN_TZ
 from monitor.cli.check import cli_language
 from monitor.cli.table import print_table
 from monitor.cli.tree import CommandGroup, ConfigUse
 
 if TYPE_CHECKING:
+    from checks.table_names import TableName
     from monitor.runtime import SourceProbe
     from monitor.sources.base import SourceSettingsBase
 
@@ -106,6 +106,7 @@ def print_preview(probe: SourceProbe, table: TableName, configured: set[str], co
     """The first ``count`` mapped rows, then one line per field: filled, empty, unreadable, unmatched words."""
     import polars as pl
 
+    from checks.schema import SCHEMAS
     from monitor.sources.reasons import localised_reason
 
     _ = translator(language)

@@ -21,6 +21,7 @@ from monitor.demo.layout import (
 )
 from monitor.demo.server import DEMO_TOKEN
 from monitor.demo.units import UNIT_PROFILES
+from monitor.logging_setup import DEMO_LOG_FORMAT, DEMO_LOG_LEVEL
 from monitor.settings import LogSettings, Settings, StateSettings
 from monitor.sources.config import (
     HttpJsonSourceSettings,
@@ -108,6 +109,6 @@ def demo_settings(portal_url: str, data_dir: Path, state_dir: Path) -> Settings:
     return Settings(
         units=demo_units(),
         sources=demo_sources(portal_url, data_dir),
-        log=LogSettings(format="console"),
+        log=LogSettings(format=DEMO_LOG_FORMAT, level=DEMO_LOG_LEVEL),
         state=StateSettings(url=f"sqlite:///{state_dir / 'state.db'}", data_dir=state_dir / "snapshots"),
     )

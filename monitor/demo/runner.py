@@ -32,7 +32,7 @@ class DemoPortal:
         self.simulator = PortalSimulator(self.seed, now, scale=self.scale)
         write_exports(self.simulator, self.data_dir)
         self._server = DemoPortalServer(self.simulator, files_dir=self.data_dir)
-        log.info("demo_started", url=self._server.url, data_dir=str(self.data_dir), seed=self.seed)
+        log.debug("demo_portal_ready", url=self._server.url, data_dir=str(self.data_dir), seed=self.seed)
         return self._server.url
 
     @property

@@ -149,7 +149,7 @@ class DemoPortalServer:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-portal", daemon=True
         )
         self._thread.start()
-        log.info("demo_portal_started", url=self.url)
+        log.debug("demo_portal_started", url=self.url)
 
     @property
     def url(self) -> str:

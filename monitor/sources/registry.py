@@ -7,27 +7,37 @@ A plug-in distribution declares, in its packaging metadata::
 
 where ``KIND`` is a ``SourceKind`` instance (or subclass). Entry points are read once, on first
 use; ``register`` adds a kind from code, ``reset`` forgets the discovered ones (tests).
+
+The built-in kinds are known by module path and imported on first use too: importing this module
+(or the settings) loads no adapter, nor the HTTP client (issue 11: start-up).
 """
 
 from __future__ import annotations
 
+import importlib
+
 import structlog
 
 from checks.plugins import load_plugins
-from monitor.sources.http_json import KIND as HTTP_JSON
 from monitor.sources.kind import SourceKind
-from monitor.sources.tabular import KIND as TABULAR
 
 log = structlog.get_logger(__name__)
 
 ENTRY_POINT_GROUP = "tthc_monitor.sources"
-BUILTIN_KINDS: tuple[SourceKind, ...] = (TABULAR, HTTP_JSON)
+# The modules whose ``KIND`` is a built-in kind, in this order.
+BUILTIN_MODULES: tuple[str, ...] = ("monitor.sources.tabular", "monitor.sources.http_json")
 
 _kinds: dict[str, SourceKind] | None = None
 
 
+def builtin_kinds() -> tuple[SourceKind, ...]:
+    """The built-in kinds (importing their modules)."""
+    kinds: list[SourceKind] = [importlib.import_module(module).KIND for module in BUILTIN_MODULES]
+    return tuple(kinds)
+
+
 def _discover() -> dict[str, SourceKind]:
-    found = {kind.kind: kind for kind in BUILTIN_KINDS}
+    found = {kind.kind: kind for kind in builtin_kinds()}
     for origin, kind in load_plugins(ENTRY_POINT_GROUP, SourceKind, "source"):
         _add(found, kind, origin=origin)
     return found
