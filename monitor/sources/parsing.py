@@ -256,6 +256,9 @@ def per_distinct(build: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType) -> Cal
 
     def run(batch: pl.Series) -> pl.Series:
         values = batch.to_frame("v")
+        if batch.null_count() == batch.len():  # a column the mapper's dictionary covered: masked to null
+            once = values.head(1).select(build(pl.col("v")).alias("out")).to_series()
+            return once.gather(pl.zeros(batch.len(), dtype=pl.UInt32, eager=True)) if batch.len() else once.clear()
         probe = batch.head(DISTINCT_PROBE)  # codes and timestamps show they are distinct at once
         uniques = batch.unique() if probe.n_unique() <= DISTINCT_SHARE * probe.len() else None
         if uniques is None or uniques.len() > DISTINCT_SHARE * batch.len():
