@@ -714,8 +714,10 @@ def _parse(
         if field == "procedure_code":
             return normalise_procedure_code(col)
         return col.cast(pl.Utf8)
-    if isinstance(target, pl.Datetime):
-        return parse_datetime(col, dtype, formats, excel_serial)
+    if isinstance(target, pl.Datetime):  # text straight from as_clean_text is stripped already
+        last = stage.key[-1]
+        stripped = isinstance(last, tuple) and last[0] == "text"
+        return parse_datetime(col, dtype, formats, excel_serial, stripped=stripped)
     if target == pl.Boolean():
         if dtype.is_numeric():
             return col != 0
