@@ -389,12 +389,10 @@ class _Dictionary:
         others through :meth:`missed`."""
         col = pl.col(self.header)
         at_null = pl.lit(self.keys.len(), dtype=pl.UInt32)
-        position: pl.Expr = pl.when(col.is_null()).then(at_null)
-        if self.keys.len():
-            position = pl.when(col.is_null()).then(at_null).otherwise(col.replace_strict(
-                self.keys, pl.int_range(self.keys.len(), dtype=pl.UInt32, eager=True), default=None,
-                return_dtype=pl.UInt32,
-            ))
+        # An Enum cast finds a value's position in a hash table and streams (a replace_strict by
+        # Series, next to the gather below, makes Polars run the whole query in memory).
+        known = col.cast(pl.Enum(self.keys.to_list()), strict=False).to_physical().cast(pl.UInt32)
+        position = pl.when(col.is_null()).then(at_null).otherwise(known)
         found = pl.lit(self.table).gather(position)
         missed = pl.when(position.is_null()).then(col).map_batches(self.missed, return_dtype=self.dtype, is_elementwise=True)
         return pl.when(position.is_not_null()).then(found).otherwise(missed)
