@@ -7,6 +7,7 @@ dropped before any value is read, so it can appear neither in the output nor in 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -57,6 +58,11 @@ MAX_REJECTED_LISTED = 1000
 SAMPLE_ROWS = 50_000  # rows read from the head of a lazy export to learn its date formats
 MAPPING_ENGINE: Literal["streaming", "in-memory"] = "streaming"  # row-wise query: batches keep memory flat
 UNIT_FIELDS = frozenset({"unit", "lead_unit"})
+# A text header with at most this many distinct values in the sample (and at most this share of its
+# non-empty cells there, or DISTINCT_FLOOR) is mapped once per distinct value and looked up per row.
+DISTINCT_MAX = 20_000
+DISTINCT_SAMPLE_SHARE = 0.05
+DISTINCT_FLOOR = 256
 INTEGER_RANGES: dict[str, tuple[int, int]] = {"status": (1, 10), "national_status": (1, 10), "channel": (1, 3)}
 
 # iGate's own status words (DOMAIN.md §3) and the Vietnamese status names: accepted for
@@ -257,7 +263,8 @@ def map_frame(
     # A lazy export (a CSV on disk) is sampled from its head; a frame in memory is sampled across.
     sample = raw if isinstance(raw, pl.DataFrame) else lazy.head(SAMPLE_ROWS).collect()
     narrowed = _learned_date_formats(sample, table, mapping, specs)
-    plan = _map_rows(indexed, table, mapping, units, specs, narrowed, limits)
+    distinct = _distinct_values(sample, specs)
+    plan = _map_rows(indexed, table, mapping, units, specs, narrowed, limits, distinct)
     work_df = plan.frame
     if narrowed:
         retry_rows = work_df.filter(pl.col("__retry")).get_column("__row")
@@ -324,6 +331,115 @@ class _Truncated:
     limit: int
 
 
+def _distinct_values(sample: pl.DataFrame, specs: Mapping[str, FieldMapping]) -> dict[str, pl.Series]:
+    """Per text header that fields read plainly (``from``, never in a ``coalesce``) and that holds few
+    distinct values in the sample (status, channel, unit, yes/no words, codes of a few procedures):
+    those values, without null. The mapper evaluates these fields once per distinct value and
+    looks the results up per row (:func:`_map_rows`)."""
+    coalesced = {header for spec in specs.values() if spec.from_ is None for header in spec.headers}
+    found: dict[str, pl.Series] = {}
+    for spec in specs.values():
+        header = spec.from_
+        if header is None or header in found or header in coalesced or spec.constant is not None:
+            continue
+        if header not in sample.schema or sample.schema[header] != pl.Utf8():
+            continue
+        present = sample.get_column(header).drop_nulls()
+        values = present.unique(maintain_order=True)
+        if values.len() <= min(DISTINCT_MAX, max(DISTINCT_FLOOR, DISTINCT_SAMPLE_SHARE * present.len())):
+            found[header] = values
+    return found
+
+
+class _Dictionary:
+    """The outputs of the fields that read one header, per distinct value of it, looked up per row.
+
+    The sample's distinct values are computed up front and looked up natively (:meth:`expr`); a
+    value the sample did not hold is computed when a batch first brings it (the same expressions,
+    on the new values only) and kept for later batches (:meth:`missed`). Either way each distinct
+    value is mapped once, and the fields' pipelines never run row by row."""
+
+    def __init__(self, header: str, layers: list[list[pl.Expr]], outputs: list[pl.Expr]) -> None:
+        self.header = header
+        self.layers = layers
+        self.outputs = outputs
+        self._lock = threading.Lock()
+        self.keys = pl.Series(header, [], dtype=pl.Utf8)  # the sample's values (never null)
+        self.table = pl.Series()  # their outputs (a struct per value), then null's last
+        self._missed: tuple[pl.Series, pl.Series] = (self.keys, self.table)
+
+    def plan(self, values: pl.Series) -> pl.LazyFrame:
+        """The outputs on ``values`` (one row each), as one struct column ``out``."""
+        frame = values.alias(self.header).to_frame().lazy()
+        for layer in self.layers:
+            frame = frame.with_columns(layer)
+        return frame.select(pl.struct(self.outputs).alias("out"))
+
+    def seed(self, table: pl.DataFrame) -> None:
+        """The outputs of ``plan(keys + [null])``."""
+        self.table = table.get_column("out")
+        self._missed = (self.keys.clear(), self.table.clear())
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return self.table.dtype
+
+    def expr(self) -> pl.Expr:
+        """Each row's outputs, as a struct: the sample's values (and null) by their position, the
+        others through :meth:`missed`."""
+        col = pl.col(self.header)
+        at_null = pl.lit(self.keys.len(), dtype=pl.UInt32)
+        # An Enum cast finds a value's position in a hash table and streams (a replace_strict by
+        # Series, next to the gather below, makes Polars run the whole query in memory).
+        known = col.cast(pl.Enum(self.keys.to_list()), strict=False).to_physical().cast(pl.UInt32)
+        position = pl.when(col.is_null()).then(at_null).otherwise(known)
+        found = pl.lit(self.table).gather(position)
+        missed = pl.when(position.is_null()).then(col).map_batches(self.missed, return_dtype=self.dtype, is_elementwise=True)
+        return pl.when(position.is_not_null()).then(found).otherwise(missed)
+
+    def missed(self, batch: pl.Series) -> pl.Series:
+        """The outputs of the batch's values that the sample did not hold (null elsewhere)."""
+        if batch.null_count() == batch.len():  # the common case: the sample held every value
+            return pl.repeat(None, batch.len(), dtype=self.dtype, eager=True)
+        with self._lock:  # the streaming engine runs batches on several threads
+            keys, table = self._missed
+            new = batch.drop_nulls().unique(maintain_order=True)
+            new = new.filter(~new.is_in(keys.implode()))
+            if new.len():
+                added = self.plan(new).collect().get_column("out")
+                keys, table = pl.concat([keys, new.alias(self.header)]), pl.concat([table, added])
+                self._missed = (keys, table)
+        positions = batch.replace_strict(keys, pl.int_range(keys.len(), dtype=pl.UInt32, eager=True), default=None,
+                                         return_dtype=pl.UInt32)
+        return table.gather(positions)
+
+
+def _dictionaries(
+    distinct: Mapping[str, pl.Series], bindings: Bindings, outputs: Sequence[tuple[str | None, pl.Expr]]
+) -> dict[str, _Dictionary]:
+    """A seeded dictionary per header of ``distinct`` that has outputs (one ``collect_all`` for all).
+    A header whose outputs need a column outside its own pipeline is left out (its fields run row-wise)."""
+    found: dict[str, _Dictionary] = {}
+    for header, keys in distinct.items():
+        wanted = [expr for group, expr in outputs if group == header]
+        if not wanted:
+            continue
+        known = {header}
+        layers: list[list[pl.Expr]] = []
+        for layer in bindings.layers:
+            exprs = [expr for expr in layer if (roots := set(expr.meta.root_names())) and roots <= known]
+            if exprs:
+                layers.append(exprs)
+                known.update(expr.meta.output_name() for expr in exprs)
+        if all(set(expr.meta.root_names()) <= known for expr in wanted):
+            found[header] = _Dictionary(header, layers, wanted)
+            found[header].keys = keys.alias(header)
+    plans = [d.plan(pl.concat([d.keys, pl.Series(d.header, [None], dtype=pl.Utf8)])) for d in found.values()]
+    for dictionary, table in zip(found.values(), pl.collect_all(plans), strict=True):
+        dictionary.seed(table)
+    return found
+
+
 def _map_rows(
     indexed: pl.LazyFrame,
     table: TableName,
@@ -332,6 +448,7 @@ def _map_rows(
     specs: Mapping[str, FieldMapping],
     date_formats: Mapping[str, tuple[list[str], bool]],
     limits: ValueLimits | None = None,
+    distinct: Mapping[str, pl.Series] | None = None,
 ) -> _Plan:
     """Parse and validate every row of ``indexed`` (which carries ``__row``).
 
@@ -341,21 +458,24 @@ def _map_rows(
     the parsed fields (nulled where ``__bad{i}`` is set). The query is row-wise, so it runs on
     Polars' streaming engine: a large export is parsed in batches and only typed columns are
     kept, never a text copy of the whole file.
+
+    Fields read plainly from a header of ``distinct`` (few distinct values: words, codes) are
+    evaluated once per distinct value (every output: value, failure index, offending text,
+    unmatched word, truncation) and looked up per row (:class:`_Dictionary`); a value the sample did
+    not hold is computed when a batch first brings it. Their pipelines never run row by row.
     """
     schema = SCHEMAS[table]
     input_schema = indexed.collect_schema()
     values = _value_maps(table, mapping)
     lookup = unit_lookup(units, ignore_diacritics=mapping.ignore_diacritics)
     required = required_fields(table, mapping)
+    distinct = distinct or {}
 
-    text_exprs: list[pl.Expr] = []
+    outputs: list[tuple[str | None, pl.Expr]] = []  # (dictionary header or None, one aliased per-field output)
     field_exprs: list[pl.Expr] = []
-    bad_exprs: list[pl.Expr] = []
     error_exprs: list[pl.Expr] = []
-    retry_exprs: list[pl.Expr] = []
-    unmatched_exprs: list[pl.Expr] = []
+    retry_names: list[str] = []
     unmatched: dict[str, str] = {}
-    long_exprs: list[pl.Expr] = []
     truncated: dict[str, _Truncated] = {}
     checks: list[_Check] = []
     optional: dict[str, _Optional] = {}
@@ -372,11 +492,16 @@ def _map_rows(
                 checks.append(_Check(column=column, reason=reasons.REQUIRED_COLUMN_MISSING, value_col=None))
             continue
         assert spec is not None
+        group = str(stage.key[1]) if stage.key[0] == "column" and stage.key[1] in distinct else None
+
+        def emit(expr: pl.Expr, name: str, group: str | None = group) -> None:
+            outputs.append((group, expr.alias(name)))
+
         if limits is not None and spec.constant is None and stage.dtype == pl.Utf8():
             cap = limits.max_cell_chars
             if target == pl.Utf8():  # stored as text: the cut is visible, so it is counted
                 truncated[f"__long{index}"] = _Truncated(field, column, cap)
-                long_exprs.append(pl.when(stage.expr.str.len_chars() > cap).then(pl.lit(True)).alias(f"__long{index}"))
+                emit(pl.when(stage.expr.str.len_chars() > cap).then(pl.lit(True)), f"__long{index}")
             stage = stage.then(("cap", cap), _capped_text(stage.expr, cap), pl.Utf8())
         words = {**values.get(field, {}), **spec.values}
         keeps_words = bool(words) or field in UNIT_FIELDS
@@ -396,9 +521,10 @@ def _map_rows(
         parsed.failed(stage.expr.is_not_null() & parsed.expr.is_null(), _parse_reason(field, target))
         if keeps_words:  # the words that hit no value map (for `validate --preview`)
             unmatched[f"__unm{index}"] = field
-            unmatched_exprs.append(pl.when(parsed.failures[-1].mask).then(raw_text).alias(f"__unm{index}"))
+            emit(pl.when(parsed.failures[-1].mask).then(raw_text), f"__unm{index}")
         if field in date_formats:
-            retry_exprs.append(parsed.failures[-1].mask)
+            retry_names.append(f"__r{index}")
+            emit(parsed.failures[-1].mask, f"__r{index}")
         if field in INTEGER_RANGES and target.is_integer():  # plan_tasks.status is the tracker's word
             low, high = INTEGER_RANGES[field]
             parsed.failed(~parsed.expr.is_between(low, high), reasons.reason(reasons.OUT_OF_RANGE, field=field, low=low, high=high))
@@ -406,18 +532,20 @@ def _map_rows(
             low_date, high_date = pl.lit(limits.date_min, dtype=pl.Datetime("us")), pl.lit(limits.date_max, dtype=pl.Datetime("us"))
             parsed.failed(~parsed.expr.is_between(low_date, high_date), reasons.reason(
                 reasons.DATE_OUT_OF_RANGE, low=f"{limits.date_min:%d/%m/%Y}", high=f"{limits.date_max:%d/%m/%Y}"))
+        emit(parsed.expr, f"__p{index}")
         if field in required:
             tcol = f"__t{index}"
-            text_exprs.append(raw_text.alias(tcol))
+            emit(raw_text, tcol)
             parsed.failed(parsed.expr.is_null(), reasons.REQUIRED_VALUE_EMPTY)
-            error_exprs.append(_first_failure(parsed.failures, len(checks), pl.Int32()))
+            emit(_first_failure(parsed.failures, len(checks), pl.Int32()), f"__e{index}")
+            error_exprs.append(pl.col(f"__e{index}"))
             checks.extend(_Check(column=column, reason=f.reason, value_col=tcol) for f in parsed.failures)
-            field_exprs.append(parsed.expr.alias(field))
+            field_exprs.append(pl.col(f"__p{index}").alias(field))
         else:
             bad_col = f"__bad{index}"
-            bad_exprs.append(_first_failure(parsed.failures, 0, pl.Int8()).alias(bad_col))
+            emit(_first_failure(parsed.failures, 0, pl.Int8()), bad_col)
             optional[bad_col] = _Optional(field, column, tuple(f.reason for f in parsed.failures))
-            field_exprs.append(pl.when(pl.col(bad_col).is_null()).then(parsed.expr).alias(field))
+            field_exprs.append(pl.when(pl.col(bad_col).is_null()).then(pl.col(f"__p{index}")).alias(field))
 
     first_error = pl.min_horizontal(error_exprs) if error_exprs else pl.lit(None, dtype=pl.Int32)
     value_exprs = [
@@ -426,19 +554,38 @@ def _map_rows(
         if check.value_col is not None
     ]
     offending = pl.coalesce(value_exprs) if value_exprs else pl.lit(None, dtype=pl.Utf8)
-    retry = pl.any_horizontal(retry_exprs) if retry_exprs else pl.lit(False)
+    retry = pl.any_horizontal([pl.col(name) for name in retry_names]) if retry_names else pl.lit(False)
+
+    dictionaries = _dictionaries(distinct, bindings, outputs)
+    derived = set(dictionaries)  # the dictionaries' headers and every column computed from them
     work = indexed
     for layer in bindings.layers:  # step k of every field, side by side
-        work = work.with_columns(layer)
+        for expr in layer:
+            if set(expr.meta.root_names()) & derived:
+                derived.add(expr.meta.output_name())
+        row_wise = [expr for expr in layer if expr.meta.output_name() not in derived]
+        if row_wise:
+            work = work.with_columns(row_wise)
+    work = work.with_columns(
+        dictionary.expr().alias(_LOOKUP + header)
+        for header, dictionary in dictionaries.items()
+    )
+    looked_up = [
+        pl.col(_LOOKUP + group).struct.field(expr.meta.output_name()) if group in dictionaries else expr
+        for group, expr in outputs
+    ]
     work = (
-        work.with_columns(*text_exprs, *bad_exprs, *unmatched_exprs, *long_exprs, first_error.alias("__error"),
-                          retry.alias("__retry"))
+        work.with_columns(looked_up)
+        .with_columns(first_error.alias("__error"), retry.alias("__retry"))
         .select("__row", "__error", offending.alias("__value"), "__retry", *optional, *unmatched, *truncated, *field_exprs)
     )
     frame = work.collect(engine=MAPPING_ENGINE)
     if not frame.get_column("__row").is_sorted():
         frame = frame.sort("__row")
     return _Plan(frame=frame, checks=checks, optional=optional, unmatched=unmatched, truncated=truncated)
+
+
+_LOOKUP = "__dict:"
 
 
 INVISIBLE = "[\x00\u200b\ufeff]"  # NUL, zero-width space, a BOM pasted mid-file: never meaningful in a cell
@@ -565,8 +712,10 @@ def _parse(
         if field == "procedure_code":
             return normalise_procedure_code(col)
         return col.cast(pl.Utf8)
-    if isinstance(target, pl.Datetime):
-        return parse_datetime(col, dtype, formats, excel_serial)
+    if isinstance(target, pl.Datetime):  # text straight from as_clean_text is stripped already
+        last = stage.key[-1]
+        stripped = isinstance(last, tuple) and last[0] == "text"
+        return parse_datetime(col, dtype, formats, excel_serial, stripped=stripped)
     if target == pl.Boolean():
         if dtype.is_numeric():
             return col != 0

@@ -87,12 +87,17 @@ def _value_text(value: str | int | float | bool) -> str:
     return str(value)
 
 
-def parse_datetime(col: pl.Expr, dtype: pl.DataType, formats: Sequence[str], excel_serial: bool) -> pl.Expr:
+def parse_datetime(
+    col: pl.Expr, dtype: pl.DataType, formats: Sequence[str], excel_serial: bool, *, stripped: bool = False
+) -> pl.Expr:
     """Raw column -> naive Vietnam ``Datetime("us")``; null where nothing parses.
 
     Text is tried against each strftime format (the first that parses wins); formats with an
     offset (``%z``/``%:z``) yield aware times converted to Vietnam time; a trailing ``Z`` is
     read as UTC. Numbers (or numeric text) are Excel serial dates when ``excel_serial``.
+    ``stripped``: ``col`` is already ``as_text`` of the raw column (not stripped twice).
+    Each format parses without a cache: date columns are mostly distinct, and a word column's
+    few values are parsed once each by the mapper anyway.
     """
     target = pl.Datetime("us")
     if isinstance(dtype, pl.Datetime):
@@ -103,18 +108,18 @@ def parse_datetime(col: pl.Expr, dtype: pl.DataType, formats: Sequence[str], exc
         return col.cast(target)
     if dtype.is_numeric():
         return excel_serial_to_datetime(col.cast(pl.Float64)) if excel_serial else pl.lit(None, dtype=target)
-    text = as_text(col, dtype)
+    text = col if stripped and dtype == pl.Utf8() else as_text(col, dtype)
     iso_z = text.str.replace(r"Z$", "+00:00")
     candidates: list[pl.Expr] = []
     for fmt in formats:
         if "%z" in fmt or "%:z" in fmt or "%#z" in fmt:
             candidates.append(
-                iso_z.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False)
+                iso_z.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False, cache=False)
                 .dt.convert_time_zone(VN_ZONE)
                 .dt.replace_time_zone(None)
             )
         else:
-            candidates.append(text.str.strptime(target, fmt, strict=False))
+            candidates.append(text.str.strptime(target, fmt, strict=False, cache=False))
     if excel_serial:
         serial = pl.when(text.str.contains(_SERIAL_PATTERN)).then(text.cast(pl.Float64, strict=False))
         candidates.append(excel_serial_to_datetime(serial))
@@ -199,6 +204,9 @@ def resolve_unit(text: pl.Expr, lookup: Mapping[str, str], *, ignore_diacritics:
 
 
 SHAPE_SAMPLE_ROWS = 20_000  # values looked at to learn a column's date formats
+# A value's shape: its ASCII digits as 9 (literal replacements, twice as fast as a regex; strptime
+# reads ASCII digits only, so a finer shape for other digits only adds representatives no format parses).
+_DIGITS = list("012345678")
 
 
 def detect_date_formats(
@@ -206,7 +214,7 @@ def detect_date_formats(
 ) -> tuple[list[str], bool]:
     """The formats (and whether Excel serials) that a text column actually uses.
 
-    A spread sample of the column is reduced to its distinct shapes (every digit becomes ``9``:
+    A spread sample of the column is reduced to its distinct shapes (every ASCII digit becomes ``9``:
     "dd/MM/yyyy HH:mm" values all share one shape); one value of each shape is tried against
     every configured format, and only the formats that parse some shape are kept, in the
     configured order. Parsing a million values with two formats instead of nine plus Excel
@@ -224,17 +232,16 @@ def detect_date_formats(
     if frame.height == 0:
         return list(formats), excel_serial
     representatives = (
-        frame.with_columns(pl.col("v").str.replace_all(r"\d", "9").alias("shape"))
+        frame.with_columns(pl.col("v").str.replace_many(_DIGITS, ["9"] * len(_DIGITS)).alias("shape"))
         .unique(subset="shape", keep="first")
         .get_column("v")
     )
     probe = pl.DataFrame({"v": representatives})
-    kept = [
-        fmt
-        for fmt in formats
-        if probe.select(parse_datetime(pl.col("v"), pl.Utf8(), [fmt], False).is_not_null().any()).item()
-    ]
-    serial = excel_serial and bool(probe.select(pl.col("v").str.contains(_SERIAL_PATTERN).any()).item())
+    checks = [parse_datetime(pl.col("v"), pl.Utf8(), [fmt], False).is_not_null().any() for fmt in formats]
+    found = probe.select(*(check.alias(str(i)) for i, check in enumerate(checks)),
+                         pl.col("v").str.contains(_SERIAL_PATTERN).any().alias("serial")).row(0)  # one query
+    kept = [fmt for fmt, parses in zip(formats, found, strict=False) if parses]
+    serial = excel_serial and bool(found[-1])
     if not kept and not serial:
         return list(formats), excel_serial
     return kept, serial
@@ -256,6 +263,9 @@ def per_distinct(build: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType) -> Cal
 
     def run(batch: pl.Series) -> pl.Series:
         values = batch.to_frame("v")
+        if batch.null_count() == batch.len():  # a column the mapper's dictionary covered: masked to null
+            once = values.head(1).select(build(pl.col("v")).alias("out")).to_series()
+            return once.gather(pl.zeros(batch.len(), dtype=pl.UInt32, eager=True)) if batch.len() else once.clear()
         probe = batch.head(DISTINCT_PROBE)  # codes and timestamps show they are distinct at once
         uniques = batch.unique() if probe.n_unique() <= DISTINCT_SHARE * probe.len() else None
         if uniques is None or uniques.len() > DISTINCT_SHARE * batch.len():
