@@ -20,6 +20,7 @@ from monitor.demo.config import demo_settings
 from monitor.demo.exports import write_exports
 from monitor.demo.layout import CATALOG_COLUMNS, DOSSIER_REPORT_COLUMNS, FEEDBACK_COLUMNS, PLAN_COLUMNS
 from monitor.demo.plan import PLAN_TASK_IDS
+from monitor.demo.portal_view import portal_records, portal_records_json
 from monitor.demo.runner import DemoPortal
 from monitor.demo.server import DemoPortalServer
 from monitor.sources import build_source
@@ -220,6 +221,23 @@ def test_records_follow_the_portal_format_and_carry_fake_personal_data(sim: Port
     returned = [r for r in records if r["TrangThaiHoSo"] == "10"]
     assert all(r["NgayTra"] and r["NgayKetThucXuLy"] <= r["NgayTra"] for r in returned)
     json.dumps(records[:10], ensure_ascii=False)  # JSON-ready
+
+
+def test_column_wise_page_json_is_the_records(sim: PortalSimulator) -> None:
+    """The server writes pages with portal_records_json (Polars); they must hold exactly the records
+    portal_records builds row by row: every nested list (documents, results, fees, supplements,
+    apologies), nulls and key order."""
+    frame = sim.portal_frame()
+    records = portal_records(frame)
+    written = json.loads(portal_records_json(frame))
+    assert written == records
+    assert [list(r) for r in written[:50]] == [list(r) for r in records[:50]]  # same keys, same order
+    for name in ("DanhSachHoSoBoSung", "DanhSachXinLoi", "DanhSachGiayToKetQua", "DanhSachLePhi"):
+        assert any(r[name] for r in written) and any(not r[name] for r in written)
+    assert {len(r["TaiLieuNop"]) for r in written} == {1, 2, 3}
+    assert any(len(r["DanhSachHoSoBoSung"]) == 2 for r in written)
+    assert portal_records_json(frame.slice(0, 0)) == b"[]"
+    assert json.loads(portal_records_json(frame.slice(7, 3))) == records[7:10]
 
 
 # ---------------------------------------------------------------- the HTTP API

@@ -264,3 +264,104 @@ def test_pages_are_mapped_in_batches_with_running_row_numbers_and_cursor(
     assert [r.row for r in result.rejected] == [4]  # second record of page 2 = data row 4
     assert result.rejected[0].column == "TrangThaiHoSo" and result.rejected[0].value == "42"
     assert json.loads(result.cursor or "{}")["updated_since"] == "20260116090000"  # latest across pages
+
+
+# ------------------------------------------------------- pages in flight at once (page_workers)
+
+
+def paged(rows: int, page_size: int, total_pages: int | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Records 1..rows cut into pages of ``page_size`` (updated a minute apart, latest last)."""
+    items = [record(i, updated=f"202601150{8 + i // 60:01d}{i % 60:02d}00") for i in range(1, rows + 1)]
+    return {n + 1: items[n * page_size : (n + 1) * page_size] for n in range(-(-rows // page_size))}
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_concurrent_pages_give_the_same_rows_in_page_order_and_cursor(workers: int) -> None:
+    pages = paged(23, 2)  # 12 pages, the last one short
+
+    def handler(request: SeenRequest) -> Reply:
+        page = int(request.query["page"])
+        # later pages answer sooner, so that they arrive out of order
+        return Reply(body=page_body(pages.get(page, []), total_pages=len(pages)), delay_seconds=0.02 * (12 - page) / 12)
+
+    results = {}
+    for n in (1, workers):
+        with PortalServer(handler) as server:
+            source = HttpJsonSource(settings(server.url, page_size=2, page_workers=n, updated_since_param="updatedSince"), UNITS)
+            results[n] = source.fetch(None, NOW)
+            assert sorted(int(r.query["page"]) for r in server.seen) == list(range(1, 13))  # each page once
+            assert "if-none-match" not in server.seen[-1].headers
+    sequential, concurrent = results[1], results[workers]
+    assert concurrent.frame is not None and sequential.frame is not None
+    assert concurrent.frame["dossier_code"].to_list() == [f"000.00.53.H48-260115-{i:04d}" for i in range(1, 24)]
+    assert concurrent.frame.equals(sequential.frame)
+    assert concurrent.cursor == sequential.cursor
+    assert json.loads(concurrent.cursor or "{}")["updated_since"] == "20260115082300"
+
+
+def test_concurrent_pages_report_the_first_failing_page_not_a_later_one() -> None:
+    pages = paged(20, 2)
+
+    def handler(request: SeenRequest) -> Reply:
+        page = int(request.query["page"])
+        if page == 3:  # fails late
+            return Reply(body=b'{"data": [', delay_seconds=0.3)
+        if page == 5:  # fails at once
+            return Reply(body=b'{"data": {"MaHoSo": "x"}}')
+        return Reply(body=page_body(pages[page], total_pages=10))
+
+    with PortalServer(handler) as server:
+        source = HttpJsonSource(settings(server.url, page_size=2, page_workers=4), UNITS)
+        with pytest.raises(SourceError, match=r"page 3: malformed JSON") as caught:
+            source.fetch(None, NOW)
+    assert "page 5" not in str(caught.value)
+    # page 2 was the last page read: at most 2 x page_workers pages were asked for beyond it
+    assert max(int(r.query["page"]) for r in server.seen) <= 2 + 2 * 4
+
+
+def test_concurrent_pages_stop_at_max_rows_with_the_sequential_count() -> None:
+    pages = paged(40, 2)
+
+    def handler(request: SeenRequest) -> Reply:
+        return Reply(body=page_body(pages[int(request.query["page"])], total_pages=20))
+
+    messages = []
+    for workers in (1, 4):
+        with PortalServer(handler) as server:
+            source = HttpJsonSource(settings(server.url, page_size=2, page_workers=workers, limits={"max_rows": 5}), UNITS)
+            with pytest.raises(SourceError, match="max_rows") as caught:
+                source.fetch(None, NOW)
+        messages.append(str(caught.value).replace(server.url, "URL"))
+    assert messages[0] == messages[1]
+    assert "6 data rows, over the limit 5" in messages[1]
+
+
+def test_concurrent_pages_retry_a_page_with_retry_after_and_follow_a_changing_total() -> None:
+    pages = paged(10, 2)  # 5 pages; the first says 3, the third says 5: the poll reads all 5
+    answered_503: list[int] = []
+
+    def handler(request: SeenRequest) -> Reply:
+        page = int(request.query["page"])
+        if page == 2 and not answered_503:
+            answered_503.append(page)
+            return Reply(status=503, headers={"Retry-After": "0"})
+        return Reply(body=page_body(pages[page], total_pages=3 if page < 3 else 5))
+
+    with PortalServer(handler) as server, capture_logs() as logs:
+        result = HttpJsonSource(settings(server.url, page_size=2, page_workers=3), UNITS).fetch(None, NOW)
+    assert result.frame is not None
+    assert result.frame["dossier_code"].to_list() == [f"000.00.53.H48-260115-{i:04d}" for i in range(1, 11)]
+    retries = [e for e in logs if e["event"] == "source_http_retry"]
+    assert [(e["problem"], e["wait_seconds"]) for e in retries] == [("HTTP 503 Service Unavailable", 0.0)]
+
+
+def test_concurrent_pages_stop_when_the_total_shrinks() -> None:
+    pages = paged(12, 2)  # the first page says 6 pages, the second says 2: the poll ends after page 2
+
+    def handler(request: SeenRequest) -> Reply:
+        page = int(request.query["page"])
+        return Reply(body=page_body(pages[page], total_pages=6 if page == 1 else 2))
+
+    with PortalServer(handler) as server:
+        result = HttpJsonSource(settings(server.url, page_size=2, page_workers=4), UNITS).fetch(None, NOW)
+    assert result.frame is not None and result.frame.height == 4  # pages already in flight are dropped

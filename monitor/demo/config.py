@@ -63,6 +63,7 @@ def demo_sources(portal_url: str, data_dir: Path) -> list[SourceSettings]:
             token=SecretStr(DEMO_TOKEN),
             interval_seconds=60.0,
             updated_since_param="updatedSince",
+            page_workers=4,  # the simulator's limits are ours; a real portal's: see docs/SOURCES.md
             mapping=MappingSettings(preset="dvcqg_dossier"),
         ),
         TabularSourceSettings(
