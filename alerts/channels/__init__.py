@@ -9,14 +9,14 @@ The Alertmanager pusher is not a Channel (it takes findings, not messages): ``bu
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from alerts.channels import registry
 from alerts.channels.config import ChannelsSettings
 from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
+from alerts.channels.lazy_exports import lazy_exports
 from checks.i18n import DEFAULT_LANGUAGE, Language
 
 if TYPE_CHECKING:
@@ -74,13 +74,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY, globals())
 
 
 def channel_names(settings: ChannelsSettings) -> list[str]:

@@ -8,11 +8,12 @@ models are re-exported from here for existing imports.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from alerts.channels.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from alerts.channels.alertmanager import AlertmanagerSettings
@@ -40,13 +41,9 @@ _MODELS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    # The per-channel models live in their channel modules, imported when a model is first asked
-    # for: importing the settings loads no channel module (issue 11).
-    module = _MODELS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+# The per-channel models live in their channel modules, imported when a model is first asked
+# for: importing the settings loads no channel module (issue 11).
+__getattr__ = lazy_exports(__name__, _MODELS)
 
 
 class ChannelsSettings(BaseModel):
