@@ -32,6 +32,7 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 DURATION = re.compile(r'duration_seconds"?[=:] ?([0-9.]+)')
+ROWS = re.compile(r'\brows"?[=:] ?([0-9]+)')
 
 
 def _free_port() -> int:
@@ -52,12 +53,16 @@ class DaemonRun:
              "--listen", f"127.0.0.1:{self.port}"],
             cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.cycles: list[tuple[float, float]] = []  # (start, end) in time.monotonic()
+        self.largest_poll: tuple[int, float] = (0, 0.0)  # rows of the largest poll so far, when
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:  # the demo logs in the console format, a config run in JSON
+            if "source_polled" in line and (rows := ROWS.search(line)) is not None:
+                if int(rows.group(1)) > self.largest_poll[0]:
+                    self.largest_poll = (int(rows.group(1)), time.monotonic())
             if "cycle_finished" not in line:
                 continue
             end = time.monotonic()
@@ -81,15 +86,22 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def measure(repo: Path, scale: float, cycle_seconds: float, scrapes: int, min_during: int) -> dict[str, list[float]]:
+def measure(
+    repo: Path, scale: float, cycle_seconds: float, scrapes: int, min_during: int, after_rows: int = 0
+) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="bench-scrape-") as folder:
         run = DaemonRun(repo, scale, cycle_seconds, Path(folder))
         try:
             deadline = time.monotonic() + 600
-            while not run.cycles:
+            # the first cycle, or with --after-rows the first cycle that started after a poll of
+            # that many rows (the demo's first cycles run before its big dossier poll is done)
+            while not run.cycles or (
+                after_rows and not (run.largest_poll[0] >= after_rows and run.cycles[-1][0] > run.largest_poll[1])
+            ):
                 if run.proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the daemon in {repo} ended or ran no cycle")
+                    raise SystemExit(f"the daemon in {repo} ended or ran no cycle (after a poll of {after_rows} rows)")
                 time.sleep(0.2)
+            run.cycles = [run.cycles[-1]]  # cycles before it are not measured
             session = requests.Session()
             base = f"http://127.0.0.1:{run.port}"
             times: dict[str, list[tuple[float, float, float]]] = {"/metrics": [], "/": []}
@@ -135,10 +147,13 @@ def main() -> None:
     parser.add_argument("--cycle-seconds", type=float, default=5, help="cycle interval of the daemon")
     parser.add_argument("--scrapes", type=int, default=200, help="scrapes of each path (default 200)")
     parser.add_argument("--min-during", type=int, default=20, help="scrapes of /metrics that must meet a cycle")
+    parser.add_argument("--after-rows", type=int, default=0,
+                        help="start after the first cycle that follows a poll of at least this many rows "
+                        "(e.g. 900000 at scale 190: measure cycles over the whole export)")
     parser.add_argument("--against", type=Path, action="append", default=[], help="another checkout to measure")
     args = parser.parse_args()
     for repo in (REPO, *args.against):
-        report(str(repo), measure(repo, args.scale, args.cycle_seconds, args.scrapes, args.min_during))
+        report(str(repo), measure(repo, args.scale, args.cycle_seconds, args.scrapes, args.min_during, args.after_rows))
     sys.stdout.flush()
 
 
