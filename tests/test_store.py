@@ -20,7 +20,7 @@ from checks.schema import TableName, conform
 from checks.timeutil import VN_TZ
 from monitor.store import tables
 from monitor.store.db import create_engine_for
-from monitor.store.history import HistoryStore
+from monitor.store.history import FindingChanges, HistoryStore
 from monitor.store.migrations import CORE_MIGRATIONS, applied_migrations, migrate, migration_ids
 from monitor.store.snapshots import SnapshotStore
 from tests.migration_revisions import RACE_MIGRATIONS, revision_package
@@ -497,6 +497,28 @@ def test_sync_events_follow_opened_reopened_stage_changed_resolved(engine: Engin
     with engine.connect() as conn:
         first_seen = conn.execute(sa.select(f.first_seen_at).where(f.key == _finding("BACK", Stage.OPEN).key)).scalar()
     assert first_seen == T0  # a reopened finding keeps when it was first seen
+
+
+def test_sync_reports_stage_changes_in_the_cycles_order(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    store.sync_findings(T0, [_finding(s, Stage.UPCOMING) for s in ("D1", "D2", "D3", "D4")])
+    changes = store.sync_findings(
+        T0 + timedelta(minutes=5),
+        [_finding("D4", Stage.DUE_TODAY), _finding("D2", Stage.UPCOMING), _finding("D1", Stage.OVERDUE),
+         _finding("D3", Stage.DUE_TODAY)],
+    )
+    assert [(c.finding.subject, c.previous_stage) for c in changes.stage_changed] == [
+        ("D4", Stage.UPCOMING), ("D1", Stage.UPCOMING), ("D3", Stage.UPCOMING)
+    ]
+
+
+def test_sync_follows_a_finding_handed_to_another_unit_without_event(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    store.sync_findings(T0, [_finding("D1", Stage.OVERDUE)])
+    moved = _finding("D1", Stage.OVERDUE).model_copy(update={"unit": "QLCN"})
+    assert store.sync_findings(T0 + timedelta(minutes=5), [moved]) == FindingChanges()
+    assert [f.unit for f in store.open_findings()] == ["QLCN"]
+    assert [e.event for e in store.finding_events(moved.key)] == ["opened"]
 
 
 def test_sync_rewrites_a_row_stored_before_the_content_hash_once_without_event(engine: Engine) -> None:

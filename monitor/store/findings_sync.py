@@ -97,8 +97,8 @@ def _content_hash() -> pl.Expr:
 class OpenSetDiff:
     not_open: list[int]  # positions of keys not open in the store, in incoming order
     gone: list[str]  # stored open keys absent this cycle, in the store's order
-    stage_changed: list[tuple[int, str]]  # (position, previous stage), in the store's order
-    content_changed: list[int]  # positions: stage or content differs, in the store's order
+    stage_changed: list[tuple[int, str]]  # (position, previous stage), in incoming order
+    content_changed: list[int]  # positions: stage or content differs, in incoming order
 
 
 def diff_open_set(incoming: pl.DataFrame, stored_open: pl.DataFrame) -> OpenSetDiff:
@@ -107,15 +107,19 @@ def diff_open_set(incoming: pl.DataFrame, stored_open: pl.DataFrame) -> OpenSetD
     current = incoming.select("i", "key", "stage", "content_hash")
     not_open = current.join(stored_open, on="key", how="anti", maintain_order="left")
     gone = stored_open.join(current, on="key", how="anti", maintain_order="left")
-    both = stored_open.join(current, on="key", how="inner", suffix="_new", maintain_order="left")
-    stage_moved = pl.col("stage") != pl.col("stage_new")
+    both = current.join(stored_open, on="key", how="inner", suffix="_stored", maintain_order="left")
+    stage_moved = pl.col("stage") != pl.col("stage_stored")
     content_moved = (
-        stage_moved | pl.col("content_hash").is_null() | (pl.col("content_hash") != pl.col("content_hash_new"))
+        stage_moved
+        | pl.col("content_hash_stored").is_null()
+        | (pl.col("content_hash") != pl.col("content_hash_stored"))
     )
     moved = both.filter(stage_moved)
     return OpenSetDiff(
         not_open=not_open.get_column("i").to_list(),
         gone=gone.get_column("key").to_list(),
-        stage_changed=list(zip(moved.get_column("i").to_list(), moved.get_column("stage").to_list(), strict=True)),
+        stage_changed=list(
+            zip(moved.get_column("i").to_list(), moved.get_column("stage_stored").to_list(), strict=True)
+        ),
         content_changed=both.filter(content_moved).get_column("i").to_list(),
     )
