@@ -499,6 +499,21 @@ def test_sync_events_follow_opened_reopened_stage_changed_resolved(engine: Engin
     assert first_seen == T0  # a reopened finding keeps when it was first seen
 
 
+def test_a_store_from_before_findings_sync_keeps_last_seen_at_on_resolution(engine: Engine) -> None:
+    store = HistoryStore(engine)
+    t1, t2 = T0, T0 + timedelta(minutes=5)
+    store.sync_findings(t1, [_finding("D1", Stage.UPCOMING)])
+    with engine.begin() as conn:  # as core_0005 left it: last_seen_at kept current, no findings_sync row
+        conn.execute(tables.findings_sync.delete())
+    changes = store.sync_findings(t2, [])
+    assert [f.subject for f in changes.resolved] == ["D1"]
+    f = tables.findings.c
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(f.last_seen_at, f.resolved_at)).one()
+        synced = conn.execute(sa.select(tables.findings_sync.c.synced_at)).scalar_one()
+    assert (row.last_seen_at, row.resolved_at, synced) == (t1, t2, t2)
+
+
 def test_sync_reports_stage_changes_in_the_cycles_order(engine: Engine) -> None:
     store = HistoryStore(engine)
     store.sync_findings(T0, [_finding(s, Stage.UPCOMING) for s in ("D1", "D2", "D3", "D4")])
