@@ -82,7 +82,9 @@ def test_transient_smtp_fault_keeps_the_message_pending_and_delivers_it_later(
         assert all(e["permanent"] is False for e in failed if e.get("channel") == "email"), failed
         row = next(r for r in rig.ledger.rows(since) if r.channel == "email")
         assert row.status in ("pending", "sending") and row.last_error is not None and error_text in row.last_error
-        assert _failures(rig) >= failed_before + 2
+        # the counter is published after the dispatch pass that logged the failure: wait for it
+        assert rig.daemon.wait_for_metric("tthc_notifications_failed_total", lambda v: v >= failed_before + 2,
+                                          channel="email") >= failed_before + 2
         assert (rig.daemon.metric("tthc_outbox_pending", channel="email") or 0) >= 1
         code, health = rig.daemon.healthz()  # a broken mail server is not a broken daemon
         assert code == 200 and health["status"] == "ok"
