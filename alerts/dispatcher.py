@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.settings import AlertsSettings, DispatcherSettings
-from alerts.storage import SQLITE_BEGIN_OPTION, StoreObserver, error_class, is_busy, is_sqlite, short_error
+from alerts.storage import StoreObserver, error_class, for_writes, is_busy, is_sqlite, short_error
 from alerts.tables import delivery_log, outbox
 from checks.contracts import Channel, DeliveryError, Message
 from checks.redaction import redact_text
@@ -98,7 +98,7 @@ class Dispatcher:
         self.engine = engine
         # Every transaction here writes: on SQLite take the write lock at BEGIN (waits the busy
         # timeout instead of failing on a stale snapshot). No effect on PostgreSQL.
-        self._writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._writer = for_writes(engine)
         self.channels = channels
         self.now_fn = now_fn
         self.settings = settings.dispatcher if isinstance(settings, AlertsSettings) else settings

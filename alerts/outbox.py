@@ -24,7 +24,7 @@ from alerts.policy import (
 from alerts.render import OutboxEntry, render_notification
 from alerts.settings import AlertsSettings
 from alerts.silences import load_silences
-from alerts.storage import SQLITE_BEGIN_OPTION
+from alerts.storage import for_writes
 from alerts.tables import alert_state, delivery_log, digest_state, outbox
 from checks.contracts import Finding, Stage, Unit
 
@@ -118,7 +118,7 @@ def enqueue(engine: Engine, entries: Sequence[OutboxEntry], changed_states: Iter
     states = [_state_row(state, now) for state in changed_states]
     # SQLite: take the write lock at BEGIN, so a busy database is waited for (busy timeout), not a
     # stale-snapshot "database is locked" when the marker is read after the writes.
-    with engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}).begin() as conn:
+    with for_writes(engine).begin() as conn:
         inserted = _insert_ignoring_duplicates(conn, rows)
         doomed = [*cleared, *(s["state_key"] for s in states)]
         for start in range(0, len(doomed), 500):
@@ -234,7 +234,7 @@ def retry(engine: Engine, now: datetime, outbox_id: int | None = None, all_dead:
     condition = outbox.c.status == "dead"
     if outbox_id is not None:
         condition = condition & (outbox.c.id == outbox_id)
-    with engine.begin() as conn:
+    with for_writes(engine).begin() as conn:  # read then write: the rows read are the rows updated
         channels = {row.id: row.channel for row in conn.execute(sa.select(outbox.c.id, outbox.c.channel).where(condition))}
         ids = sorted(channels)
         if ids:

@@ -19,6 +19,13 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 SQLITE_BEGIN_OPTION = "sqlite_begin_mode"
 
 
+def for_writes(engine: Engine) -> Engine:
+    """The same engine whose transactions take SQLite's write lock at BEGIN (read-then-write
+    transactions: a deferred one that read an old WAL snapshot fails at once, "database is
+    locked", when it writes after another connection did; IMMEDIATE waits the busy timeout)."""
+    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
 def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 

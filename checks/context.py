@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from checks.calendar import WorkingCalendar
 from checks.contracts import CheckResult, Tables
-from checks.deadline_rules import DeadlineSettings, classify_dossiers
+from checks.deadline_rules import DeadlineSettings, classify_at, timeless_classification
 from checks.derived import reference_procedures
 from checks.facts import report_units
 from checks.feedback_rules import FeedbackSettings, classify_feedback
@@ -49,13 +49,47 @@ def _section(tree: BaseModel, model: type[M]) -> M:
     return model()
 
 
+class LastingMemo:
+    """Derived values that outlive a cycle, for what does not depend on ``now``.
+
+    Each value is kept with the objects it was computed from (compared with ``is``: the frame of a
+    snapshot that was not polled again is the same object) and the settings it used (compared
+    with ``==``); the next cycle that asks with the same gets it back, any other input computes
+    it again and replaces it. One value per key; thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[tuple[object, ...], object, object]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, same: tuple[object, ...], equal: object, compute: Callable[[], T]) -> T:
+        with self._lock:
+            kept = self._values.get(key)
+        if kept is not None and len(kept[0]) == len(same) and all(
+            a is b for a, b in zip(kept[0], same, strict=True)
+        ) and kept[1] == equal:
+            with self._lock:
+                self.hits += 1
+            return cast(T, kept[2])
+        value = compute()
+        with self._lock:
+            self._values[key] = (same, equal, value)
+            self.misses += 1
+        return value
+
+
 class CycleContext:
     """What every check of one cycle reads. Immutable inputs; derived tables computed once, lazily.
 
     Thread-safe: one lock per derived table, so two checks asking at once compute it once.
+    ``memo`` (the cycle runner's, across cycles) keeps what does not depend on ``now``.
     """
 
-    def __init__(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettingsBase) -> None:
+    def __init__(self, tables: Tables, calendar: WorkingCalendar, now: datetime, settings: ChecksSettingsBase,
+                 memo: LastingMemo | None = None) -> None:
+        self.memo = memo if memo is not None else LastingMemo()
         self.tables = tables
         self.calendar = calendar
         self.now = now  # aware
@@ -116,20 +150,42 @@ class CycleContext:
         regimes = self.rules.regimes("deadlines.", today=self.today, exclude=(FORM_SETTING,))
         receipt = pl.coalesce("received_at", "submitted_at").dt.date()
         form = self._value_by_receipt(FORM_SETTING, receipt)
+        current = next(r for r in regimes if r.contains(self.today)) if len(regimes) > 1 else regimes[0]
+        sections = [_section(regime.settings, DeadlineSettings) for regime in regimes]
+        # what does not depend on now, per regime's rows: kept across cycles while the inputs are the same
+        parts = self.memo.get(
+            "timeless_dossiers",
+            (dossiers, procedures, self.calendar),
+            ([(r.start, r.end) for r in regimes], sections, regimes.index(current)),
+            lambda: self._timeless_parts(dossiers, procedures, regimes, current, sections, receipt),
+        )
 
-        def classify(part: pl.DataFrame, tree: BaseModel) -> pl.DataFrame:
-            rules = _section(tree, DeadlineSettings)
-            return classify_dossiers(part, procedures, self.calendar, self.now_naive, rules).with_columns(
+        def classify(part: pl.DataFrame, timeless: pl.DataFrame, rules: DeadlineSettings) -> pl.DataFrame:
+            return classify_at(timeless, part, self.calendar, self.now_naive, rules).with_columns(
                 pl.lit(rules.apology_lead_working_days, dtype=pl.Int64).alias(RULE_APOLOGY_LEAD),
                 form.alias(RULE_APOLOGY_FORM),
             )
 
+        if len(parts) == 1 and _ORDER not in parts[0][0].columns:
+            return classify(*parts[0])
+        return pl.concat([classify(*part) for part in parts], how="vertical").sort(_ORDER).drop(_ORDER)
+
+    def _timeless_parts(
+        self,
+        dossiers: pl.DataFrame,
+        procedures: pl.DataFrame,
+        regimes: list[Any],
+        current: Any,
+        sections: list[DeadlineSettings],
+        receipt: pl.Expr,
+    ) -> list[tuple[pl.DataFrame, pl.DataFrame, DeadlineSettings]]:
+        """(rows, their timeless classification, rules) per regime with rows; one part of every row
+        when one regime holds (the rows themselves, not numbered)."""
         if len(regimes) == 1:
-            return classify(dossiers, regimes[0].settings)
-        current = next(r for r in regimes if r.contains(self.today))
+            return [(dossiers, timeless_classification(dossiers, procedures, self.calendar, sections[0]), sections[0])]
         numbered = dossiers.with_row_index(_ORDER)
         parts = []
-        for regime in regimes:
+        for regime, rules in zip(regimes, sections, strict=True):
             inside = pl.lit(True)
             if regime.start is not None:
                 inside &= receipt >= regime.start
@@ -139,10 +195,11 @@ class CycleContext:
                 inside = inside.fill_null(True) | receipt.is_null()  # no receipt day: today's rules
             part = numbered.filter(inside.fill_null(False))
             if part.height:
-                parts.append(classify(part, regime.settings))
+                parts.append((part, timeless_classification(part, procedures, self.calendar, rules), rules))
         if not parts:
-            return classify(dossiers, current.settings)
-        return pl.concat(parts, how="vertical").sort(_ORDER).drop(_ORDER)
+            rules = sections[regimes.index(current)]
+            return [(dossiers, timeless_classification(dossiers, procedures, self.calendar, rules), rules)]
+        return parts
 
     def _value_by_receipt(self, setting: str, receipt: pl.Expr) -> pl.Expr:
         """The value of ``setting`` in force on each row's receipt day (today's for rows without one)."""

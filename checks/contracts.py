@@ -7,93 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from checks import findings_table as _findings_table
 from checks.calendar import WorkingCalendar
+from checks.finding import DEADLINE_TRACKS as DEADLINE_TRACKS
+from checks.finding import FactValue as FactValue
+from checks.finding import Finding as Finding
+from checks.finding import Period as Period
+from checks.finding import Severity as Severity
+from checks.finding import Stage as Stage
+from checks.finding import SubjectKind as SubjectKind
+from checks.finding import thread_of_key as thread_of_key
 from checks.schema import TableName, empty_table
-
-
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-
-class Stage(StrEnum):
-    """Where a finding stands against its deadline. ``open`` is for findings without one."""
-
-    UPCOMING = "upcoming"
-    DUE_TODAY = "due_today"
-    OVERDUE = "overdue"
-    BREACH = "breach"
-    OPEN = "open"
-
-
-class SubjectKind(StrEnum):
-    DOSSIER = "dossier"
-    PROCEDURE = "procedure"
-    FEEDBACK = "feedback"
-    TASK = "task"
-    SOURCE = "source"
-    UNIT = "unit"
-
-
-class Period(StrEnum):
-    MONTH = "month"
-    QUARTER = "quarter"
-    YEAR = "year"
-
-
-FactValue = str | int | float | bool | None
-
-# Rules that are stages of one deadline: a subject moving between them is one story told as a
-# stage change ("upcoming" -> "due today" -> "overdue"), not a resolution plus a new problem.
-DEADLINE_TRACKS: dict[str, str] = {
-    "dossier_upcoming": "dossier_deadline",
-    "dossier_due_today": "dossier_deadline",
-    "dossier_overdue": "dossier_deadline",
-    "task_upcoming": "task_deadline",
-    "task_due_today": "task_deadline",
-    "task_overdue": "task_deadline",
-    "feedback_upcoming": "feedback_deadline",
-    "feedback_overdue": "feedback_deadline",
-}
-
-
-class Finding(BaseModel):
-    """One thing that is wrong, for one responsible unit. Never carries personal data."""
-
-    model_config = ConfigDict(frozen=True)
-
-    check: str  # check name, e.g. "deadlines"
-    rule: str  # what is wrong, e.g. "dossier_upcoming", "apology_missing"
-    subject_kind: SubjectKind
-    subject: str  # dossier code, procedure code, feedback id, task id, source name
-    unit: str  # responsible unit code
-    stage: Stage
-    severity: Severity
-    due_at: datetime | None = None  # aware, Asia/Ho_Chi_Minh
-    facts: dict[str, FactValue] = Field(default_factory=dict)  # what a message needs
-
-    @property
-    def key(self) -> str:
-        """Stable identity across cycles: the same problem on the same subject."""
-        return f"{self.check}/{self.rule}/{self.subject_kind.value}/{self.subject}"
-
-    @property
-    def thread_key(self) -> str:
-        """Like :attr:`key`, with the stages of one deadline (``DEADLINE_TRACKS``) as one thread."""
-        return thread_of_key(self.key)
-
-
-def thread_of_key(key: str) -> str:
-    """``check/rule/kind/subject`` -> the same with the rule replaced by its deadline track."""
-    check, rule, rest = key.split("/", 2) if key.count("/") >= 2 else (key, "", "")
-    return f"{check}/{DEADLINE_TRACKS.get(rule, rule)}/{rest}" if rule else key
 
 
 class KpiValue(BaseModel):
@@ -137,10 +66,40 @@ class MetricSample(BaseModel):
 
 
 class CheckResult(BaseModel):
+    """What one check found. The findings are a table (``checks.findings_table``): a vectorised
+    check passes ``table``; a check with a few findings may pass ``findings=[...]`` instead, and
+    the table is made from them. ``findings`` gives the rows as objects (made on first use)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     check: str
     kpis: list[KpiValue] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
+    table: pl.DataFrame = Field(default_factory=lambda: _findings_table.empty_findings())
     samples: list[MetricSample] = Field(default_factory=list)
+    _objects: list[Finding] | None = PrivateAttr(default=None)
+
+    def __init__(self, /, findings: list[Finding] | None = None, **data: Any) -> None:
+        if findings is not None:
+            if "table" in data:
+                raise ValueError("CheckResult takes findings or table, not both")
+            data["table"] = _findings_table.findings_table(findings)
+        super().__init__(**data)
+        if findings is not None:
+            self._objects = list(findings)
+        else:
+            _findings_table.validate(self.table)
+
+    @property
+    def findings(self) -> list[Finding]:
+        if self._objects is None:
+            self._objects = _findings_table.findings_of(self.table)
+        return self._objects
+
+    @property
+    def findings_count(self) -> int:
+        return self.table.height
+
+
 
 
 class SourceStatus(BaseModel):

@@ -319,6 +319,20 @@ def _classify(
     settings: DeadlineSettings,
 ) -> pl.DataFrame:
     """The computation behind ``classify_dossiers``, on the narrow ``INPUT_COLUMNS`` frame."""
+    return classify_at(timeless_classification(dossiers, procedures, calendar, settings), dossiers, calendar,
+                       now_naive, settings)
+
+
+def timeless_classification(
+    dossiers: pl.DataFrame,
+    procedures: pl.DataFrame,
+    calendar: WorkingCalendar,
+    settings: DeadlineSettings,
+) -> pl.DataFrame:
+    """What of ``classify_dossiers`` does not depend on ``now``: effective due time, closing time,
+    open or not, clock stopped, outcome, apology deadline (and the inputs the rest reads), row for
+    row. Most of the calendar arithmetic is here; ``classify_at`` adds the rest for one ``now``,
+    so an unchanged export is classified again at the cost of its open rows."""
     in_range = partial(within_calendar, calendar=calendar)
     limits = _limits(procedures)
     frame = _effective_due(_with_limit_row(dossiers.select(INPUT_COLUMNS), limits), limits, calendar, settings)
@@ -338,20 +352,12 @@ def _classify(
     judged = status.is_in((*FINISHED_STATUSES, *STOPPED_STATUSES)).fill_null(False)
     frame = frame.with_columns(closed_at.alias("closed_at"), is_open.alias("is_open"), paused.alias("_paused"))
     frame = _working_days(
-        frame, pl.col("is_open") & in_range("effective_due_at"), "working_days_left", now_naive, "effective_due_at",
-        calendar,
-    )
-    frame = _working_days(
         frame,
         judged & in_range("effective_due_at") & in_range("closed_at") & (pl.col("closed_at") <= due),
         "_days_early",
         "closed_at",
         "effective_due_at",
         calendar,
-    )
-    stage = deadline_stage(
-        due, now_naive, pl.col("working_days_left"), settings.upcoming_working_days,
-        not_open=~pl.col("is_open"), clock_stopped=pl.col("_paused"),
     )
     outcome = (
         pl.when(~judged | pl.col("closed_at").is_null())
@@ -364,8 +370,33 @@ def _classify(
         .then(pl.lit("early"))
         .otherwise(pl.lit("on_time"))
     )
-    frame = frame.with_columns(stage.alias("stage"), outcome.alias("outcome")).drop("_days_early", "_paused")
+    frame = frame.with_columns(outcome.alias("outcome")).drop("_days_early")
     frame = _apology_deadline(frame, calendar, settings)
+    return frame.select(*TIMELESS_COLUMNS, "_paused", "apology_at", "due_extension_count", "supplement_count")
+
+
+TIMELESS_COLUMNS: tuple[str, ...] = ("effective_due_at", "closed_at", "is_open", "outcome", "apology_deadline_at")
+
+
+def classify_at(
+    timeless: pl.DataFrame,
+    dossiers: pl.DataFrame,
+    calendar: WorkingCalendar,
+    now_naive: datetime,
+    settings: DeadlineSettings,
+) -> pl.DataFrame:
+    """``dossiers`` with ``COMPUTED_COLUMNS``: ``timeless`` (:func:`timeless_classification` of the
+    same rows and settings) and what depends on ``now`` (working days left, stage, apology state)."""
+    in_range = partial(within_calendar, calendar=calendar)
+    frame = _working_days(
+        timeless, pl.col("is_open") & in_range("effective_due_at"), "working_days_left", now_naive, "effective_due_at",
+        calendar,
+    )
+    stage = deadline_stage(
+        pl.col("effective_due_at"), now_naive, pl.col("working_days_left"), settings.upcoming_working_days,
+        not_open=~pl.col("is_open"), clock_stopped=pl.col("_paused"),
+    )
+    frame = frame.with_columns(stage.alias("stage"))
     late = ((pl.col("stage") == "overdue") | (pl.col("outcome") == "late")).fill_null(False)
     apology = pl.col("apology_at")
     apology_state = (

@@ -23,11 +23,12 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.deadline_rules import OUTCOMES, DeadlineSettings, classify_dossiers
+from checks.findings_table import findings_frame, findings_of
 from checks.i18n import N_
 from checks.schema import VN_DATETIME, TableName
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
 from checks.stages import FINDING_STAGES, OPEN_STAGES, DeadlineStage
-from checks.timeutil import VN_TZ_NAME, vn_naive_to_epoch
+from checks.timeutil import vn_naive_to_epoch
 
 __all__ = ["DeadlineSettings", "DeadlinesCheck", "classify_dossiers", "SPEC"]
 
@@ -124,7 +125,7 @@ class DeadlinesCheck(BaseCheck[DeadlineSettings]):
         return CheckResult(
             check=NAME,
             kpis=dossier_kpis(frame, tables.procedures, units, now_naive, settings),
-            findings=dossier_findings(frame, now_naive, settings),
+            table=dossier_findings_table(frame, now_naive, settings),
             samples=dossier_samples(frame, units, now_naive),
         )
 
@@ -238,7 +239,13 @@ def dossier_samples(frame: pl.DataFrame, units: Sequence[str], now_naive: dateti
 
 
 def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSettings) -> list[Finding]:
-    """Findings for the problem rows only: filtered and formatted column-wise, then one object per hit."""
+    """The findings of :func:`dossier_findings_table` as objects (tests, one-off callers)."""
+    return findings_of(dossier_findings_table(frame, now_naive, rules))
+
+
+def dossier_findings_table(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSettings) -> pl.DataFrame:
+    """Findings for the problem rows, column-wise: per dossier its deadline stage, its apology
+    state and its repeated supplements are each a hit (in that order), one row per hit."""
     recent = pl.col("closed_at") >= pl.lit(now_naive - timedelta(days=rules.breach_lookback_days))
     relevant = (pl.col("is_open") | recent).fill_null(False)
     stage_rules = {
@@ -247,65 +254,58 @@ def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSe
         DeadlineStage.OVERDUE: ("dossier_overdue", FINDING_STAGES[DeadlineStage.OVERDUE], Severity.CRITICAL),
     }
     apology_rules = {"missing": "apology_missing", "late": "apology_late", "moved_twice": "due_moved_twice"}
-    repeated = pl.col("supplement_count").fill_null(0) >= rules.supplement_warning_count
+    repeated = (pl.col("supplement_count").fill_null(0) >= rules.supplement_warning_count).fill_null(False)
+    stage_text = pl.col("stage").cast(pl.String)
+    apology_text = pl.col("apology_state").cast(pl.String)
     problems = frame.filter(
         relevant
-        & (
-            pl.col("stage").is_in([str(stage) for stage in stage_rules]) | pl.col("apology_state").is_in(list(apology_rules)) | repeated
-        ).fill_null(False)
+        & (stage_text.is_in([str(stage) for stage in stage_rules]) | apology_text.is_in(list(apology_rules)) | repeated)
+        .fill_null(False)
     )
     supplement_severity = Severity.WARNING if rules.multiple_supplements_late else Severity.INFO
-    facts_frame = _facts_frame(problems, rules)
-    # Only the columns the loop reads, as plain lists (no per-row dicts of the whole frame); the due
-    # time made aware column-wise (what to_vn_aware does to a naive Vietnam time).
-    cols = problems.select(
-        pl.col("stage").cast(pl.Utf8),
-        pl.col("apology_state").cast(pl.Utf8),
-        (pl.col("supplement_count").fill_null(0) >= rules.supplement_warning_count).fill_null(False).alias("_repeated"),
-        pl.col("effective_due_at").dt.replace_time_zone(VN_TZ_NAME).alias("_due"),
-        pl.col("dossier_code").cast(pl.Utf8).fill_null("None"),  # str(value), as before
-        pl.col("unit").cast(pl.Utf8).fill_null("None"),
+    base = problems.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        stage_text.alias("_stage"),
+        apology_text.alias("_apology"),
+        repeated.alias("_repeated"),
+        pl.lit(str(SubjectKind.DOSSIER)).alias("subject_kind"),
+        pl.col("dossier_code").cast(pl.String).fill_null("None").alias("subject"),  # str(value), as before
+        pl.col("unit").cast(pl.String).fill_null("None"),
+        pl.col("effective_due_at").alias("due_at"),
+        *_fact_columns(problems, rules),
     )
-    names = facts_frame.columns
-    fact_rows = [dict(zip(names, values, strict=True)) for values in facts_frame.iter_rows()]
-    stage_hits = {str(stage): hit for stage, hit in stage_rules.items()}
-    apology_hits = {state: (rule, Stage.BREACH, Severity.CRITICAL) for state, rule in apology_rules.items()}
-    supplement_hit = ("supplement_repeated", Stage.OPEN, supplement_severity)
-    construct = Finding.model_construct
-    dossier = SubjectKind.DOSSIER
-    findings: list[Finding] = []
-    append = findings.append
-    for stage, apology_state, is_repeated, due_aware, code, unit, facts in zip(
-        *(cols.get_column(name).to_list() for name in cols.columns), fact_rows, strict=True
-    ):
-        hits: list[tuple[str, Stage, Severity]] = []
-        if stage in stage_hits:
-            hits.append(stage_hits[stage])
-        if apology_state in apology_hits:
-            hits.append(apology_hits[apology_state])
-        if is_repeated:
-            hits.append(supplement_hit)
-        # model_construct: every field is built here from typed columns, validation would only cost time
-        # (tests/test_check_deadlines.py compares it with validated findings).
-        for rule, finding_stage, severity in hits:
-            append(
-                construct(
-                    check=NAME,
-                    rule=rule,
-                    subject_kind=dossier,
-                    subject=code,
-                    unit=unit,
-                    stage=finding_stage,
-                    severity=severity,
-                    due_at=due_aware,
-                    facts=facts,
-                )
-            )
-    return findings
+
+    def hits(order: int, where: pl.Expr, rule: pl.Expr, stage: pl.Expr, severity: pl.Expr) -> pl.DataFrame:
+        return base.filter(where.fill_null(False)).with_columns(
+            pl.lit(order, dtype=pl.UInt8).alias("_hit"), rule.alias("rule"), stage.alias("stage"),
+            severity.alias("severity"),
+        )
+
+    def mapped(column: str, values: dict[str, str]) -> pl.Expr:
+        return pl.col(column).replace_strict(values, default=None, return_dtype=pl.String)
+
+    stage_of = {str(stage): hit for stage, hit in stage_rules.items()}
+    all_hits = pl.concat(
+        [
+            hits(0, pl.col("_stage").is_in(list(stage_of)),
+                 mapped("_stage", {k: v[0] for k, v in stage_of.items()}),
+                 mapped("_stage", {k: str(v[1]) for k, v in stage_of.items()}),
+                 mapped("_stage", {k: str(v[2]) for k, v in stage_of.items()})),
+            hits(1, pl.col("_apology").is_in(list(apology_rules)), mapped("_apology", apology_rules),
+                 pl.lit(str(Stage.BREACH)), pl.lit(str(Severity.CRITICAL))),
+            hits(2, pl.col("_repeated"), pl.lit("supplement_repeated"), pl.lit(str(Stage.OPEN)),
+                 pl.lit(str(supplement_severity))),
+        ]
+    ).sort("_row", "_hit")
+    return findings_frame(all_hits, check=NAME, facts=[pl.col(f"fact.{name}").alias(name) for name in FACT_NAMES])
 
 
-def _facts_frame(problems: pl.DataFrame, rules: DeadlineSettings) -> pl.DataFrame:
-    """What a Vietnamese message needs about each problem dossier, formatted column-wise. Never applicant data.
+FACT_NAMES: tuple[str, ...] = tuple(DossierFacts.model_fields)
+
+
+def _fact_columns(problems: pl.DataFrame, rules: DeadlineSettings) -> list[pl.Expr]:
+    """What a Vietnamese message needs about each problem dossier, as columns ``fact.<name>``
+    (``DossierFacts``, in its order). Never applicant data.
 
     The apology lead and form are those each dossier was judged by (``CycleContext`` classifies by
     receipt day); a frame classified outside a context uses ``rules``.
@@ -315,24 +315,26 @@ def _facts_frame(problems: pl.DataFrame, rules: DeadlineSettings) -> pl.DataFram
             else pl.lit(rules.apology_lead_working_days)).cast(pl.Int64)
     form = (pl.col(RULE_APOLOGY_FORM) if RULE_APOLOGY_FORM in problems.columns
             else pl.lit(rules.apology_form)).cast(pl.Utf8)
-    return problems.select(
-        pl.col("procedure_code"),
-        pl.col("procedure_name"),
-        _vn_time("received_at").alias("received_at"),
-        _vn_time("effective_due_at").alias("due_at"),
-        left.alias("working_days_left"),
-        pl.when(left < 0).then(-left).alias("working_days_overdue"),
-        _vn_time("apology_deadline_at").alias("apology_deadline"),
-        lead.alias(LEAD_FACT),
-        form.alias("apology_form"),
-        _vn_time("apology_at").alias("apology_at"),
-        pl.col("apology_state"),
-        _vn_time("extended_due_at").alias("extended_due_at"),
-        pl.col("due_extension_count").fill_null(0).cast(pl.Int64),
-        pl.col("supplement_count").fill_null(0).cast(pl.Int64),
-        _vn_time("closed_at").alias("closed_at"),
-        pl.col("outcome"),
-    )
+    facts = {
+        "procedure_code": pl.col("procedure_code"),
+        "procedure_name": pl.col("procedure_name"),
+        "received_at": _vn_time("received_at"),
+        "due_at": _vn_time("effective_due_at"),
+        "working_days_left": left,
+        "working_days_overdue": pl.when(left < 0).then(-left),
+        "apology_deadline": _vn_time("apology_deadline_at"),
+        LEAD_FACT: lead,
+        "apology_form": form,
+        "apology_at": _vn_time("apology_at"),
+        "apology_state": pl.col("apology_state"),
+        "extended_due_at": _vn_time("extended_due_at"),
+        "due_extension_count": pl.col("due_extension_count").fill_null(0).cast(pl.Int64),
+        "supplement_count": pl.col("supplement_count").fill_null(0).cast(pl.Int64),
+        "closed_at": _vn_time("closed_at"),
+        "outcome": pl.col("outcome"),
+    }
+    assert tuple(facts) == FACT_NAMES, tuple(facts)
+    return [expr.alias(f"fact.{name}") for name, expr in facts.items()]
 
 
 def _vn_time(column: str) -> pl.Expr:

@@ -33,6 +33,7 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.derived import is_received, received_time
+from checks.findings_table import concat_findings, findings_frame, findings_table
 from checks.i18n import N_, Language, gettext, translator
 from checks.schema import (
     DOSSIER_STATUS_VI,
@@ -43,7 +44,7 @@ from checks.schema import (
     normalise_procedure_code,
 )
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
-from checks.timeutil import VN_TZ_NAME, to_vn_aware, to_vn_naive
+from checks.timeutil import to_vn_aware, to_vn_naive
 
 __all__ = ["SPEC", "SyncCheck", "SyncSettings", "is_received", "received_time", "suspect_detail", "suspect_sources"]
 
@@ -316,13 +317,15 @@ def lagging_dossiers(dossiers: pl.DataFrame, now_naive: datetime, settings: Sync
     )
 
 
-def _dossier_findings(frame: pl.DataFrame, rule: str, now_naive: datetime) -> list[Finding]:
-    """One finding per row: the facts and the aware due time computed column-wise, then one tight pass."""
+def _dossier_findings(frame: pl.DataFrame, rule: str, now_naive: datetime) -> pl.DataFrame:
+    """One finding per row, column-wise (a findings table)."""
     lag = rule == "dossier_status_lag"
-    cols = frame.select(
-        pl.col("dossier_code"),
-        pl.col("unit"),
-        pl.col("_sync_due").dt.replace_time_zone(VN_TZ_NAME).alias("_due"),
+    labels = {int(code): label for code, label in DOSSIER_STATUS_VI.items()}
+
+    def label(column: str, missing: pl.Expr) -> pl.Expr:
+        return pl.col(column).replace_strict(labels, default=missing, return_dtype=pl.String)
+
+    facts: list[pl.Expr] = [
         pl.col("procedure_code"),
         pl.col("procedure_name"),
         pl.col("_received").dt.strftime("%d/%m/%Y %H:%M").alias("received_at"),
@@ -331,45 +334,25 @@ def _dossier_findings(frame: pl.DataFrame, rule: str, now_naive: datetime) -> li
         .cast(pl.Int64)
         .alias("minutes_late"),
         pl.col("status"),
+        label("status", pl.col("status").cast(pl.String)).fill_null("None").alias("status_label"),  # str(None)
+    ]
+    if lag:
+        facts += [
+            pl.col("national_status"),
+            label("national_status", pl.lit("")).fill_null("").alias("national_status_label"),
+        ]
+    hits = frame.select(
+        pl.lit(rule).alias("rule"),
+        pl.lit(str(SubjectKind.DOSSIER)).alias("subject_kind"),
+        pl.col("dossier_code").alias("subject"),
+        pl.col("unit"),
+        pl.lit(str(Stage.OVERDUE)).alias("stage"),
+        pl.lit(str(Severity.WARNING)).alias("severity"),
+        pl.col("_sync_due").alias("due_at"),
+        *(pl.col(name) for name in ("procedure_code", "procedure_name", "_received", "_sync_due", "status")),
         *([pl.col("national_status")] if lag else []),
     )
-    labels = DOSSIER_STATUS_VI
-    construct = Finding.model_construct
-    dossier, overdue, warning = SubjectKind.DOSSIER, Stage.OVERDUE, Severity.WARNING
-    columns = [cols.get_column(name).to_list() for name in cols.columns]
-    if not lag:
-        columns.append([None] * cols.height)
-    findings: list[Finding] = []
-    append = findings.append
-    for code, unit, due, procedure_code, procedure_name, received, minutes_late, status, national in zip(
-        *columns, strict=True
-    ):
-        facts: dict[str, str | int | float | bool | None] = {
-            "procedure_code": procedure_code,
-            "procedure_name": procedure_name,
-            "received_at": received,
-            "minutes_late": minutes_late,
-            "status": status,
-            "status_label": labels.get(status, str(status)),
-        }
-        if lag:
-            facts["national_status"] = national
-            facts["national_status_label"] = labels.get(national, "") if national is not None else ""
-        # model_construct: the values are what validation would keep (tests/test_check_sync.py compares)
-        append(
-            construct(
-                check=CHECK_NAME,
-                rule=rule,
-                subject_kind=dossier,
-                subject=code,
-                unit=unit,
-                stage=overdue,
-                severity=warning,
-                due_at=due,
-                facts=facts,
-            )
-        )
-    return findings
+    return findings_frame(hits, check=CHECK_NAME, facts=facts)
 
 
 def stale_sources(sources: list[SourceStatus], now: datetime, settings: SyncSettings) -> list[Finding]:
@@ -592,16 +575,15 @@ class SyncCheck(BaseCheck[SyncSettings]):
 
         unsynced = unsynced_dossiers(dossiers, now_naive, cfg)
         lagging = lagging_dossiers(dossiers, now_naive, cfg)
-        findings = (
-            _catalog_findings(compared, cfg.ops_unit)
-            + _dossier_findings(unsynced, "dossier_unsynced", now_naive)
-            + _dossier_findings(lagging, "dossier_status_lag", now_naive)
-            + stale_sources(tables.sources, now, cfg)
-            + suspect_sources(tables.sources, cfg)
-        )
+        table = concat_findings([
+            findings_table(_catalog_findings(compared, cfg.ops_unit)),
+            _dossier_findings(unsynced, "dossier_unsynced", now_naive),
+            _dossier_findings(lagging, "dossier_status_lag", now_naive),
+            findings_table(stale_sources(tables.sources, now, cfg) + suspect_sources(tables.sources, cfg)),
+        ])
 
         unsynced_counts = dict(unsynced.group_by("unit").len().iter_rows())
         samples = _catalog_samples(compared, units) + [
             DOSSIERS_UNSYNCED.sample(unsynced_counts.get(u, 0), unit=u) for u in units
         ]
-        return CheckResult(check=CHECK_NAME, kpis=kpis, findings=findings, samples=samples)
+        return CheckResult(check=CHECK_NAME, kpis=kpis, table=table, samples=samples)

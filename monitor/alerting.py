@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import polars as pl
 import structlog
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +18,7 @@ from alerts.outbox import StateCache, process_findings
 from alerts.storage import StoreObserver
 from checks.calendar import WorkingCalendar
 from checks.contracts import DeliveryError, Finding, MetricSample, MetricSpec
+from checks.findings_table import findings_of
 from monitor.metrics import MetricsState
 from monitor.settings import Settings
 
@@ -53,10 +55,12 @@ class AlertPipeline:
         self._metrics = metrics
         self.publish_metrics(self._clock())
 
-    def on_findings(self, findings: Sequence[Finding], now: datetime) -> None:
-        """Called by the cycle with this cycle's findings: plan and enqueue (durably) before any send."""
+    def on_findings(self, standing: pl.DataFrame | Sequence[Finding], now: datetime) -> None:
+        """Called by the cycle with this cycle's findings table: plan and enqueue (durably) before
+        any send. (The policy plans from objects: the table's rows are made into findings here.)"""
         if not self._settings.alerts.enabled or self._calendar is None:
             return
+        findings = findings_of(standing) if isinstance(standing, pl.DataFrame) else standing
         try:
             decision = process_findings(
                 self._engine,

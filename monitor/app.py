@@ -68,7 +68,10 @@ class Monitor:
         on_findings: FindingsHook | None = None,
         store_health: StoreHealth | None = None,
         fence: Fence | None = None,
+        record_cycles: bool = True,
     ) -> None:
+        """``record_cycles`` False: cycles write no history (check runs, KPIs, findings); the
+        one-shot ``check``, whose store is thrown away, has nothing to keep them for."""
         self.settings = settings
         self.engine = engine
         self.calendar = WorkingCalendar(settings.calendar)
@@ -90,7 +93,7 @@ class Monitor:
             self.calendar,
             self.checks_settings,
             self.metrics,
-            self.history,
+            self.history if record_cycles else None,
             on_findings,
             self.store_health,
             fence,

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checks.calendar import WorkingCalendar
 from checks.common import period_start
-from checks.context import ContextCheck, CycleContext
+from checks.context import ContextCheck, CycleContext, LastingMemo
 from checks.contracts import Check, Finding, KpiValue, Period, SourceStatus, Tables
+from checks.findings_table import concat_findings, empty_findings, findings_of, findings_table
 from checks.schema import KEY_COLUMNS, TableName, conform, empty_table
 from checks.settings import ChecksSettings
 from checks.timeutil import to_vn_naive
@@ -30,7 +31,7 @@ from monitor.store.history import HistoryStore
 
 log = structlog.get_logger(__name__)
 
-FindingsHook = Callable[[Sequence[Finding], datetime], None]
+FindingsHook = Callable[[pl.DataFrame, datetime], None]  # the standing findings table (checks.findings_table)
 Fence = Callable[[], bool]  # True while this instance may still write (monitor.leader: the lease is still held)
 
 
@@ -44,7 +45,12 @@ class CycleReport(BaseModel):
     sources: list[SourceStatus]
     checks: list[dict[str, object]] = Field(default_factory=list)
     kpis: list[KpiValue] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
+    table: pl.DataFrame = Field(default_factory=empty_findings)  # this cycle's findings (checks.findings_table)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings as objects (made on each call: for small reports and tests)."""
+        return findings_of(self.table)
 
 
 def assemble_tables(frames: Sequence[tuple[TableName, pl.DataFrame | None]], sources: list[SourceStatus]) -> Tables:
@@ -94,6 +100,7 @@ class CycleRunner:
         self._history = history
         self._on_findings = on_findings
         self._last_success: dict[str, datetime] = {}
+        self._memo = LastingMemo()  # what does not depend on now, kept while the snapshots are the same
         self.last_report: CycleReport | None = None
 
     def run(self, tables: Tables, now: datetime) -> CycleReport:
@@ -101,15 +108,15 @@ class CycleRunner:
         runs: list[CheckRun] = []
         # One context per cycle: derived tables (classified dossiers, feedback…) are computed once
         # and shared by every check; a check also sees the results of the checks before it.
-        context = CycleContext(tables, self._calendar, now, self._settings)
+        context = CycleContext(tables, self._calendar, now, self._settings, memo=self._memo)
         for check in self._checks:
             runs.append(self._run_one(check, context))
         kpis = [kpi for run in runs if run.result for kpi in run.result.kpis]
-        findings = [finding for run in runs if run.result for finding in run.result.findings]
+        findings = concat_findings([run.result.table for run in runs if run.result])
         # A failed check, or one reading a table without data in force, says nothing about its
         # findings: the open ones stay open, in history and for the alert policy (no "resolved").
         kept, known = self._kept(runs, findings, tables)
-        standing = [*findings, *kept]
+        standing = concat_findings([findings, findings_table(kept)])
         self._metrics.publish(
             "checks",
             [*check_samples(runs, self._last_success, standing), *kpi_samples(kpis, self._settings.targets)],
@@ -120,7 +127,7 @@ class CycleRunner:
             try:
                 self._on_findings(standing, now)
             except Exception:
-                log.exception("alert_hook_failed", findings=len(standing))
+                log.exception("alert_hook_failed", findings=standing.height)
         report = CycleReport(
             now=now,
             duration_seconds=time.perf_counter() - started,
@@ -131,19 +138,19 @@ class CycleRunner:
                     "up": run.ok,
                     "duration_seconds": round(run.duration_seconds, 4),
                     "error": run.error,
-                    "findings": len(run.result.findings) if run.result else 0,
+                    "findings": run.result.findings_count if run.result else 0,
                 }
                 for run in runs
             ],
             kpis=kpis,
-            findings=findings,
+            table=findings,
         )
         self.last_report = report
         log.info(
             "cycle_finished",
             checks=len(runs),
             checks_failed=sum(1 for run in runs if not run.ok),
-            findings=len(findings),
+            findings=findings.height,
             duration_seconds=round(report.duration_seconds, 3),
         )
         return report
@@ -157,7 +164,7 @@ class CycleRunner:
         return False
 
     def _kept(
-        self, runs: Sequence[CheckRun], findings: Sequence[Finding], tables: Tables
+        self, runs: Sequence[CheckRun], findings: pl.DataFrame, tables: Tables
     ) -> tuple[list[Finding], bool]:
         """The stored open findings to keep (``monitor.data_in_force``), and whether they are known
         (False: they could not be read, so nothing may be resolved this cycle)."""
@@ -173,7 +180,8 @@ class CycleRunner:
         except Exception:
             log.exception("open_findings_unreadable", failed=sorted(failed), checks=sorted(blind))
             return [], False
-        return findings_to_keep(stored, findings, failed, blind), True
+        present = frozenset(findings.get_column("key").to_list())
+        return findings_to_keep(stored, present, failed, blind), True
 
     def _run_one(self, check: Check, context: CycleContext) -> CheckRun:
         started = time.perf_counter()
@@ -192,7 +200,7 @@ class CycleRunner:
         return CheckRun(check.name, True, duration, result, None)
 
     def _record_history(
-        self, runs: Sequence[CheckRun], kpis: Sequence[KpiValue], findings: Sequence[Finding], now: datetime
+        self, runs: Sequence[CheckRun], kpis: Sequence[KpiValue], findings: pl.DataFrame, now: datetime
     ) -> None:
         """Three store operations, each on its own: one that the database refuses is counted and
         logged (``state_store_write_failed``) and tried again next cycle; the others still run."""
@@ -218,12 +226,12 @@ class CycleRunner:
                 ok=run.ok,
                 duration_seconds=run.duration_seconds,
                 error=run.error,
-                findings_count=len(run.result.findings) if run.result else 0,
+                findings_count=run.result.findings_count if run.result else 0,
             )
 
     @staticmethod
     def _sync_findings(
-        history: HistoryStore, runs: Sequence[CheckRun], findings: Sequence[Finding], now: datetime
+        history: HistoryStore, runs: Sequence[CheckRun], findings: pl.DataFrame, now: datetime
     ) -> None:
         # ``findings``: this cycle's and the kept ones (failed checks, tables without data; see run)
         history.sync_findings(now, findings)

@@ -47,12 +47,12 @@ def blind_checks(checks: Iterable[object], missing: Collection[TableName]) -> se
 
 
 def findings_to_keep(
-    stored_open: Sequence[Finding], current: Sequence[Finding], failed: Collection[str], blind: Collection[str]
+    stored_open: Sequence[Finding], present: Collection[str], failed: Collection[str], blind: Collection[str]
 ) -> list[Finding]:
-    """Stored open findings absent from ``current`` whose check failed, or read a table without data."""
+    """Stored open findings whose key is not ``present`` this cycle and whose check failed, or
+    read a table without data."""
     if not failed and not blind:
         return []
-    present = {finding.key for finding in current}
     return [
         finding
         for finding in stored_open

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
+import polars as pl
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from checks.contracts import CheckResult, Finding, KpiValue, MetricSample, MetricSpec, Severity, SourceStatus
+from checks.contracts import CheckResult, KpiValue, MetricSample, MetricSpec, Severity, SourceStatus
 from monitor import __version__
 
 SOURCE_UP = MetricSpec(name="tthc_source_up", help="1 if the last poll of the source succeeded.", labels=("source",))
@@ -127,13 +128,13 @@ class CheckRun:
 
 
 def check_samples(
-    runs: Sequence[CheckRun], last_success: Mapping[str, datetime], findings: Sequence[Finding]
+    runs: Sequence[CheckRun], last_success: Mapping[str, datetime], findings: pl.DataFrame
 ) -> list[MetricSample]:
+    """``findings``: the standing findings table (``checks.findings_table``)."""
     out: list[MetricSample] = []
-    counts: dict[tuple[str, str], int] = {}
-    for finding in findings:
-        key = (finding.check, finding.severity.value)
-        counts[key] = counts.get(key, 0) + 1
+    counts: dict[tuple[str, str], int] = {
+        (check, severity): count for check, severity, count in findings.group_by("check", "severity").len().iter_rows()
+    }
     for run in runs:
         out.append(CHECK_UP.sample(1 if run.ok else 0, check=run.name))
         out.append(CHECK_DURATION.sample(run.duration_seconds, check=run.name))

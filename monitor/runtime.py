@@ -110,13 +110,15 @@ def run_daemon(
         clock = SimulatedClock(demo_start, 1.0 if demo_speed is None else demo_speed)
     demo = None
     if config is None:
-        from monitor.demo.runner import DemoPortal
+        from monitor.demo.process import DemoPortalProcess
 
         configure_logging(DEMO_LOG_FORMAT, DEMO_LOG_LEVEL)  # the demo settings' (monitor.demo.config)
         if not starting_logged:
             log_starting(version=__version__, pid=os.getpid(), demo_dir=str(demo_dir))
 
-        demo = DemoPortal(demo_dir / "data", scale=demo_scale)
+        # its own process: the simulator's memory and CPU are not the daemon's
+        demo = DemoPortalProcess(demo_dir / "data", scale=demo_scale, log_format=DEMO_LOG_FORMAT,
+                                 log_level=DEMO_LOG_LEVEL)
         url = demo.start(clock.now())
         settings = demo_runtime_settings(url, demo_dir)
         settings = timelapse_schedule(settings) if demo_start is not None else demo_files_any_time(settings)
@@ -128,6 +130,7 @@ def run_daemon(
         log.info(
             "demo_started",
             portal=url,
+            portal_pid=getattr(demo, "pid", None),
             data_dir=str(demo_dir / "data"),
             outbox=str(demo_dir / "outbox"),
             clock=repr(clock),
@@ -167,7 +170,7 @@ def check_once(config: Path | None, settings: Settings, now: datetime) -> CheckO
         settings = settings.model_copy(update={"state": state})
         engine = open_store(settings)
         try:
-            monitor = Monitor(settings, engine)
+            monitor = Monitor(settings, engine, record_cycles=False)
             monitor.poll_all(now)
             report = monitor.run_cycle(now)
             text = render(new_registry(monitor.metrics)).decode()

@@ -16,9 +16,15 @@ import pytest
 
 import checks.context as context_module
 from checks.calendar import CalendarSettings, WorkingCalendar
-from checks.context import CycleContext
+from checks.context import CycleContext, LastingMemo
 from checks.contracts import Tables
-from checks.deadline_rules import COMPUTED_COLUMNS, DeadlineSettings, classify_dossiers
+from checks.deadline_rules import (
+    COMPUTED_COLUMNS,
+    DeadlineSettings,
+    classify_at,
+    classify_dossiers,
+    timeless_classification,
+)
 from checks.deadlines import DeadlinesCheck
 from checks.index766 import Index766Check
 from checks.schema import TableName, conform
@@ -69,9 +75,21 @@ def counting_classify(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
 
     def counting(*args: Any) -> pl.DataFrame:
         calls.append(args[3])
-        return classify_dossiers(*args)
+        return classify_at(*args)
 
-    monkeypatch.setattr(context_module, "classify_dossiers", counting)
+    monkeypatch.setattr(context_module, "classify_at", counting)
+    return calls
+
+
+def counting_timeless(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the now-independent classifications (their row counts)."""
+    calls: list[int] = []
+
+    def counting(*args: Any) -> pl.DataFrame:
+        calls.append(args[0].height)
+        return timeless_classification(*args)
+
+    monkeypatch.setattr(context_module, "timeless_classification", counting)
     return calls
 
 
@@ -145,3 +163,35 @@ def test_chunked_table_is_classified_without_rechunking(calendar: WorkingCalenda
     assert result["effective_due_at"][2] == D(2026, 3, 9, 17)  # patched into the second chunk
     # Computed columns follow the input's chunks: the input columns were shared, not copied into one chunk.
     assert set(result.n_chunks("all")) == {2}
+
+
+def test_what_does_not_depend_on_now_is_kept_across_cycles_while_the_frames_are_the_same(
+    calendar: WorkingCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    timeless = counting_timeless(monkeypatch)
+    memo = LastingMemo()
+    tables = Tables(dossiers=dossiers(), procedures=procedures())
+    before_now = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)  # Wed 4/3 10:00
+    for now, local in ((before_now, BEFORE_DUE), (NOW, AFTER_DUE), (before_now, BEFORE_DUE)):
+        kept = CycleContext(tables, calendar, now, ChecksSettings(), memo=memo).classified_dossiers
+        fresh = classify_dossiers(tables.dossiers, tables.procedures, calendar, local, DeadlineSettings())
+        assert kept.drop("rule_apology_lead_working_days", "rule_apology_form").equals(fresh), now
+    assert timeless == [3] and memo.hits == 2 and memo.misses == 1
+    assert stages(CycleContext(tables, calendar, NOW, ChecksSettings(), memo=memo).classified_dossiers)["OPEN"] == "overdue"
+
+    # an equal frame that is another object (a new poll): computed again
+    assert CycleContext(Tables(dossiers=dossiers(), procedures=tables.procedures), calendar, NOW, ChecksSettings(),
+                        memo=memo).classified_dossiers.height == 3
+    assert timeless == [3, 3]
+    # other procedures, another calendar, other rules: computed again
+    later = Tables(dossiers=tables.dossiers, procedures=procedures())
+    assert CycleContext(later, calendar, NOW, ChecksSettings(), memo=memo).classified_dossiers.height == 3
+    assert len(timeless) == 3
+    assert CycleContext(later, WorkingCalendar(CalendarSettings()), NOW, ChecksSettings(),
+                        memo=memo).classified_dossiers.height == 3
+    assert len(timeless) == 4
+    early = ChecksSettings(deadlines={"early_working_days": 9})
+    rows = CycleContext(later, calendar, NOW, early, memo=memo).classified_dossiers
+    assert len(timeless) == 5
+    assert rows["outcome"].to_list() == classify_dossiers(
+        later.dossiers, later.procedures, calendar, AFTER_DUE, DeadlineSettings(early_working_days=9))["outcome"].to_list()

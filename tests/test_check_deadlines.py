@@ -434,3 +434,29 @@ def test_constructed_findings_equal_validated_ones_on_random_dossiers(calendar: 
     assert len({f.rule for f in result.findings}) >= 4  # the random rows reach several rules
     assert any(f.due_at is None for f in result.findings) or all(f.due_at for f in result.findings)
     _assert_constructed_equals_validated(result.findings)
+
+
+def test_findings_come_per_dossier_in_row_order_stage_then_apology_then_supplements(calendar: WorkingCalendar) -> None:
+    """One dossier may be three findings; the table lists them dossier by dossier, in that order
+    (history keeps the first position of a key, messages list in the cycle's order)."""
+    frame = dossiers(
+        # open, overdue since Fri 6/3, no apology, three supplement requests: three findings
+        {"dossier_code": "ALL3", "received_at": D(2026, 3, 2, 8), "due_at": D(2026, 3, 6, 17), "supplement_count": 3},
+        # open, due Thu 12/3: upcoming only
+        {"dossier_code": "SOON", "received_at": D(2026, 3, 2, 8), "due_at": D(2026, 3, 12, 17)},
+        # open, overdue, no apology: stage then apology
+        {"dossier_code": "LATE", "received_at": D(2026, 3, 2, 8), "due_at": D(2026, 3, 9, 17)},
+        # due far ahead, supplements only
+        {"dossier_code": "SUPP", "received_at": D(2026, 3, 2, 8), "due_at": D(2026, 4, 30, 17), "supplement_count": 2},
+    )
+    result = run(calendar, frame, D(2026, 3, 11, 10))
+    assert [(f.subject, f.rule) for f in result.findings] == [
+        ("ALL3", "dossier_overdue"), ("ALL3", "apology_missing"), ("ALL3", "supplement_repeated"),
+        ("SOON", "dossier_upcoming"),
+        ("LATE", "dossier_overdue"), ("LATE", "apology_missing"),
+        ("SUPP", "supplement_repeated"),
+    ]
+    stages = [(f.stage, f.severity) for f in result.findings]
+    assert stages[:3] == [(Stage.OVERDUE, Severity.CRITICAL), (Stage.BREACH, Severity.CRITICAL), (Stage.OPEN, Severity.WARNING)]
+    assert stages[3] == (Stage.UPCOMING, Severity.WARNING)
+    assert result.table.get_column("key").to_list()[0] == "deadlines/dossier_overdue/dossier/ALL3"

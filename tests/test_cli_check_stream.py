@@ -8,6 +8,7 @@ import random
 from datetime import datetime, timedelta
 
 from checks.contracts import Finding, KpiValue, Period, Severity, Stage, SubjectKind
+from checks.findings_table import findings_table
 from checks.timeutil import VN_TZ
 from monitor.cli.check import report_as_json, write_report_json, write_report_ndjson
 from monitor.cycle import CycleReport
@@ -20,7 +21,7 @@ def _report(findings: list[Finding]) -> CycleReport:
         now=NOW, duration_seconds=1.23456, sources=[],
         checks=[{"name": "deadlines", "up": True, "findings": len(findings), "nested": {"a": [1, 2.5, None]}}],
         kpis=[KpiValue(kpi="dossier_on_time", unit="QLKH", period=Period.MONTH, numerator=1.0, denominator=3.0)],
-        findings=findings,
+        table=findings_table(findings),
     )
 
 

@@ -313,3 +313,45 @@ def test_the_state_cache_is_used_only_while_no_one_else_wrote(store: Engine) -> 
                      T0 + timedelta(hours=3), channels=["email"], cache=cache)
     assert len(rows(store)) == before  # H48-2 was already told by the other writer: not told again
     assert cache.fresh(store) and set(cache.states) == set(load_states(store))
+
+
+def test_retry_waits_for_another_writer_instead_of_failing_on_a_stale_snapshot(store: Engine) -> None:
+    """``outbox retry`` reads the dead rows, then writes: while the daemon holds the write lock and
+    commits in between, a deferred SQLite transaction fails at once ("database is locked"); it
+    takes the lock at BEGIN instead and waits (CI once failed the CLI this way)."""
+    import threading
+
+    from alerts.outbox import retry
+
+    enqueue_one(store)
+    channel = RecordingChannel("email", failures=[DeliveryError("550 no such user", permanent=True)])
+    assert Dispatcher(store, {"email": channel}, Clock(T0), SETTINGS).run_once().dead == 1
+    dead_id = list_outbox(store, status="dead")[0].id
+    other = create_engine_for(str(store.url.render_as_string(hide_password=False)))
+    holding, done = threading.Event(), threading.Event()
+
+    def writer() -> None:  # the daemon: a write transaction open for a while, then committed
+        with for_writes_engine(other).begin() as conn:
+            conn.execute(delivery_log.insert().values(outbox_id=dead_id, channel="email", at=T0, outcome="retry",
+                                                      error="concurrent"))
+            holding.set()
+            done.wait(0.6)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        timer = threading.Timer(0.3, done.set)
+        timer.start()
+        assert retry(store, T0 + timedelta(hours=1), all_dead=True) == 1
+    finally:
+        done.set()
+        thread.join(10)
+        other.dispose()
+    assert [r.status for r in rows(store)] == ["pending", "sent"]  # the dead one is due again
+
+
+def for_writes_engine(engine: Engine) -> Engine:
+    from alerts.storage import for_writes
+
+    return for_writes(engine)

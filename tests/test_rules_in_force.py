@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from checks.calendar import CalendarSettings, WorkingCalendar
-from checks.context import CycleContext
+from checks.context import CycleContext, LastingMemo
 from checks.contracts import Tables
 from checks.deadline_rules import DeadlineSettings, classify_dossiers
 from checks.deadlines import DeadlinesCheck
@@ -165,3 +165,24 @@ def test_a_kpi_period_is_judged_by_the_target_in_force_on_its_last_day() -> None
     # judged on today's targets, not on 31/12.
     assert judged["target"].to_list() == [0.5, 0.5, 0.6, 0.6, 0.6]
     assert judged.columns == ["kpi", "period", "period_start", "target"]
+
+
+def test_the_regimes_kept_across_cycles_judge_like_a_fresh_context(calendar: WorkingCalendar) -> None:
+    """The cycle runner's memo keeps each regime's now-independent part; later cycles (another now,
+    a row without receipt day judged by today's rules) classify as a context without memo does."""
+    rows = [supplemented("OLD", D(2026, 6, 2)), supplemented("JUL1", D(2026, 7, 1)),
+            {"dossier_code": "NODAY", "procedure_code": "1.000001", "unit": "QLKH", "status": 4}]
+    frame = conform(pl.DataFrame(rows), TableName.DOSSIERS)
+    tables = Tables(dossiers=frame, procedures=procedures())
+    settings = ChecksSettings.model_validate({"rules": [
+        {"setting": "deadlines.supplement_mode", "value": "restart", "from": "2026-07-01"}]})
+    memo = LastingMemo()
+    for now in (D(2026, 7, 3, 9), D(2026, 7, 6, 16), D(2026, 7, 9, 10)):
+        kept = CycleContext(tables, calendar, to_vn_aware(now), settings, memo=memo).classified_dossiers
+        fresh = CycleContext(tables, calendar, to_vn_aware(now), settings).classified_dossiers
+        assert kept.equals(fresh), now
+        assert list(kept["dossier_code"]) == ["OLD", "JUL1", "NODAY"]
+    assert memo.misses == 1 and memo.hits == 2
+    # before 1/7 a row without receipt day is judged by the rules of that day: another split, computed again
+    assert CycleContext(tables, calendar, to_vn_aware(D(2026, 6, 30, 9)), settings, memo=memo).classified_dossiers.height == 3
+    assert memo.misses == 2

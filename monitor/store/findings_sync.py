@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import orjson
 import polars as pl
 
 from checks.contracts import Finding
-from checks.timeutil import VN_TZ
+from checks.findings_table import findings_table
 
 OPEN_SCHEMA = {"key": pl.String, "stage": pl.String, "content_hash": pl.String}
 UTC_TIME = pl.Datetime("us", "UTC")
@@ -33,53 +32,29 @@ _SEPARATOR = "\x1f"
 class Incoming:
     """The cycle's findings, one per key, and their columns as the store writes them."""
 
-    findings: list[Finding]  # position i of ``frame`` is findings[i]
+    table: pl.DataFrame  # the findings table (checks.findings_table) of those rows, position i = row i
     frame: pl.DataFrame  # i, key, check_name, rule, subject_kind, subject, unit, stage, severity,
     # due_at (UTC), facts (JSON text), content_hash
 
 
-def _due_series(findings: Sequence[Finding]) -> pl.Series:
-    """The due times as one UTC series; a naive due time is Vietnam time (Polars alone would take
-    a naive value among aware ones as UTC)."""
-    values = [f.due_at for f in findings]
-    if any(v is not None and v.tzinfo is None for v in values):
-        values = [v.replace(tzinfo=VN_TZ) if v is not None and v.tzinfo is None else v for v in values]
-    series = pl.Series("due_at", values)
-    if series.dtype == pl.Null:
-        return series.cast(UTC_TIME)
-    if not isinstance(series.dtype, pl.Datetime) or series.dtype.time_zone is None:
-        raise TypeError(f"due_at must be aware datetimes, got {series.dtype}")
-    return series.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
-
-
-def incoming_frame(current: Sequence[Finding]) -> Incoming:
-    """One row per finding key of ``current``: first position, last value."""
-    frame = pl.DataFrame(
-        {
-            "check_name": [f.check for f in current],
-            "rule": [f.rule for f in current],
-            "subject_kind": [f.subject_kind for f in current],
-            "subject": [f.subject for f in current],
-            "unit": [f.unit for f in current],
-            "stage": [f.stage for f in current],
-            "severity": [f.severity for f in current],
-            "facts": [orjson.dumps(f.facts).decode() for f in current],
-        },
-        schema={name: pl.String for name in (
-            "check_name", "rule", "subject_kind", "subject", "unit", "stage", "severity", "facts"
-        )},
-    ).with_columns(_due_series(current))
-    frame = frame.with_columns(
-        key=pl.concat_str("check_name", "rule", "subject_kind", "subject", separator="/")
-    ).with_row_index("i")
-    findings = list(current)
-    if frame.get_column("key").is_duplicated().any():
-        first = frame.group_by("key", maintain_order=True).agg(pl.col("i").last())
-        frame = first.select("i").join(frame, on="i", how="left", maintain_order="left")
-        findings = [findings[i] for i in frame.get_column("i").to_list()]
-        frame = frame.with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
-    frame = frame.with_columns(content_hash=_content_hash())
-    return Incoming(findings=findings, frame=frame)
+def incoming_frame(current: pl.DataFrame | Sequence[Finding]) -> Incoming:
+    """One row per finding key of ``current`` (a findings table, or findings): first position,
+    last value."""
+    table = current if isinstance(current, pl.DataFrame) else findings_table(current)
+    table = table.with_row_index("i")
+    if table.get_column("key").is_duplicated().any():
+        last = table.group_by("key", maintain_order=True).agg(pl.col("i").last())
+        table = last.select("i").join(table, on="i", how="left", maintain_order="left")
+    table = table.drop("i")
+    frame = table.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"),
+        "key",
+        pl.col("check").alias("check_name"),
+        "rule", "subject_kind", "subject", "unit", "stage", "severity",
+        pl.col("due_at").dt.convert_time_zone("UTC"),
+        "facts",
+    ).with_columns(content_hash=_content_hash())
+    return Incoming(table=table, frame=frame)
 
 
 def _content_hash() -> pl.Expr:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from checks.contracts import (
     Stage,
     SubjectKind,
 )
+from checks.findings_table import empty_findings, findings_of
 from checks.schema import TableName
 from checks.timeutil import VN_TZ
 from monitor.store.db import for_writes
@@ -140,13 +142,50 @@ class StageChange(BaseModel):
     finding: Finding
 
 
-class FindingChanges(BaseModel):
-    """What one sync changed. ``resolved`` holds the findings as last stored."""
+class FindingChanges:
+    """What one sync changed: rows of the cycle's findings table, made into objects only when read
+    (the daemon's cycle reads none of them). ``resolved`` holds the findings as last stored."""
 
-    opened: list[Finding] = []
-    reopened: list[Finding] = []
-    stage_changed: list[StageChange] = []
-    resolved: list[Finding] = []
+    def __init__(
+        self,
+        table: pl.DataFrame | None = None,
+        opened: Sequence[int] = (),
+        reopened: Sequence[int] = (),
+        stage_changed: Sequence[tuple[int, str]] = (),
+        resolved: Sequence[Finding] = (),
+    ) -> None:
+        self._table = table if table is not None else empty_findings()
+        self._opened, self._reopened, self._moved = list(opened), list(reopened), list(stage_changed)
+        self.resolved: list[Finding] = list(resolved)
+
+    def _rows(self, positions: Sequence[int]) -> list[Finding]:
+        return findings_of(self._table[list(positions)]) if positions else []
+
+    @cached_property
+    def opened(self) -> list[Finding]:
+        return self._rows(self._opened)
+
+    @cached_property
+    def reopened(self) -> list[Finding]:
+        return self._rows(self._reopened)
+
+    @cached_property
+    def stage_changed(self) -> list[StageChange]:
+        moved = self._rows([i for i, _ in self._moved])
+        return [StageChange(previous_stage=Stage(previous), finding=finding)
+                for (_, previous), finding in zip(self._moved, moved, strict=True)]
+
+    def _parts(self) -> tuple[object, ...]:
+        return self.opened, self.reopened, self.stage_changed, self.resolved
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FindingChanges) and self._parts() == other._parts()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"FindingChanges(opened={self.opened!r}, reopened={self.reopened!r}, "
+                f"stage_changed={self.stage_changed!r}, resolved={self.resolved!r})")
 
 
 class FindingEventRecord(BaseModel):
@@ -482,7 +521,7 @@ class HistoryStore:
 
     # --- findings ----------------------------------------------------------------------------
 
-    def sync_findings(self, at: datetime, current: Sequence[Finding]) -> FindingChanges:
+    def sync_findings(self, at: datetime, current: pl.DataFrame | Sequence[Finding]) -> FindingChanges:
         """Make the stored open set equal to ``current`` and record what changed as events.
 
         New key -> "opened"; stage differs -> "stage_changed"; open key absent from ``current`` ->
@@ -495,7 +534,6 @@ class HistoryStore:
         """
         at = _aware(at)
         incoming = incoming_frame(current)
-        items = incoming.findings
         keys = incoming.frame.get_column("key")
         with self._writer.begin() as conn:
             bulk = _Bulk(conn)
@@ -572,17 +610,10 @@ class HistoryStore:
                     ("key", "at", "event", "stage", "severity"),
                     events.select("key", pl.lit(stamp), "event", "stage", "severity").rows(),
                 )
-        changes = FindingChanges.model_construct(
-            opened=[items[i] for i in opened],
-            reopened=[items[i] for i in reopened],
-            stage_changed=[
-                StageChange(previous_stage=Stage(previous), finding=items[i]) for i, previous in diff.stage_changed
-            ],
-            resolved=resolved,
-        )
+        changes = FindingChanges(incoming.table, opened, reopened, diff.stage_changed, resolved)
         log.info(
             "findings_synced",
-            open=len(items),
+            open=incoming.table.height,
             opened=len(opened),
             reopened=len(reopened),
             stage_changed=len(diff.stage_changed),

@@ -1,0 +1,183 @@
+"""Findings as one typed table: the columnar form of :class:`checks.contracts.Finding`.
+
+A check hands its findings to the cycle as a Polars frame with the explicit schema
+:data:`FINDINGS_SCHEMA` (one row per finding, in the check's order). The facts travel as JSON
+text (the same bytes ``orjson.dumps`` writes for the facts dict); a vectorised check builds them
+from a struct column of typed fact columns (:func:`findings_frame`), so no Python object is made
+per finding. :func:`findings_of` turns rows into ``Finding`` objects for the few consumers that
+need objects (and only for the rows they need).
+
+Values are checked column-wise (:func:`findings_frame`): a stage, severity or subject kind the
+contract does not know is an error of the check that made it, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import orjson
+import polars as pl
+
+from checks.finding import Finding, Severity, Stage, SubjectKind
+from checks.timeutil import VN_TZ, VN_TZ_NAME
+
+VN_AWARE = pl.Datetime("us", VN_TZ_NAME)
+FINDINGS_SCHEMA: dict[str, pl.DataType] = {
+    "key": pl.String(),  # check/rule/subject_kind/subject (Finding.key)
+    "check": pl.String(),
+    "rule": pl.String(),
+    "subject_kind": pl.String(),
+    "subject": pl.String(),
+    "unit": pl.String(),
+    "stage": pl.String(),
+    "severity": pl.String(),
+    "due_at": VN_AWARE,  # aware, Asia/Ho_Chi_Minh
+    "facts": pl.String(),  # JSON object text
+}
+COLUMNS: tuple[str, ...] = tuple(FINDINGS_SCHEMA)
+_ENUMS: dict[str, frozenset[str]] = {
+    "stage": frozenset(s.value for s in Stage),
+    "severity": frozenset(s.value for s in Severity),
+    "subject_kind": frozenset(s.value for s in SubjectKind),
+}
+
+
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=FINDINGS_SCHEMA)
+
+
+def key_expr() -> pl.Expr:
+    return pl.concat_str("check", "rule", "subject_kind", "subject", separator="/")
+
+
+def facts_json(facts: Mapping[str, object]) -> str:
+    """The facts as compact JSON, as ``struct.json_encode`` writes them (orjson; the standard
+    library for what orjson refuses, e.g. an int beyond 64 bits)."""
+    try:
+        return orjson.dumps(facts).decode()
+    except TypeError:
+        return json.dumps(facts, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str)
+
+
+def _due_series(findings: Sequence[Finding]) -> pl.Series:
+    """Due times as one Vietnam-time series; a naive one is Vietnam time (Polars alone would read a
+    naive value among aware ones as UTC)."""
+    values = [f.due_at for f in findings]
+    if any(v is not None and v.tzinfo is None for v in values):
+        values = [v.replace(tzinfo=VN_TZ) if v is not None and v.tzinfo is None else v for v in values]
+    series = pl.Series("due_at", values)
+    if series.dtype == pl.Null:
+        return series.cast(VN_AWARE)
+    if not isinstance(series.dtype, pl.Datetime) or series.dtype.time_zone is None:
+        raise TypeError(f"due_at must be datetimes, got {series.dtype}")
+    return series.dt.convert_time_zone(VN_TZ_NAME).dt.cast_time_unit("us")
+
+
+def findings_table(findings: Sequence[Finding]) -> pl.DataFrame:
+    """The table of a list of findings (small lists: a catalog's, the sources')."""
+    if not findings:
+        return empty_findings()
+    text = {
+        "check": [f.check for f in findings],
+        "rule": [f.rule for f in findings],
+        "subject_kind": [str(f.subject_kind) for f in findings],
+        "subject": [f.subject for f in findings],
+        "unit": [f.unit for f in findings],
+        "stage": [str(f.stage) for f in findings],
+        "severity": [str(f.severity) for f in findings],
+    }
+    frame = pl.DataFrame(text, schema={name: pl.String for name in text}).with_columns(
+        _due_series(findings), pl.Series("facts", [facts_json(f.facts) for f in findings], dtype=pl.String)
+    )
+    return frame.with_columns(key=key_expr()).select(COLUMNS)
+
+
+def findings_frame(
+    frame: pl.DataFrame,
+    *,
+    check: str,
+    facts: Sequence[str | pl.Expr],
+) -> pl.DataFrame:
+    """A check's hits as a findings table, column-wise.
+
+    ``frame`` holds ``rule``, ``subject_kind``, ``subject``, ``unit``, ``stage``, ``severity``,
+    ``due_at`` (naive Vietnam time or aware); ``facts`` are columns or named expressions over it,
+    in the order the message's facts list them, and become one JSON object per row (categorical
+    text as text).
+    """
+    due = frame.schema["due_at"]
+    if due == pl.Null:
+        due_expr = pl.col("due_at").cast(VN_AWARE)
+    elif isinstance(due, pl.Datetime) and due.time_zone is None:
+        due_expr = pl.col("due_at").dt.cast_time_unit("us").dt.replace_time_zone(VN_TZ_NAME)
+    elif isinstance(due, pl.Datetime):
+        due_expr = pl.col("due_at").dt.cast_time_unit("us").dt.convert_time_zone(VN_TZ_NAME)
+    else:
+        raise TypeError(f"{check}: due_at must be datetimes, got {due}")
+    if facts:
+        values = frame.select(facts)
+        values = values.with_columns(
+            pl.col(name).cast(pl.String)
+            for name, dtype in values.schema.items()
+            if isinstance(dtype, pl.Categorical | pl.Enum)
+        )
+        encoded = values.to_struct("facts").struct.json_encode()
+    else:
+        encoded = pl.Series("facts", ["{}"] * frame.height, dtype=pl.String)
+    table = frame.select(
+        pl.lit(check, dtype=pl.String).alias("check"),
+        *(pl.col(name).cast(pl.String) for name in ("rule", "subject_kind", "subject", "unit", "stage", "severity")),
+        due_expr.alias("due_at"),
+    ).with_columns(encoded, key=key_expr()).select(COLUMNS)
+    validate(table)
+    return table
+
+
+def validate(table: pl.DataFrame) -> None:
+    """Raise ValueError if a row has a value the contract does not know, or a null identity."""
+    if table.schema != pl.Schema(FINDINGS_SCHEMA):
+        raise ValueError(f"findings table schema {dict(table.schema)} != {FINDINGS_SCHEMA}")
+    bad = table.select(
+        *(
+            (~pl.col(name).is_in(sorted(allowed)) | pl.col(name).is_null()).any().alias(name)
+            for name, allowed in _ENUMS.items()
+        ),
+        *(pl.col(name).is_null().any().alias(name) for name in ("check", "rule", "subject", "unit", "facts")),
+    ).row(0, named=True)
+    wrong = sorted(name for name, flag in bad.items() if flag)
+    if wrong:
+        raise ValueError(f"findings with missing or unknown values in: {', '.join(wrong)}")
+
+
+def concat_findings(tables: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    parts = [table for table in tables if table.height]
+    if not parts:
+        return empty_findings()
+    return parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical", rechunk=False)
+
+
+def findings_of(table: pl.DataFrame) -> list[Finding]:
+    """``Finding`` objects for the rows of ``table`` (values the table has already checked)."""
+    if not table.height:
+        return []
+    columns = [table.get_column(name).to_list() for name in COLUMNS[1:]]
+    construct = Finding.model_construct
+    kinds = {kind.value: kind for kind in SubjectKind}
+    stages = {stage.value: stage for stage in Stage}
+    severities = {severity.value: severity for severity in Severity}
+    loads = orjson.loads
+    return [
+        construct(
+            check=check,
+            rule=rule,
+            subject_kind=kinds[kind],
+            subject=subject,
+            unit=unit,
+            stage=stages[stage],
+            severity=severities[severity],
+            due_at=due,
+            facts=loads(facts),
+        )
+        for check, rule, kind, subject, unit, stage, severity, due, facts in zip(*columns, strict=True)
+    ]
