@@ -42,7 +42,7 @@ from alerts.settings import AlertsSettings, Route
 from alerts.silences import Silence, finding_labels, is_silenced
 from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_deadline
 from checks.contracts import Finding, Stage, SubjectKind, Unit
-from checks.timeutil import to_vn_aware, to_vn_naive
+from checks.timeutil import VN_TZ_NAME, to_vn_aware, to_vn_naive
 
 ItemKind = Literal["new", "stage_changed", "reopened", "repeat", "resolved"]
 Section = Literal["apology", "due_today", "due_soon", "overdue_new", "escalated", "changed", "resolved"]
@@ -185,6 +185,10 @@ def signed_working_days(calendar: PolicyCalendar, starts: Sequence[datetime | No
     """Working days from each start to each end (negative if end < start; None if either is None),
     computed column-wise by the calendar in one call."""
     def column(name: str, values: Sequence[datetime | None]) -> pl.Series:
+        if values and all(v is None or v.tzinfo is not None for v in values):  # aware: converted column-wise
+            aware = pl.Series(name, values)
+            if isinstance(aware.dtype, pl.Datetime) and aware.dtype.time_zone is not None:
+                return aware.dt.convert_time_zone(VN_TZ_NAME).dt.replace_time_zone(None).dt.cast_time_unit("us")
         return pl.Series(name, [None if v is None else to_vn_naive(v) for v in values], dtype=pl.Datetime("us"))
 
     if not starts:
@@ -290,6 +294,7 @@ class _Planner:
         self.clock = _Clock(now, calendar, settings)
         self.decision = PolicyDecision(digests=dict(digests))
         self._apology: dict[str, datetime | None] = {}
+        self._addresses: dict[tuple[str, str], list[str]] = {}
 
     @property
     def now(self) -> datetime:
@@ -302,9 +307,16 @@ class _Planner:
         return self._apology[key]
 
     def addresses(self, unit: str, channel: str) -> list[str]:
-        if self.channels is not None and channel not in self.channels:
-            return []
-        return addresses_for(self.units.get(unit), channel, unit)
+        """The receiver's addresses (asked per finding and receiver: kept per unit and channel for the cycle)."""
+        key = (unit, channel)
+        found = self._addresses.get(key)
+        if found is None:
+            if self.channels is not None and channel not in self.channels:
+                found = []
+            else:
+                found = addresses_for(self.units.get(unit), channel, unit)
+            self._addresses[key] = found
+        return list(found)
 
     # ------------------------------------------------------------------ one receiver
 

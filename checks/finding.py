@@ -77,7 +77,8 @@ class Finding(BaseModel):
     @property
     def key(self) -> str:
         """Stable identity across cycles: the same problem on the same subject."""
-        return f"{self.check}/{self.rule}/{self.subject_kind.value}/{self.subject}"
+        # ``_value_``: the member's value without the ``value`` descriptor (asked per finding per cycle)
+        return f"{self.check}/{self.rule}/{self.subject_kind._value_}/{self.subject}"
 
     @property
     def thread_key(self) -> str:

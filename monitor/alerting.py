@@ -18,7 +18,7 @@ from alerts.outbox import StateCache, process_findings
 from alerts.storage import StoreObserver
 from checks.calendar import WorkingCalendar
 from checks.contracts import DeliveryError, Finding, MetricSample, MetricSpec
-from checks.findings_table import findings_of
+from checks.findings_table import FindingObjects
 from monitor.metrics import MetricsState
 from monitor.settings import Settings
 
@@ -47,6 +47,7 @@ class AlertPipeline:
         self._alertmanager_ok: bool | None = None
         self._active: dict[str, Finding] = {}
         self._state_cache = StateCache()
+        self._objects = FindingObjects()  # a row unchanged since the last cycle keeps its object
         self._calendar: WorkingCalendar | None = None
         self._metrics: MetricsState | None = None
 
@@ -60,7 +61,7 @@ class AlertPipeline:
         any send. (The policy plans from objects: the table's rows are made into findings here.)"""
         if not self._settings.alerts.enabled or self._calendar is None:
             return
-        findings = findings_of(standing) if isinstance(standing, pl.DataFrame) else standing
+        findings = self._objects.of(standing) if isinstance(standing, pl.DataFrame) else standing
         try:
             decision = process_findings(
                 self._engine,

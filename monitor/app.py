@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import polars as pl
 import structlog
 from sqlalchemy import Engine
 
@@ -14,6 +15,7 @@ from checks.calendar import WorkingCalendar
 from checks.contracts import Check, Tables
 from checks.redaction import register_settings_secrets
 from checks.registry import ALL_CHECKS
+from checks.schema import TableName
 from checks.settings import ChecksSettings
 from monitor.clock import SYSTEM_CLOCK
 from monitor.cycle import CycleReport, CycleRunner, Fence, FindingsHook, assemble_tables
@@ -87,6 +89,7 @@ class Monitor:
                          quarantine=source.quarantine, store_health=self.store_health)
             for source in settings.sources
         ]
+        self._assembled: tuple[list[tuple[TableName, pl.DataFrame | None]], Tables] | None = None
         self.checks_settings = checks_settings_for(settings)
         self.cycle = CycleRunner(
             checks if checks is not None else ALL_CHECKS,
@@ -108,12 +111,24 @@ class Monitor:
 
     def poll(self, runner: SourceRunner, now: datetime) -> None:
         runner.poll(now)
+        self._forget_replaced_frames()
         self.publish_sources()
 
     def poll_all(self, now: datetime) -> None:
         for runner in self.runners:
             runner.poll(now)
+        self._forget_replaced_frames()
         self.publish_sources()
+
+    def _forget_replaced_frames(self) -> None:
+        """A poll put a new frame in force: what was kept from the old ones goes now, not at the
+        next cycle (one snapshot of a province less in memory in between)."""
+        kept = self._assembled
+        if kept is None:
+            return
+        if any(runner.frame() is not frame for runner, (_table, frame) in zip(self.runners, kept[0], strict=False)):
+            self._assembled = None
+            self.cycle.forget_lasting()
 
     def publish_sources(self) -> None:
         # polls of different sources end in their own threads: read the statuses and publish under
@@ -122,8 +137,19 @@ class Monitor:
             self.metrics.publish("sources", source_samples(runner.status() for runner in self.runners))
 
     def tables(self) -> Tables:
+        """The canonical tables of the frames in force. While no source put a new frame in force
+        the same table objects are given again (what the cycle keeps across cycles is keyed on them)."""
         statuses = [runner.status() for runner in self.runners]
-        return assemble_tables([(runner.table, runner.frame()) for runner in self.runners], statuses)
+        frames = [(runner.table, runner.frame()) for runner in self.runners]
+        kept = self._assembled
+        if kept is not None and len(kept[0]) == len(frames) and all(
+            table == kept_table and frame is kept_frame
+            for (table, frame), (kept_table, kept_frame) in zip(frames, kept[0], strict=True)
+        ):
+            return kept[1].model_copy(update={"sources": statuses})
+        tables = assemble_tables(frames, statuses)
+        self._assembled = (frames, tables)
+        return tables
 
     def run_cycle(self, now: datetime) -> CycleReport:
         return self.cycle.run(self.tables(), now)

@@ -155,6 +155,10 @@ class CycleRunner:
         )
         return report
 
+    def forget_lasting(self) -> None:
+        """Drop what was kept across cycles (the inputs it was computed from were replaced)."""
+        self._memo = LastingMemo()
+
     def _may_write(self, what: str) -> bool:
         """The fence, asked right before each write: False once this instance lost the leader lease
         during the cycle (a paused old leader), and then the cycle writes nothing."""

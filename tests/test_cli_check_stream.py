@@ -6,6 +6,7 @@ import io
 import json
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from checks.contracts import Finding, KpiValue, Period, Severity, Stage, SubjectKind
 from checks.findings_table import findings_table
@@ -64,3 +65,14 @@ def test_ndjson_is_a_header_line_then_one_finding_per_line() -> None:
     assert parsed[0] == {k: v for k, v in document.items() if k != "findings"}
     assert parsed[1:] == document["findings"]
     assert len(parsed) == 51
+
+
+def test_ndjson_to_a_binary_stream_is_the_same_text(tmp_path: Path) -> None:
+    """On a real stream (stdout, a file) Polars writes the finding lines' bytes itself."""
+    report = _report(_random_findings(120))
+    text = io.StringIO()
+    write_report_ndjson(report, text)
+    with (tmp_path / "out.ndjson").open("w", encoding="utf-8") as stream:
+        write_report_ndjson(report, stream)
+    assert (tmp_path / "out.ndjson").read_text(encoding="utf-8") == text.getvalue()
+    assert text.getvalue().count("\n") == 121

@@ -13,6 +13,7 @@ from checks.contracts import CheckResult, Finding, Severity, Stage, SubjectKind
 from checks.findings_table import (
     COLUMNS,
     FINDINGS_SCHEMA,
+    FindingObjects,
     concat_findings,
     empty_findings,
     facts_json,
@@ -137,3 +138,40 @@ def test_facts_come_back_as_the_same_values() -> None:
     (found,) = findings_of(findings_table([_finding("A", facts=facts)]))
     assert found.facts == facts and [type(v) for v in found.facts.values()] == [type(v) for v in facts.values()]
     assert orjson.loads(findings_table([_finding("A", facts=facts)]).get_column("facts")[0]) == facts
+
+
+def test_finding_objects_are_made_once_per_distinct_row_across_tables() -> None:
+    objects = FindingObjects()
+    first = [_finding("A"), _finding("B"), _finding("C")]
+    made = objects.of(findings_table(first))
+    assert made == first and objects.made == 3
+    # the next cycle: B unchanged, A moved stage, C gone, D new
+    moved = _finding("A", stage=Stage.BREACH)
+    again = objects.of(findings_table([moved, _finding("B"), _finding("D")]))
+    assert again == [moved, _finding("B"), _finding("D")] and objects.made == 2
+    assert again[1] is made[1]  # the unchanged row kept its object
+    # a change of facts alone is a new object; the same row twice in one table is fine
+    third = objects.of(findings_table([_finding("B", facts={"x": 1}), _finding("D"), _finding("D")]))
+    assert third[0].facts == {"x": 1} and third[1] is again[2] and third[2] is again[2]
+    assert objects.of(empty_findings()) == [] and objects.made == 0
+    assert objects.of(findings_table([_finding("D")])) == [_finding("D")] and objects.made == 1  # forgotten
+
+
+def test_rows_made_into_findings_are_what_pydantic_constructs_and_validates() -> None:
+    from pydantic import ValidationError
+
+    from checks.findings_table import _construct
+
+    original = _finding("A")
+    values = {name: getattr(original, name) for name in Finding.model_fields}
+    fast, slow = _construct(**values), Finding.model_construct(**values)
+    assert fast == slow == original == Finding.model_validate(values)
+    assert fast.model_dump() == slow.model_dump() and fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set == set(Finding.model_fields)
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__ and fast.__pydantic_private__ == slow.__pydantic_private__
+    assert fast.key == original.key and fast.thread_key == original.thread_key
+    assert fast.model_copy(update={"unit": "BCVT"}).unit == "BCVT"
+    with pytest.raises(ValidationError):
+        fast.unit = "BCVT"  # type: ignore[misc]  # frozen like any Finding
+    (made,) = findings_of(findings_table([original]))
+    assert type(made) is Finding and made == original

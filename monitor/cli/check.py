@@ -157,9 +157,17 @@ def write_report_ndjson(report: CycleReport, out: TextIO) -> None:
     encoded column-wise from the findings table (compact JSON: what ``finding_as_json`` gives)."""
     out.write(_dumps(report_header_json(report)) + "\n")
     table = report.table
+    binary = getattr(out, "buffer", None)  # a real stream: Polars writes the lines' bytes itself
+    if binary is not None:
+        out.flush()
     for offset in range(0, table.height, _NDJSON_CHUNK_ROWS):
-        lines = finding_lines(table.slice(offset, _NDJSON_CHUNK_ROWS))
-        out.write("\n".join(lines.to_list()) + "\n")
+        lines = finding_lines(table.slice(offset, _NDJSON_CHUNK_ROWS)).to_frame()
+        if binary is not None:  # one column, no header, never quoted: each line exactly as encoded
+            lines.write_csv(binary, include_header=False, quote_style="never")
+        else:
+            out.write("".join(line + "\n" for line in lines.to_series()))
+    if binary is not None:
+        binary.flush()
 
 
 def finding_lines(table: pl.DataFrame) -> pl.Series:
