@@ -764,8 +764,8 @@ def test_signed_working_days_takes_aware_times_in_any_zone_and_naive_ones_as_vie
     now = datetime(2026, 4, 23, 9, 0, tzinfo=VN_TZ)  # Thursday 09:00
     due = datetime(2026, 4, 24, 9, 0, tzinfo=VN_TZ)  # Friday 09:00: one working day later
     same_in_utc = due.astimezone(UTC)
-    aware = signed_working_days(CALENDAR, [now] * 4, [due, same_in_utc, None, now - timedelta(days=1)])
-    assert aware[:3] == [pytest.approx(1.0), pytest.approx(1.0), None]
+    aware = signed_working_days(CALENDAR, [now] * 4, [same_in_utc, due, None, now - timedelta(days=1)])
+    assert aware[:3] == [pytest.approx(1.0), pytest.approx(1.0), None]  # a UTC first value sets no zone
     assert aware[3] is not None and aware[3] < 0
     naive = signed_working_days(CALENDAR, [now, now], [due.replace(tzinfo=None), None])  # naive: Vietnam time
     assert naive == [pytest.approx(1.0), None]

@@ -460,3 +460,21 @@ def test_findings_come_per_dossier_in_row_order_stage_then_apology_then_suppleme
     assert stages[:3] == [(Stage.OVERDUE, Severity.CRITICAL), (Stage.BREACH, Severity.CRITICAL), (Stage.OPEN, Severity.WARNING)]
     assert stages[3] == (Stage.UPCOMING, Severity.WARNING)
     assert result.table.get_column("key").to_list()[0] == "deadlines/dossier_overdue/dossier/ALL3"
+
+
+def test_a_dossier_finished_exactly_at_its_due_time_is_on_time_and_a_minute_later_late(calendar: WorkingCalendar) -> None:
+    due = D(2026, 3, 6, 17)  # Fri 6/3 17:00
+    frame = dossiers(
+        {"dossier_code": "AT-DUE", "status": 10, "received_at": D(2026, 3, 2, 8), "due_at": due, "finished_at": due},
+        {"dossier_code": "MINUTE-LATE", "status": 10, "received_at": D(2026, 3, 2, 8), "due_at": due,
+         "finished_at": due + timedelta(minutes=1)},
+        {"dossier_code": "OPEN", "status": 4, "received_at": D(2026, 3, 2, 8), "due_at": D(2026, 3, 12, 17)},
+    )
+    rows = classify(calendar, frame, D(2026, 3, 10, 10))
+    assert [rows[c]["outcome"] for c in ("AT-DUE", "MINUTE-LATE")] == ["on_time", "late"]
+    # with no lead asked for "early", finishing exactly at the due time is zero working days early: early
+    rows = classify(calendar, frame, D(2026, 3, 10, 10), early_working_days=0)
+    assert [rows[c]["outcome"] for c in ("AT-DUE", "MINUTE-LATE")] == ["early", "late"]
+    # working days left are an open dossier's only
+    assert rows["AT-DUE"]["working_days_left"] is None and rows["MINUTE-LATE"]["working_days_left"] is None
+    assert rows["OPEN"]["working_days_left"] == pytest.approx(2.625)  # Tue 10/3 10:00 -> Thu 12/3 17:00: 5 + 8 + 8 h

@@ -306,3 +306,23 @@ def test_constructed_dossier_findings_equal_validated_ones(result: CheckResult) 
         for key, value in finding.facts.items():
             assert type(validated.facts[key]) is type(value), key
         assert isinstance(finding.facts["minutes_late"], int) and finding.facts["minutes_late"] >= 0
+
+
+def test_status_labels_of_unknown_and_missing_codes() -> None:
+    """A code the portal's list does not have reads as itself; a missing status as before ("None");
+    an unknown or missing national status as nothing."""
+    from checks.findings_table import findings_of
+    from checks.sync import _dossier_findings
+
+    due = datetime(2026, 11, 25, 9, 0)
+    frame = pl.DataFrame({
+        "dossier_code": ["A", "B", "C"], "unit": ["QLKH"] * 3, "_sync_due": [due] * 3,
+        "procedure_code": ["1.000001"] * 3, "procedure_name": ["Thủ tục A"] * 3, "_received": [due] * 3,
+        "status": pl.Series([4, 42, None], dtype=pl.Int8), "national_status": pl.Series([2, 99, None], dtype=pl.Int8),
+    })
+    lag = findings_of(_dossier_findings(frame, "dossier_status_lag", due + timedelta(minutes=90)))
+    assert [f.facts["status_label"] for f in lag] == ["Đang xử lý", "42", "None"]
+    assert [f.facts["national_status_label"] for f in lag] == ["Được tiếp nhận", "", ""]
+    assert [f.facts["minutes_late"] for f in lag] == [90, 90, 90]
+    unsynced = findings_of(_dossier_findings(frame, "dossier_unsynced", due))
+    assert "national_status" not in unsynced[0].facts and unsynced[0].facts["minutes_late"] == 0

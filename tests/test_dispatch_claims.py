@@ -40,7 +40,7 @@ RACE_BATCH = 7  # small batches: many claims racing each other
 # One dispatcher process: waits for "go" on stdin, then delivers until nothing is due. Its channel
 # appends "<pid> <idempotency key>" to a shared file (O_APPEND: each line lands whole).
 CHILD = """
-import os, sys
+import os, sys, time
 from datetime import UTC, datetime
 from alerts.dispatcher import Dispatcher
 from alerts.settings import DispatcherSettings
@@ -50,8 +50,9 @@ url, sent_path, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fd = os.open(sent_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
 class Recorder:
-    def send(self, message):
+    def send(self, message):  # a send takes a moment, as a real one does: the other process claims meanwhile
         os.write(fd, f"{os.getpid()} {message.idempotency_key}\\n".encode())
+        time.sleep(0.003)
 
 now = lambda: datetime.now(UTC)
 dispatcher = Dispatcher(create_engine_for(url), {"email": Recorder()}, now, DispatcherSettings(batch_size=batch))

@@ -77,5 +77,10 @@ sources:
         assert after.dossiers is not first.dossiers and after.dossiers.height == 7
         assert len(_deadlines(monitor.run_cycle(NOW + timedelta(minutes=10)))) == 7
         assert timeless == [5, 7]
+
+        # a frame put in force another way (the runner polled on its own): noticed by tables() itself
+        _export(export, 9)
+        monitor.runners[0].poll(NOW + timedelta(minutes=15))
+        assert monitor.tables().dossiers.height == 9
     finally:
         engine.dispose()
