@@ -43,6 +43,26 @@ _ENUMS: dict[str, frozenset[str]] = {
 }
 
 
+# Facts that move with ``now`` alone (working days left, minutes late): recomputed every cycle from
+# the due time, so history does not keep them (every open row would change every minute).
+CLOCK_FACTS: tuple[str, ...] = ("working_days_left", "working_days_overdue", "minutes_late")
+_CLOCK_KEY = "(?:" + "|".join(CLOCK_FACTS) + ")"
+_JSON_NUMBER = r"(?:-?[0-9][0-9.eE+\-]*|null)"
+
+
+def without_clock_facts(facts: pl.Expr) -> pl.Expr:
+    """The facts JSON (as ``findings_frame`` writes it: compact, numbers and null unquoted) without
+    the ``CLOCK_FACTS`` keys, column-wise. A key is matched only where a ``{`` or ``,`` stands right
+    before its opening quote: inside a JSON string every quote is escaped, so text that looks like
+    a key never matches."""
+    followed = rf'([\{{,])"{_CLOCK_KEY}":{_JSON_NUMBER},'  # a field with another one after it
+    expr = facts
+    for _ in CLOCK_FACTS:  # adjacent clock fields: each pass removes every other one
+        expr = expr.str.replace_all(followed, "$1")
+    expr = expr.str.replace_all(rf',"{_CLOCK_KEY}":{_JSON_NUMBER}\}}$', "}")  # the last field
+    return expr.str.replace_all(rf'^\{{"{_CLOCK_KEY}":{_JSON_NUMBER}\}}$', "{}")  # the only field
+
+
 def empty_findings() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDINGS_SCHEMA)
 

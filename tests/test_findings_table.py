@@ -175,3 +175,21 @@ def test_rows_made_into_findings_are_what_pydantic_constructs_and_validates() ->
         fast.unit = "BCVT"  # type: ignore[misc]  # frozen like any Finding
     (made,) = findings_of(findings_table([original]))
     assert type(made) is Finding and made == original
+
+
+def test_clock_facts_are_taken_out_of_the_json_and_nothing_else() -> None:
+    from checks.findings_table import CLOCK_FACTS, without_clock_facts
+
+    rng = random.Random(3)
+    names = [*CLOCK_FACTS, "a", "b_ê", "minutes_late_x", "working_days"]
+    tricky = [None, 0, -1.5, 1e-7, 1e20, True, "", ',"minutes_late":5,', '{"working_days_left":1}', "đ\\\"", "x}"]
+    dicts = []
+    for _ in range(400):
+        keys = rng.sample(names, rng.randrange(0, len(names) + 1))
+        dicts.append({k: (rng.choice([None, rng.uniform(-9, 9), rng.randrange(-999, 999)]) if k in CLOCK_FACTS
+                          else rng.choice(tricky)) for k in keys})
+    texts = pl.Series("facts", [facts_json(d) for d in dicts])
+    stripped = texts.to_frame().select(without_clock_facts(pl.col("facts"))).to_series().to_list()
+    for original, text in zip(dicts, stripped, strict=True):
+        assert orjson.loads(text) == {k: v for k, v in original.items() if k not in CLOCK_FACTS}, text
+        assert text == facts_json({k: v for k, v in original.items() if k not in CLOCK_FACTS})

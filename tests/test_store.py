@@ -688,3 +688,35 @@ def test_merge_incremental_uses_compound_keys() -> None:
         ("national", "new"),
         ("provincial", "prov"),
     ]
+
+
+def test_facts_that_move_with_now_alone_are_not_kept_and_rewrite_nothing(engine: Engine) -> None:
+    """working_days_left / minutes_late change every cycle: history keeps the other facts only, so an
+    open finding whose story did not change costs no write; any other fact changing still does."""
+    store = HistoryStore(engine)
+    findings_at = [
+        [_finding(f"D{i}", Stage.UPCOMING, working_days_left=round(2.5 - m / 10 - i, 2), minutes_late=m * 60 + i,
+                  working_days_overdue=None, status_label="Đang xử lý") for i in range(3)]
+        for m in range(3)
+    ]
+    store.sync_findings(T0, findings_at[0])
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        store.sync_findings(T0 + timedelta(minutes=1), findings_at[1])
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 1 and "findings_sync" in writes[0]
+    stored = {f.subject: f.facts for f in store.open_findings()}
+    assert stored["D0"] == {"procedure": "1.001612", "status_label": "Đang xử lý"}
+    # another fact changed: the row is rewritten (still without the clock facts)
+    changed = [f.model_copy(update={"facts": {**f.facts, "status_label": "Chờ bổ sung"}}) for f in findings_at[2]]
+    store.sync_findings(T0 + timedelta(minutes=2), changed)
+    assert {f.subject: f.facts["status_label"] for f in store.open_findings()} == dict.fromkeys(
+        ("D0", "D1", "D2"), "Chờ bổ sung")
+    assert all("working_days_left" not in f.facts for f in store.open_findings())

@@ -6,6 +6,10 @@ last value), :func:`diff_open_set` joins it with the stored open set (key, stage
 and says, as row positions and keys, what is new, what went away, what moved stage and what else
 changed. ``HistoryStore.sync_findings`` does the reading and the bulk writing around it.
 
+The stored facts leave out ``checks.findings_table.CLOCK_FACTS`` (working days left, minutes
+late): they move with ``now`` alone and are recomputed from the due time by whoever shows them, so
+an open finding whose story did not change is not rewritten every cycle.
+
 The content hash (``findings.content_hash``, core_0006) digests severity, unit, due time and
 facts with two of Polars' 64-bit hashes (fixed seeds). Polars keeps that hash stable within a version
 only: after an upgrade that changes it, the first sync rewrites every open row once (no event:
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from checks.contracts import Finding
-from checks.findings_table import findings_table
+from checks.findings_table import findings_table, without_clock_facts
 
 OPEN_SCHEMA = {"key": pl.String, "stage": pl.String, "content_hash": pl.String}
 UTC_TIME = pl.Datetime("us", "UTC")
@@ -52,7 +56,7 @@ def incoming_frame(current: pl.DataFrame | Sequence[Finding]) -> Incoming:
         pl.col("check").alias("check_name"),
         "rule", "subject_kind", "subject", "unit", "stage", "severity",
         pl.col("due_at").dt.convert_time_zone("UTC"),
-        "facts",
+        without_clock_facts(pl.col("facts")).alias("facts"),  # kept without what moves with now alone
     ).with_columns(content_hash=_content_hash())
     return Incoming(table=table, frame=frame)
 
