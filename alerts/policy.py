@@ -238,7 +238,7 @@ def next_working_day(day: date, calendar: PolicyCalendar) -> date:
     return day + timedelta(days=1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     key: str
     unit: str  # receiving unit
@@ -251,7 +251,7 @@ class _Candidate:
     escalated: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     unit: str
     channel: str
@@ -570,14 +570,15 @@ def plan_notifications(
     seen: set[str] = set()
 
     for finding, left in zip(findings, left_days, strict=True):
-        silenced = is_silenced(finding_labels(finding), active)
+        silenced = bool(active) and is_silenced(finding_labels(finding), active)
         level = escalation_level(finding, left, settings)
+        thread = finding.thread_key  # once per finding, not per receiver
         for route in match_routes(finding, settings.routes):
             for receiver in route.receivers:
                 for unit in target_units(finding, receiver, by_code, level):
                     if not planner.addresses(unit, receiver.channel):
                         continue
-                    key = state_key(finding.thread_key, route.name, receiver.channel, unit)
+                    key = state_key(thread, route.name, receiver.channel, unit)
                     if key in seen:
                         continue  # the same thread twice in one cycle (two rules of a track): first wins
                     seen.add(key)
