@@ -13,7 +13,6 @@ from checks.common import in_period, ratio_kpis
 from checks.context import RULE_APOLOGY_FORM, RULE_APOLOGY_LEAD, BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
-    Finding,
     KpiValue,
     MetricSample,
     MetricSpec,
@@ -23,7 +22,7 @@ from checks.contracts import (
     SubjectKind,
 )
 from checks.deadline_rules import OUTCOMES, DeadlineSettings, classify_dossiers
-from checks.findings_table import findings_frame, findings_of
+from checks.findings_table import findings_frame
 from checks.i18n import N_
 from checks.schema import VN_DATETIME, TableName
 from checks.spec import CheckSpec, Facts, KpiSpec, Label, RuleSpec
@@ -236,11 +235,6 @@ def dossier_samples(frame: pl.DataFrame, units: Sequence[str], now_naive: dateti
         for unit in units
     ]
     return samples
-
-
-def dossier_findings(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSettings) -> list[Finding]:
-    """The findings of :func:`dossier_findings_table` as objects (tests, one-off callers)."""
-    return findings_of(dossier_findings_table(frame, now_naive, rules))
 
 
 def dossier_findings_table(frame: pl.DataFrame, now_naive: datetime, rules: DeadlineSettings) -> pl.DataFrame:

@@ -27,7 +27,6 @@ from checks.contracts import Finding
 from checks.findings_table import findings_table, without_clock_facts
 
 OPEN_SCHEMA = {"key": pl.String, "stage": pl.String, "content_hash": pl.String}
-UTC_TIME = pl.Datetime("us", "UTC")
 _HASH_SEEDS = (766, 2026)  # two 64-bit hashes: 128 bits
 _SEPARATOR = "\x1f"
 
