@@ -20,9 +20,12 @@ SQLITE_BEGIN_OPTION = "sqlite_begin_mode"
 
 
 def for_writes(engine: Engine) -> Engine:
-    """The same engine whose transactions take SQLite's write lock at BEGIN (read-then-write
-    transactions: a deferred one that read an old WAL snapshot fails at once, "database is
-    locked", when it writes after another connection did; IMMEDIATE waits the busy timeout)."""
+    """The same engine (and pool) whose transactions take SQLite's write lock at BEGIN.
+
+    Use it for read-then-write transactions: in WAL mode a deferred transaction that read an old
+    snapshot fails at once ("database is locked") when it tries to write after another process
+    did; BEGIN IMMEDIATE waits for the lock instead (busy timeout). No effect on PostgreSQL.
+    ``monitor.store.db`` re-exports it for the store's own writers."""
     return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 

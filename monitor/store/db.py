@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from alerts.storage import SQLITE_BEGIN_OPTION
+from alerts.storage import for_writes as for_writes  # the one rule, owned by the floor below
 from monitor.store.files import OWNER_FILE_MODE, create_owner_only, owner_only_dir, tighten
 
 log = structlog.get_logger(__name__)
@@ -21,16 +22,6 @@ log = structlog.get_logger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_SWITCH_ATTEMPTS = 200
 SQLITE_READONLY = 8  # primary result code; extended codes keep it in the low byte
-
-
-def for_writes(engine: Engine) -> Engine:
-    """The same engine (and pool) whose transactions take SQLite's write lock at BEGIN.
-
-    Use it for read-then-write transactions: in WAL mode a deferred transaction that read an old
-    snapshot fails at once ("database is locked") when it tries to write after another process
-    did; BEGIN IMMEDIATE waits for the lock instead (busy timeout). No effect on PostgreSQL.
-    """
-    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 def create_engine_for(url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> Engine:
