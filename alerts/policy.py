@@ -37,11 +37,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from alerts.channels.registry import kind_for
 from alerts.digest import due_order
 from alerts.quiet_hours import is_quiet_channel, release_time
-from alerts.routing import addresses_for, match_routes, target_units
+from alerts.routing import addresses_for, match_routes_values, target_units_of
 from alerts.settings import AlertsSettings, Route
-from alerts.silences import Silence, finding_labels, is_silenced
+from alerts.silences import Silence, finding_labels, is_silenced, labels_of
 from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_deadline
 from checks.contracts import Finding, Stage, SubjectKind, Unit
+from checks.finding import DEADLINE_TRACKS
+from checks.findings_table import FindingRows, findings_table
 from checks.timeutil import VN_TZ_NAME, to_vn_aware, to_vn_naive
 
 ItemKind = Literal["new", "stage_changed", "reopened", "repeat", "resolved"]
@@ -196,9 +198,24 @@ def signed_working_days(calendar: PolicyCalendar, starts: Sequence[datetime | No
     return list(calendar.working_days_between(column("start", starts), column("end", ends)).to_list())
 
 
+def working_days_left(calendar: PolicyCalendar, now: datetime, due: pl.Series) -> list[float | None]:
+    """:func:`signed_working_days` from ``now`` to each due time of a findings table's ``due_at``
+    column (aware), in one calendar call."""
+    if not len(due):
+        return []
+    start = pl.Series("start", [to_vn_naive(now)], dtype=pl.Datetime("us")).new_from_index(0, len(due))
+    end = due.dt.convert_time_zone(VN_TZ_NAME).dt.replace_time_zone(None).dt.cast_time_unit("us").alias("end")
+    return list(calendar.working_days_between(start, end).to_list())
+
+
 def escalation_level(finding: Finding, working_days_left: float | None, settings: AlertsSettings) -> int:
     """How many steps up the chain an overdue finding has reached (0: none)."""
-    if finding.stage not in _OVERDUE_STAGES or working_days_left is None:
+    return escalation_level_of(finding.stage, working_days_left, settings)
+
+
+def escalation_level_of(stage: str, working_days_left: float | None, settings: AlertsSettings) -> int:
+    """:func:`escalation_level` for a finding at ``stage``."""
+    if stage not in _OVERDUE_STAGES or working_days_left is None:
         return 0
     overdue = -working_days_left
     threshold = settings.escalate_after_working_days_overdue
@@ -244,11 +261,18 @@ class _Candidate:
     unit: str  # receiving unit
     channel: str
     route: Route
-    finding: Finding
+    rows: FindingRows  # the cycle's findings; this one is row ``index`` (its object made when read)
+    index: int
+    rule: str
+    severity: str
     left: float | None
     prev: AlertState | None
     change: ItemKind | None  # None: unchanged since the receiver was last told
     escalated: bool
+
+    @property
+    def finding(self) -> Finding:
+        return self.rows[self.index]
 
 
 @dataclass(slots=True)
@@ -259,12 +283,12 @@ class _Group:
     gone: list[tuple[AlertState, Route | None]] = field(default_factory=list)
 
 
-def _change(prev: AlertState | None, finding: Finding) -> ItemKind | None:
+def _change(prev: AlertState | None, stage: str) -> ItemKind | None:
     if prev is None or prev.last_sent_at is None or prev.last_stage is None:
         return "new"
     if prev.resolved_at is not None and prev.resolution_sent:
         return "reopened"
-    if prev.last_stage != finding.stage:
+    if prev.last_stage != stage:
         return "stage_changed"
     return None
 
@@ -345,7 +369,7 @@ class _Planner:
         sendable = (kind is None or kind.urgent_outside_windows) and bool(urgent)
         rows: list[tuple[_Candidate, Section]] = []
         for candidate in group.candidates:
-            if sendable and candidate.change in _CHANGES and candidate.finding.severity in urgent:
+            if sendable and candidate.change in _CHANGES and candidate.severity in urgent:
                 rows.append((candidate, self._section(candidate, "urgent", first_contact=False) or "changed"))
             else:
                 self._unchanged(candidate)
@@ -356,6 +380,8 @@ class _Planner:
 
     def _send(self, group: _Group, digest: DigestState | None, kind: NotificationKind) -> None:
         first_contact = digest is None or digest.last_message_at is None
+        listing = kind == "morning" or first_contact  # unchanged rows may be listed too
+        _fetch([candidate for candidate in group.candidates if listing or candidate.change is not None])
         rows: list[tuple[_Candidate, Section]] = []
         backlog: list[_Candidate] = []
         for candidate in group.candidates:
@@ -374,7 +400,7 @@ class _Planner:
             digest is None or digest.summary_at is None
             or self.now - digest.summary_at >= timedelta(days=self.settings.digest.backlog_summary_every_days))
         summary = bool(backlog) and (summary_due or first_contact)
-        counts = Counter(c.finding.rule for c in backlog)
+        counts = Counter(c.rule for c in backlog)
         fingerprint = _fingerprint(rows, counts)
         unchanged = digest is not None and digest.fingerprint == fingerprint and not resolved
         if (not rows and not resolved and not summary) or (kind == "morning" and unchanged and not summary):
@@ -400,7 +426,10 @@ class _Planner:
 
     def _section(self, candidate: _Candidate, kind: NotificationKind, first_contact: bool) -> Section | None:
         """Where a finding goes in this receiver's message (None: the backlog)."""
-        finding, changed = candidate.finding, candidate.change in _CHANGES
+        changed = candidate.change in _CHANGES
+        if not changed and kind != "morning":
+            return None  # every branch below: an unchanged finding is listed only by a morning digest
+        finding = candidate.finding
         if candidate.escalated:
             return "escalated" if changed and not first_contact else None
         if finding.stage is Stage.DUE_TODAY:
@@ -534,6 +563,12 @@ class _Planner:
         self.decision.states[key] = state
 
 
+def _fetch(candidates: list[_Candidate]) -> None:
+    """Make the finding objects of ``candidates`` (rows of one table) in one pass."""
+    if candidates:
+        candidates[0].rows.fetch(candidate.index for candidate in candidates)
+
+
 def _fingerprint(rows: list[tuple[_Candidate, Section]], counts: Counter[str]) -> str:
     material = sorted(
         f"{c.finding.key}:{c.finding.stage.value}:{section}:{'' if c.left is None else round(c.left, 1)}"
@@ -557,39 +592,64 @@ def plan_notifications(
 ) -> PolicyDecision:
     """Decide this cycle's notifications. ``now`` is aware; ``channels`` limits to configured ones.
 
-    Working days left are computed column-wise up front (one calendar call for every finding).
+    ``findings`` is best given as :class:`checks.findings_table.FindingRows` (the cycle's findings
+    table): the policy plans from its columns (working days left in one calendar call, routes and
+    targets once per distinct combination of the values they depend on) and makes a ``Finding``
+    object only for a row that goes into a message or a new state, so a cycle in which little
+    changed makes few. A plain sequence is made into such rows first.
     """
     digests = digests or {}
     if not settings.enabled:
         return PolicyDecision(states=dict(previous), digests=dict(digests))
+    rows = findings if isinstance(findings, FindingRows) else FindingRows(findings_table(findings), dict(enumerate(findings)))
     by_code = dict(units) if isinstance(units, Mapping) else {unit.code: unit for unit in units}
     active = [silence for silence in silences if silence.is_active(now)]
-    left_days = signed_working_days(calendar, [now] * len(findings), [f.due_at for f in findings])
+    table = rows.table
+    left_days = working_days_left(calendar, now, table.get_column("due_at"))
+    named = ["check", "rule", "stage", "severity", "unit", "subject", "subject_kind"] if active else \
+        ["check", "rule", "stage", "severity", "unit"]
+    columns = table.select(*named, thread=_thread_expr())
     planner = _Planner(by_code, channels, calendar, now, settings, digests)
     groups: dict[tuple[str, str], _Group] = {}
     seen: set[str] = set()
+    # who receives a finding depends on (check, rule, stage, severity, unit) and the escalation level:
+    # worked out once per distinct combination, receivers without an address left out
+    receiving: dict[tuple[str, str, str, str, str, int], list[tuple[Route, str, str, bool]]] = {}
 
-    for finding, left in zip(findings, left_days, strict=True):
-        silenced = bool(active) and is_silenced(finding_labels(finding), active)
-        level = escalation_level(finding, left, settings)
-        thread = finding.thread_key  # once per finding, not per receiver
-        for route in match_routes(finding, settings.routes):
+    def receivers_of(signature: tuple[str, str, str, str, str, int]) -> list[tuple[Route, str, str, bool]]:
+        check, rule, stage, severity, unit_code, level = signature
+        found: list[tuple[Route, str, str, bool]] = []
+        for route in match_routes_values(check, rule, stage, severity, unit_code, settings.routes):
             for receiver in route.receivers:
-                for unit in target_units(finding, receiver, by_code, level):
-                    if not planner.addresses(unit, receiver.channel):
-                        continue
-                    key = state_key(thread, route.name, receiver.channel, unit)
-                    if key in seen:
-                        continue  # the same thread twice in one cycle (two rules of a track): first wins
-                    seen.add(key)
-                    prev = previous.get(key)
-                    if silenced:
-                        if prev is not None:
-                            planner.decision.states[key] = prev
-                        continue
-                    group = groups.setdefault((unit, receiver.channel), _Group(unit, receiver.channel))
-                    group.candidates.append(_Candidate(key, unit, receiver.channel, route, finding, left, prev,
-                                                       _change(prev, finding), escalated=receiver.to == "escalation"))
+                for unit in target_units_of(unit_code, receiver, by_code, level):
+                    if planner.addresses(unit, receiver.channel):
+                        found.append((route, receiver.channel, unit, receiver.to == "escalation"))
+        return found
+
+    for index, (values, thread, left) in enumerate(zip(
+            zip(*(columns.get_column(name).to_list() for name in named), strict=True),
+            columns.get_column("thread").to_list(), left_days, strict=True)):
+        rule, stage, severity = values[1:4]
+        silenced = bool(active) and is_silenced(labels_of(*values), active)
+        signature = (*values[:5], escalation_level_of(stage, left, settings))
+        targets = receiving.get(signature)
+        if targets is None:
+            targets = receiving[signature] = receivers_of(signature)
+        for route, channel, unit, escalated in targets:
+            key = f"{thread}|{route.name}|{channel}|{unit}"  # state_key
+            if key in seen:
+                continue  # the same thread twice in one cycle (two rules of a track): first wins
+            seen.add(key)
+            prev = previous.get(key)
+            if silenced:
+                if prev is not None:
+                    planner.decision.states[key] = prev
+                continue
+            group = groups.get((unit, channel))
+            if group is None:
+                group = groups[(unit, channel)] = _Group(unit, channel)
+            group.candidates.append(_Candidate(key, unit, channel, route, rows, index, rule, severity, left, prev,
+                                               _change(prev, stage), escalated))
 
     routes = {route.name: route for route in settings.routes}
     for key, prev in previous.items():
@@ -604,3 +664,13 @@ def plan_notifications(
     for _, group in sorted(groups.items()):
         planner.decide(group)
     return planner.decision
+
+
+def _thread_expr() -> pl.Expr:
+    """``checks.finding.thread_of_key`` of the ``key`` column, column-wise."""
+    parts = pl.col("key").str.splitn("/", 3)
+    check, rule, rest = (parts.struct.field(name) for name in ("field_0", "field_1", "field_2"))
+    track = rule.replace_strict(DEADLINE_TRACKS, default=rule, return_dtype=pl.String)
+    return (pl.when(rest.is_not_null() & (rule != ""))
+            .then(pl.concat_str([check, track, rest], separator="/"))
+            .otherwise(pl.col("key")))

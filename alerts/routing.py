@@ -11,20 +11,31 @@ from checks.contracts import Finding, Unit
 
 def route_matches(route: Route, finding: Finding) -> bool:
     """Every non-empty matcher list must contain the finding's value."""
+    return route_matches_values(route, finding.check, finding.rule, finding.stage, finding.severity, finding.unit)
+
+
+def route_matches_values(route: Route, check: str, rule: str, stage: str, severity: str, unit: str) -> bool:
+    """:func:`route_matches` for a finding given by the values routes match on (a table's row)."""
     return (
-        (not route.checks or finding.check in route.checks)
-        and (not route.rules or finding.rule in route.rules)
-        and (not route.stages or finding.stage in route.stages)
-        and (not route.severities or finding.severity in route.severities)
-        and (not route.units or finding.unit in route.units)
+        (not route.checks or check in route.checks)
+        and (not route.rules or rule in route.rules)
+        and (not route.stages or stage in route.stages)
+        and (not route.severities or severity in route.severities)
+        and (not route.units or unit in route.units)
     )
 
 
 def match_routes(finding: Finding, routes: Sequence[Route]) -> list[Route]:
     """Routes in order; the first match stops the walk unless it has ``continue: true``."""
+    return match_routes_values(finding.check, finding.rule, finding.stage, finding.severity, finding.unit, routes)
+
+
+def match_routes_values(check: str, rule: str, stage: str, severity: str, unit: str,
+                        routes: Sequence[Route]) -> list[Route]:
+    """:func:`match_routes` for a finding given by the values routes match on (a table's row)."""
     matched: list[Route] = []
     for route in routes:
-        if route_matches(route, finding):
+        if route_matches_values(route, check, rule, stage, severity, unit):
             matched.append(route)
             if not route.continue_matching:
                 break
@@ -47,10 +58,15 @@ def target_units(
     finding: Finding, receiver: Receiver, units: Mapping[str, Unit], escalation_level: int
 ) -> list[str]:
     """Unit codes a receiver resolves to. ``escalation_level`` = how many chain steps are due (0 = none)."""
+    return target_units_of(finding.unit, receiver, units, escalation_level)
+
+
+def target_units_of(unit: str, receiver: Receiver, units: Mapping[str, Unit], escalation_level: int) -> list[str]:
+    """:func:`target_units` for a finding of the responsible unit ``unit``."""
     if receiver.to == "unit":
-        return [finding.unit]
+        return [unit]
     if receiver.to == "escalation":
-        return escalation_chain(finding.unit, units)[:escalation_level]
+        return escalation_chain(unit, units)[:escalation_level]
     return list(receiver.to)
 
 

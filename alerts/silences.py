@@ -36,15 +36,15 @@ class Silence(BaseModel):
 
 
 def finding_labels(finding: Finding) -> dict[str, str]:
-    return {
-        "check": finding.check,
-        "rule": finding.rule,
-        "stage": finding.stage.value,
-        "severity": finding.severity.value,
-        "unit": finding.unit,
-        "subject": finding.subject,
-        "subject_kind": finding.subject_kind.value,
-    }
+    return labels_of(finding.check, finding.rule, finding.stage.value, finding.severity.value, finding.unit,
+                     finding.subject, finding.subject_kind.value)
+
+
+def labels_of(check: str, rule: str, stage: str, severity: str, unit: str, subject: str,
+              subject_kind: str) -> dict[str, str]:
+    """:func:`finding_labels` for a finding given by its values (a table's row)."""
+    return {"check": check, "rule": rule, "stage": stage, "severity": severity, "unit": unit, "subject": subject,
+            "subject_kind": subject_kind}
 
 
 def is_silenced(labels: Mapping[str, str], active: list[Silence]) -> bool:

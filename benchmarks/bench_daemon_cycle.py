@@ -15,13 +15,14 @@ portal in its own process (``monitor.demo.process``), driven step by step on the
 
 Each cycle's seconds are printed as measured by the cycle itself (``CycleReport.duration_seconds``:
 checks, metrics, history sync and alert planning), with the ratio to the first cycle of the same
-run (which computes everything). Memory: this process's peak and current RSS (the daemon's parts)
+run (which computes everything), and the garbage collector's share of it. Memory: this process's peak and current RSS (the daemon's parts)
 and the portal child's, from ``/proc``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -51,6 +52,25 @@ def _mib(kib: int) -> str:
     return f"{kib / 1024:,.0f} MiB"
 
 
+class _CollectorTime:
+    """The garbage collector's own seconds (a ``gc.callbacks`` entry), read and reset per cycle."""
+
+    def __init__(self) -> None:
+        self.since, self.seconds, self.collections = 0.0, 0.0, 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.since = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self.since
+            self.collections += 1
+
+    def spent(self) -> str:
+        spent = f"{self.seconds:.2f} s in {self.collections} collections"
+        self.seconds, self.collections = 0.0, 0
+        return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=190.0)
@@ -60,6 +80,8 @@ def main() -> None:
                         help="one more unchanged cycle under cProfile: the project's functions by cumulative time")
     args = parser.parse_args()
     configure_logging("console", "WARNING")
+    collector = _CollectorTime()
+    gc.callbacks.append(collector)
     with tempfile.TemporaryDirectory(prefix="bench-daemon-cycle-") as scratch:
         folder = Path(scratch)
         portal = DemoPortalProcess(folder / "data", scale=args.scale, log_format="console", log_level="WARNING")
@@ -79,30 +101,38 @@ def main() -> None:
             monitor.poll_all(started)
             poll_seconds = time.perf_counter() - t0
             rows = monitor.tables().dossiers.height
+            polled_peak = _status_kib("self", "VmHWM")
+            collector.spent()
             first = monitor.run_cycle(started)
             print(f"scale {args.scale:g}: {rows:,} dossiers, {first.table.height:,} findings; portal ready in "
-                  f"{portal_seconds:.1f} s, first poll of every source {poll_seconds:.1f} s")
-            print(f"{'cycle':34s}{'seconds':>9s}{'× first':>9s}{'findings':>10s}")
-            print(f"{'first (everything new)':34s}{first.duration_seconds:9.2f}{1.0:9.2f}{first.table.height:10,}")
+                  f"{portal_seconds:.1f} s, first poll of every source {poll_seconds:.1f} s (peak by then "
+                  f"{_mib(polled_peak)}, after the first cycle {_mib(_status_kib('self', 'VmHWM'))})")
+            print(f"{'cycle':34s}{'seconds':>9s}{'× first':>9s}{'findings':>10s}  garbage collector")
+            print(f"{'first (everything new)':34s}{first.duration_seconds:9.2f}{1.0:9.2f}{first.table.height:10,}"
+                  f"  {collector.spent()}")
 
             unchanged: list[float] = []
             for minute in range(1, args.unchanged + 1):
                 clock["now"] = started + timedelta(minutes=minute)
+                collector.spent()
                 report = monitor.run_cycle(clock["now"])
                 unchanged.append(report.duration_seconds)
                 print(f"{f'unchanged inputs, +{minute} min':34s}{report.duration_seconds:9.2f}"
-                      f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}")
+                      f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}"
+                      f"  {collector.spent()}")
             changed: list[float] = []
             for step in range(1, args.changed + 1):
                 clock["now"] = started + timedelta(minutes=args.unchanged + step)
                 portal.tick(clock["now"])
                 before = monitor.tables().dossiers.height
                 monitor.poll_all(clock["now"])
+                collector.spent()
                 report = monitor.run_cycle(clock["now"])
                 changed.append(report.duration_seconds)
                 label = f"after a tick ({monitor.tables().dossiers.height - before:+d} dossiers)"
                 print(f"{label:34s}{report.duration_seconds:9.2f}"
-                      f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}")
+                      f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}"
+                      f"  {collector.spent()}")
             if unchanged:
                 print(f"median unchanged cycle {statistics.median(unchanged):.2f} s (target < 1 s)")
             if changed:

@@ -14,7 +14,8 @@ contract does not know is an error of the check that made it, raised before anyt
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import overload
 
 import orjson
 import polars as pl
@@ -219,36 +220,130 @@ def findings_of(table: pl.DataFrame) -> list[Finding]:
     ]
 
 
+class FindingRows(Sequence[Finding]):
+    """The rows of one findings table as ``Finding`` objects, each made when first asked for.
+
+    A consumer that reads the objects of a few rows only (the alert policy in a cycle where little
+    changed: it plans from columns and asks for an object only for a row that goes into a message)
+    makes only those. :meth:`fetch` makes many in one pass (one :func:`findings_of` call), which is
+    what a consumer does for rows it knows it will read. Objects given in ``known`` (position ->
+    object, e.g. from the last cycle) are returned as they are. Not thread-safe (one consumer).
+    """
+
+    def __init__(self, table: pl.DataFrame, known: Mapping[int, Finding] | None = None) -> None:
+        self.table = table
+        self._objects: dict[int, Finding] = dict(known or {})
+        self.made = 0  # objects constructed so far (not the ones given)
+
+    def __len__(self) -> int:
+        return self.table.height
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Finding]: ...
+
+    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
+        if isinstance(index, slice):
+            positions = range(len(self))[index]
+            self.fetch(positions)
+            return [self._objects[position] for position in positions]
+        position = range(len(self))[index]  # negative indices; IndexError out of range
+        found = self._objects.get(position)
+        if found is None:
+            self.fetch((position,))
+            found = self._objects[position]
+        return found
+
+    def __iter__(self) -> Iterator[Finding]:
+        self.fetch(range(len(self)))
+        objects = self._objects
+        return (objects[position] for position in range(len(self)))
+
+    def fetch(self, positions: Iterable[int]) -> None:
+        """Make the objects of ``positions`` not made yet, in one pass."""
+        objects = self._objects
+        missing = sorted({position for position in positions if position not in objects})
+        if not missing:
+            return
+        made = findings_of(self.table[missing])
+        objects.update(zip(missing, made, strict=True))
+        self.made += len(made)
+
+    @property
+    def made_objects(self) -> dict[int, Finding]:
+        """Position -> object, for the rows whose object exists by now."""
+        return self._objects
+
+
 class FindingObjects:
     """``Finding`` objects for the rows of successive findings tables, each distinct row made once.
 
     A consumer that needs objects every cycle (the alert policy) asks with each cycle's table; a
     row that was in the last table with the same values (the same key and the same two 64-bit row
-    hashes) gets the same object back, so an unchanged cycle makes none. Objects are frozen:
-    sharing them across cycles is safe. Not thread-safe (one consumer).
+    hashes) gets the same object back, so an unchanged cycle makes none. :meth:`rows` gives them
+    lazily (only the rows read are made); :meth:`of` gives them all. Objects are frozen: sharing
+    them across cycles is safe. Not thread-safe (one consumer).
     """
 
     def __init__(self) -> None:
         self._last: dict[tuple[str, int, int], Finding] = {}
-        self.made = 0  # objects made by the last call
+        self._pending: tuple[list[tuple[str, int, int]], FindingRows] | None = None
 
-    def of(self, table: pl.DataFrame) -> list[Finding]:
+    @property
+    def made(self) -> int:
+        """Objects made for the last table asked for (so far, when it was asked for lazily)."""
+        return 0 if self._pending is None else self._pending[1].made
+
+    def rows(self, table: pl.DataFrame) -> FindingRows:
+        """This table's rows, the objects of rows unchanged since the last table reused."""
+        last = self._remembered()
         if not table.height:
-            self._last, self.made = {}, 0
-            return []
+            self._last, self._pending = {}, None
+            return FindingRows(table)
         ids = list(zip(
             table.get_column("key").to_list(),
             table.hash_rows(seed=_OBJECT_SEEDS[0]).to_list(),
             table.hash_rows(seed=_OBJECT_SEEDS[1]).to_list(),
             strict=True,
         ))
-        last = self._last
-        missing = [position for position, ident in enumerate(ids) if ident not in last]
-        made = iter(findings_of(table[missing])) if missing else iter(())
-        out = [last[ident] if ident in last else next(made) for ident in ids]
-        self._last = dict(zip(ids, out, strict=True))
-        self.made = len(missing)
-        return out
+        known = {position: last[ident] for position, ident in enumerate(ids) if ident in last}
+        rows = _SharedRows(table, known, ids)
+        self._last, self._pending = last, (ids, rows)
+        return rows
+
+    def of(self, table: pl.DataFrame) -> list[Finding]:
+        return list(self.rows(table))
+
+    def _remembered(self) -> dict[tuple[str, int, int], Finding]:
+        """The objects of the last table (the ones it was given and the ones made for it)."""
+        if self._pending is None:
+            return self._last
+        ids, rows = self._pending
+        return {ids[position]: finding for position, finding in rows.made_objects.items()}
+
+
+class _SharedRows(FindingRows):
+    """Rows whose duplicates (the same key and values twice in one table) share one object."""
+
+    def __init__(self, table: pl.DataFrame, known: Mapping[int, Finding], ids: list[tuple[str, int, int]]) -> None:
+        super().__init__(table, known)
+        self._ids = ids
+        self._by_id = {ids[position]: finding for position, finding in known.items()}
+
+    def fetch(self, positions: Iterable[int]) -> None:
+        objects, ids, by_id = self._objects, self._ids, self._by_id
+        wanted = sorted({position for position in positions if position not in objects})
+        first: dict[tuple[str, int, int], int] = {}
+        for position in wanted:
+            if ids[position] not in by_id:
+                first.setdefault(ids[position], position)
+        if first:
+            super().fetch(first.values())
+            by_id.update((ident, objects[position]) for ident, position in first.items())
+        for position in wanted:
+            objects.setdefault(position, by_id[ids[position]])
 
 
 _OBJECT_SEEDS = (11, 766)

@@ -58,10 +58,11 @@ class AlertPipeline:
 
     def on_findings(self, standing: pl.DataFrame | Sequence[Finding], now: datetime) -> None:
         """Called by the cycle with this cycle's findings table: plan and enqueue (durably) before
-        any send. (The policy plans from objects: the table's rows are made into findings here.)"""
+        any send. (The policy plans from the table's columns; a row is made into a ``Finding`` only
+        when the policy reads it, and one unchanged since the last cycle keeps its object.)"""
         if not self._settings.alerts.enabled or self._calendar is None:
             return
-        findings = self._objects.of(standing) if isinstance(standing, pl.DataFrame) else standing
+        findings = self._objects.rows(standing) if isinstance(standing, pl.DataFrame) else standing
         try:
             decision = process_findings(
                 self._engine,
