@@ -15,7 +15,8 @@ portal in its own process (``monitor.demo.process``), driven step by step on the
 
 Each cycle's seconds are printed as measured by the cycle itself (``CycleReport.duration_seconds``:
 checks, metrics, history sync and alert planning), with the ratio to the first cycle of the same
-run (which computes everything), and the garbage collector's share of it. Memory: this process's peak and current RSS (the daemon's parts)
+run (which computes everything), and the garbage collector's share of it (the heap frozen after
+the first cycle, as the daemon does: ``monitor.daemon.freeze_heap``). Memory: this process's peak and current RSS (the daemon's parts)
 and the portal child's, from ``/proc``.
 """
 
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from checks.timeutil import VN_TZ  # noqa: E402
 from monitor.alerting import AlertPipeline  # noqa: E402
 from monitor.app import Monitor, open_store  # noqa: E402
+from monitor.daemon import freeze_heap  # noqa: E402
 from monitor.demo.process import DemoPortalProcess  # noqa: E402
 from monitor.logging_setup import configure_logging  # noqa: E402
 from monitor.runtime import demo_runtime_settings  # noqa: E402
@@ -104,12 +106,13 @@ def main() -> None:
             polled_peak = _status_kib("self", "VmHWM")
             collector.spent()
             first = monitor.run_cycle(started)
+            freeze_heap()  # as the daemon does once its first cycle ran
             print(f"scale {args.scale:g}: {rows:,} dossiers, {first.table.height:,} findings; portal ready in "
                   f"{portal_seconds:.1f} s, first poll of every source {poll_seconds:.1f} s (peak by then "
                   f"{_mib(polled_peak)}, after the first cycle {_mib(_status_kib('self', 'VmHWM'))})")
-            print(f"{'cycle':34s}{'seconds':>9s}{'× first':>9s}{'findings':>10s}  garbage collector")
+            print(f"{'cycle':34s}{'seconds':>9s}{'× first':>9s}{'findings':>10s}{'peak':>11s}  garbage collector")
             print(f"{'first (everything new)':34s}{first.duration_seconds:9.2f}{1.0:9.2f}{first.table.height:10,}"
-                  f"  {collector.spent()}")
+                  f"{_mib(_status_kib('self', 'VmHWM')):>11s}  {collector.spent()}")
 
             unchanged: list[float] = []
             for minute in range(1, args.unchanged + 1):
@@ -119,7 +122,7 @@ def main() -> None:
                 unchanged.append(report.duration_seconds)
                 print(f"{f'unchanged inputs, +{minute} min':34s}{report.duration_seconds:9.2f}"
                       f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}"
-                      f"  {collector.spent()}")
+                      f"{_mib(_status_kib('self', 'VmHWM')):>11s}  {collector.spent()}")
             changed: list[float] = []
             for step in range(1, args.changed + 1):
                 clock["now"] = started + timedelta(minutes=args.unchanged + step)
@@ -132,7 +135,7 @@ def main() -> None:
                 label = f"after a tick ({monitor.tables().dossiers.height - before:+d} dossiers)"
                 print(f"{label:34s}{report.duration_seconds:9.2f}"
                       f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}"
-                      f"  {collector.spent()}")
+                      f"{_mib(_status_kib('self', 'VmHWM')):>11s}  {collector.spent()}")
             if unchanged:
                 print(f"median unchanged cycle {statistics.median(unchanged):.2f} s (target < 1 s)")
             if changed:

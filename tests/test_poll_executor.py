@@ -342,3 +342,26 @@ def test_a_poll_stuck_past_every_http_deadline_is_reported_failed_by_the_backsto
     assert [e["source"] for e in logs if e["event"] == "source_poll_deadline_exceeded"] == ["slow_0"]
     assert max(lateness["cycle"]) < ON_TIME_SECONDS  # the stuck poll held no loop
     assert daemon.polls.wait_idle(5)  # the server went away: the thread returned
+
+
+def test_the_heap_is_frozen_once_after_the_first_cycle_and_given_back_at_shutdown(tmp_path: Path) -> None:
+    """``monitor.daemon.freeze_heap``: after the first cycle that follows every source's first poll,
+    what is alive moves to the collector's permanent generation, once (later cycles do not freeze
+    their own objects); shutdown unfreezes."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with DripServer(drip_forever(0.2)) as server:
+        daemon = Daemon(daemon_settings(tmp_path, server.url, 1, request_deadline_seconds=1.0, poll_deadline_seconds=1.5))
+        try:
+            daemon.start()
+            until(lambda: gc.get_freeze_count() > 0)
+            assert daemon.monitor.runners[0].status().last_attempt_at is not None  # the source was tried first
+            first_cycle_at = daemon._last_cycle_at
+            frozen = gc.get_freeze_count()
+            assert frozen > 10_000  # the modules, settings and store metadata at least
+            until(lambda: daemon._last_cycle_at not in (None, first_cycle_at))
+            assert gc.get_freeze_count() <= frozen  # frozen objects still die by reference count; none added
+        finally:
+            daemon.shutdown()
+    assert gc.get_freeze_count() == 0

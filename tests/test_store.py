@@ -670,6 +670,32 @@ def test_merge_incremental_replaces_rows_by_key() -> None:
     assert merged.schema == old.schema
 
 
+def test_merge_incremental_is_the_last_row_per_key_of_old_then_new_in_order() -> None:
+    """The reference is the plain definition (concatenate, keep each key's last row in order): same
+    rows, same order, on random deltas over a table with one row per key, a null compound-key part
+    included (a national procedure without catalog is still one key)."""
+    import random
+
+    rng = random.Random(766)
+    catalogs = ["national", "provincial", None]
+    old = conform(pl.DataFrame({
+        "catalog": [catalogs[n % 3] for n in range(300)], "procedure_code": [f"1.{n // 3:03d}" for n in range(300)],
+        "procedure_name": [f"old {n}" for n in range(300)],
+    }), TableName.PROCEDURES)
+    for _ in range(20):
+        picks = [rng.randrange(330) for _ in range(rng.randrange(0, 40))]  # some replace, some are new
+        new = conform(pl.DataFrame({
+            "catalog": [catalogs[n % 3] for n in picks], "procedure_code": [f"1.{n // 3:03d}" for n in picks],
+            "procedure_name": [f"new {n} {rng.random():.3f}" for n in picks],
+        }, schema={"catalog": pl.String, "procedure_code": pl.String, "procedure_name": pl.String}),
+            TableName.PROCEDURES)
+        reference = pl.concat([old, new], how="diagonal_relaxed").unique(
+            subset=["catalog", "procedure_code"], keep="last", maintain_order=True)
+        merged = SnapshotStore.merge_incremental(old, new, TableName.PROCEDURES)
+        assert merged.rows() == reference.rows() and merged.schema == old.schema
+        old = merged
+
+
 def test_merge_incremental_uses_compound_keys() -> None:
     def procedures(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
         frame = pl.DataFrame(
