@@ -54,6 +54,19 @@ def _mib(kib: int) -> str:
     return f"{kib / 1024:,.0f} MiB"
 
 
+class _Peaks:
+    """This process's peak RSS per phase: read ``VmHWM``, then reset it (``/proc/self/clear_refs``)."""
+
+    def __init__(self) -> None:
+        self.overall = 0
+
+    def take(self) -> int:
+        peak = _status_kib("self", "VmHWM")
+        self.overall = max(self.overall, peak)
+        Path("/proc/self/clear_refs").write_text("5")
+        return peak
+
+
 class _CollectorTime:
     """The garbage collector's own seconds (a ``gc.callbacks`` entry), read and reset per cycle."""
 
@@ -103,16 +116,18 @@ def main() -> None:
             monitor.poll_all(started)
             poll_seconds = time.perf_counter() - t0
             rows = monitor.tables().dossiers.height
-            polled_peak = _status_kib("self", "VmHWM")
+            peaks = _Peaks()
+            polled_peak = peaks.take()
             collector.spent()
             first = monitor.run_cycle(started)
             freeze_heap()  # as the daemon does once its first cycle ran
             print(f"scale {args.scale:g}: {rows:,} dossiers, {first.table.height:,} findings; portal ready in "
-                  f"{portal_seconds:.1f} s, first poll of every source {poll_seconds:.1f} s (peak by then "
-                  f"{_mib(polled_peak)}, after the first cycle {_mib(_status_kib('self', 'VmHWM'))})")
-            print(f"{'cycle':34s}{'seconds':>9s}{'× first':>9s}{'findings':>10s}{'peak':>11s}  garbage collector")
+                  f"{portal_seconds:.1f} s, first poll of every source {poll_seconds:.1f} s (peak "
+                  f"{_mib(polled_peak)})")
+            print(f"{'cycle':34s}{'seconds':>9s}{'× first':>9s}{'findings':>10s}{'poll peak':>11s}"
+                  f"{'cycle peak':>11s}  garbage collector")
             print(f"{'first (everything new)':34s}{first.duration_seconds:9.2f}{1.0:9.2f}{first.table.height:10,}"
-                  f"{_mib(_status_kib('self', 'VmHWM')):>11s}  {collector.spent()}")
+                  f"{'':11s}{_mib(peaks.take()):>11s}  {collector.spent()}")
 
             unchanged: list[float] = []
             for minute in range(1, args.unchanged + 1):
@@ -122,20 +137,21 @@ def main() -> None:
                 unchanged.append(report.duration_seconds)
                 print(f"{f'unchanged inputs, +{minute} min':34s}{report.duration_seconds:9.2f}"
                       f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}"
-                      f"{_mib(_status_kib('self', 'VmHWM')):>11s}  {collector.spent()}")
+                      f"{'':11s}{_mib(peaks.take()):>11s}  {collector.spent()}")
             changed: list[float] = []
             for step in range(1, args.changed + 1):
                 clock["now"] = started + timedelta(minutes=args.unchanged + step)
                 portal.tick(clock["now"])
                 before = monitor.tables().dossiers.height
                 monitor.poll_all(clock["now"])
+                poll_peak = peaks.take()
                 collector.spent()
                 report = monitor.run_cycle(clock["now"])
                 changed.append(report.duration_seconds)
                 label = f"after a tick ({monitor.tables().dossiers.height - before:+d} dossiers)"
                 print(f"{label:34s}{report.duration_seconds:9.2f}"
                       f"{report.duration_seconds / first.duration_seconds:9.2f}{report.table.height:10,}"
-                      f"{_mib(_status_kib('self', 'VmHWM')):>11s}  {collector.spent()}")
+                      f"{_mib(poll_peak):>11s}{_mib(peaks.take()):>11s}  {collector.spent()}")
             if unchanged:
                 print(f"median unchanged cycle {statistics.median(unchanged):.2f} s (target < 1 s)")
             if changed:
@@ -149,7 +165,8 @@ def main() -> None:
                 profiler.runcall(monitor.run_cycle, clock["now"])
                 print("\nprofile of one unchanged cycle (cumulative, the project's functions):")
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"/(monitor|checks|alerts)/", 35)
-            own_peak, own_now = _status_kib("self", "VmHWM"), _status_kib("self", "VmRSS")
+            peaks.take()
+            own_peak, own_now = peaks.overall, _status_kib("self", "VmRSS")
             child = portal.pid
             child_peak = _status_kib(child, "VmHWM") if child else 0
             print(f"memory: daemon parts peak {_mib(own_peak)} (now {_mib(own_now)}, target < 1 GB); "

@@ -14,7 +14,11 @@ medians to the baselines.
 runs with ``PYTHONPATH`` set to the checkout it measures, so that checkout's code runs whatever the
 venv's editable install points at.
 
-    .venv/bin/python benchmarks/bench_startup.py [--rounds 5] [--against /tmp/startup-before]
+    .venv/bin/python benchmarks/bench_startup.py [--rounds 5] [--against /tmp/startup-before] [--config FILE]
+
+``--config FILE`` starts ``run --config FILE`` instead of the demo (e.g. ``deploy/config.example.yaml``
+with its ``state:`` pointed at a scratch folder and its secrets filled in): what an installed
+daemon's start costs, its channels and sources configured.
 """
 
 from __future__ import annotations
@@ -46,11 +50,12 @@ def _env(repo: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(repo), "PYTHONUNBUFFERED": "1"}
 
 
-def daemon_start(repo: Path) -> tuple[float, float, str]:
-    """Seconds from spawn to the first output line and to the ``metrics_endpoint`` line; the first line."""
+def daemon_start(repo: Path, config: Path | None = None) -> tuple[float, float, str]:
+    """Seconds from spawn to the first output line and to the ``metrics_endpoint`` line; the first line.
+    With ``config``: ``run --config`` that file (run in a fresh folder), else the demo."""
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
-        command = [str(repo / ".venv" / "bin" / "tthc-monitor"), "run", "--demo-dir", folder,
-                   "--listen", f"127.0.0.1:{_free_port()}"]
+        where = ["--config", str(config)] if config is not None else ["--demo-dir", folder]
+        command = [str(repo / ".venv" / "bin" / "tthc-monitor"), "run", *where, "--listen", f"127.0.0.1:{_free_port()}"]
         started = time.perf_counter()
         proc = subprocess.Popen(command, cwd=folder, env=_env(repo), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
@@ -94,6 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--against", type=Path, action="append", default=[], help="another checkout to measure")
+    parser.add_argument("--config", type=Path, help="run --config this file instead of the demo (its state: "
+                        "a SQLite URL and data_dir of its own; sources that cannot be reached are fine)")
     args = parser.parse_args()
     repos = [REPO, *(path.resolve() for path in args.against)]
     baselines: dict[str, list[float]] = {"python -c pass": [], 'python -c "import polars"': []}
@@ -104,7 +111,7 @@ def main() -> None:
         baselines["python -c pass"].append(process_seconds(REPO, "pass"))
         baselines['python -c "import polars"'].append(process_seconds(REPO, "import polars"))
         for repo in repos:
-            first, ready, line = daemon_start(repo)
+            first, ready, line = daemon_start(repo, args.config.resolve() if args.config else None)
             firsts[repo].append(first)
             readies[repo].append(ready)
             lines[repo] = line

@@ -127,3 +127,27 @@ def test_a_config_run_logs_starting_in_its_format_before_loading_the_daemon(tmp_
     event = json.loads(line)
     assert event["event"] == "starting" and event["config"] == str(config)
     assert loaded(modules, ("monitor.runtime", "monitor.daemon", "monitor.store", "monitor.reports", "alembic")) == []
+
+
+def test_a_config_with_every_channel_reads_its_settings_without_store_or_cryptography(tmp_path: Path) -> None:
+    """Channel kinds are discovered to read their settings; what they need to send (the token store,
+    the database layer) is imported when a channel is built, after the first line. (The token key
+    is checked before it, so a missing key refuses the start first: that needs the cipher.)"""
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""
+state: {{url: 'sqlite:///{tmp_path / 'state.db'}', data_dir: {tmp_path / 'state'}}}
+alerts:
+  channels:
+    email: {{host: smtp.example.invalid, port: 587, security: starttls, username: u, password: p,
+             sender_address: canhbao@example.invalid}}
+    zalo: {{app_id: "4321000000000000001", app_secret: s, refresh_token: r}}
+    webhooks: [{{name: vp-so, url: "https://chat.example.invalid/hooks", secret: k}}]
+    alertmanager: {{url: "http://127.0.0.1:9093"}}
+    file: {{directory: {tmp_path / 'outbox'}}}
+""", encoding="utf-8")
+    config.chmod(0o600)
+    line, modules = first_line(tmp_path, "run", "--config", str(config), "--listen", "127.0.0.1:0")
+    assert json.loads(line)["event"] == "starting", line
+    assert "alerts.channels.zalo" in modules  # the kind was read: its settings are validated
+    assert loaded(modules, ("sqlalchemy", "alembic", "alerts.channels.zalo_tokens", "alerts.storage",
+                            "monitor.store", "monitor.daemon")) == []

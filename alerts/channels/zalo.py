@@ -11,17 +11,19 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import structlog
 
 from alerts.channels.kind import BuildContext, ChannelKind, DigestFormat
-from alerts.channels.token_crypto import TokenCipher
-from alerts.channels.zalo_tokens import ZaloChannelSettings, ZaloNeedsHumanError, ZaloTokenManager
+from alerts.channels.zalo_settings import ZaloChannelSettings, ZaloNeedsHumanError
 from checks.contracts import Channel, DeliveryError, Message, MetricSample, MetricSpec
 from checks.redaction import redact_text
 from checks.timeutil import to_vn_aware
+
+if TYPE_CHECKING:
+    from alerts.channels.zalo_tokens import ZaloTokenManager
 
 log = structlog.get_logger(__name__)
 
@@ -263,6 +265,9 @@ class ZaloKind(ChannelKind):
             return {}
         # TokenKeyError (no or a malformed TTHC_MONITOR_TOKEN_KEY) stops the start-up: tokens are
         # never kept in clear. monitor.settings reports it as a settings error before this.
+        from alerts.channels.token_crypto import TokenCipher  # the token store: when a channel is built
+        from alerts.channels.zalo_tokens import ZaloTokenManager
+
         tokens = ZaloTokenManager(context.engine, section, context.http, context.now_fn, TokenCipher.from_env())
         return {self.name: ZaloChannel(section, tokens, context.http, context.now_fn)}
 

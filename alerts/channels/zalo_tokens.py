@@ -29,10 +29,10 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy.engine import Connection, Engine
 
 from alerts.channels.token_crypto import TokenCipher, TokenDecryptError
+from alerts.channels.zalo_settings import ZaloChannelSettings, ZaloNeedsHumanError
 from alerts.storage import SQLITE_BEGIN_OPTION, UtcDateTime, is_sqlite
 from alerts.tables import ALERT_MIGRATIONS
 from checks.contracts import DeliveryError
@@ -40,29 +40,6 @@ from checks.redaction import redact_text, register_secret
 
 log = structlog.get_logger(__name__)
 
-
-class ZaloChannelSettings(BaseModel):
-    """Zalo Official Account (DOMAIN.md §8): the channel's settings (``alerts.channels.zalo`` declares
-    them); ``refresh_token`` only seeds the token store. Kept here because the token manager reads them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    app_id: str
-    app_secret: SecretStr
-    refresh_token: SecretStr | None = None
-    oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
-    openapi_base: str = "https://openapi.zalo.me"
-    business_base: str = "https://business.openapi.zalo.me"
-    template_id: str | None = None  # ZNS template for messages by phone number
-    refresh_margin_seconds: float = Field(default=3600.0, ge=0)
-    refresh_token_lifetime_days: float = Field(default=90.0, gt=0)  # Zalo: about 3 months
-    timeout_seconds: float = Field(default=15.0, gt=0)
-
-    @field_validator("openapi_base", "business_base")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
 metadata = sa.MetaData()
 
@@ -87,19 +64,6 @@ zalo_tokens = sa.Table(
 ZALO_MIGRATIONS = ALERT_MIGRATIONS
 
 MAX_REFRESH_ROUNDS = 1000  # re-reads while another thread or process refreshes
-HUMAN_NEEDED_TEXT = "Zalo cần quản trị viên cấp quyền lại (needs re-authorisation by a human)"
-
-
-class ZaloNeedsHumanError(DeliveryError):
-    """Permanent: Zalo will refuse until a person acts (re-authorise the OA, fix the app)."""
-
-    needs_human = True
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"{HUMAN_NEEDED_TEXT}: {problem}", permanent=True)
-        self.problem = problem
-
-
 @dataclass(frozen=True)
 class TokenState:
     access_token: str | None
