@@ -671,6 +671,7 @@ def _thread_expr() -> pl.Expr:
     parts = pl.col("key").str.splitn("/", 3)
     check, rule, rest = (parts.struct.field(name) for name in ("field_0", "field_1", "field_2"))
     track = rule.replace_strict(DEADLINE_TRACKS, default=rule, return_dtype=pl.String)
-    return (pl.when(rest.is_not_null() & (rule != ""))
+    # (an empty rule maps to itself, so the rebuilt key is the key: no case for it, as in thread_of_key)
+    return (pl.when(rest.is_not_null())
             .then(pl.concat_str([check, track, rest], separator="/"))
             .otherwise(pl.col("key")))

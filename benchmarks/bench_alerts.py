@@ -10,7 +10,10 @@ Prints, best of ``--repeat``, the seconds of:
 - quiet cycle: the same findings an hour later, nothing changed (nothing to send);
 - changes cycle: 1% of the findings new, during the day;
 - rendering the first-contact notifications (Jinja2 templates, parts split).
-No I/O: the pure policy on in-memory state, as ``alerts.outbox.process_findings`` calls it.
+No I/O: the pure policy on in-memory state, as ``alerts.outbox.process_findings`` calls it, given
+each cycle's findings as the daemon gives them: a findings table (made before the clock starts, as
+the checks make it) read through ``FindingObjects.rows`` (timed: one per cycle, kept across
+cycles, a fresh one for each first contact).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from alerts.render import render_notification  # noqa: E402
 from alerts.settings import AlertsSettings  # noqa: E402
 from checks.calendar import WorkingCalendar  # noqa: E402
 from checks.contracts import Finding, Severity, Stage, SubjectKind, Unit  # noqa: E402
+from checks.findings_table import FindingObjects, findings_table  # noqa: E402
 from checks.timeutil import VN_TZ  # noqa: E402
 from monitor.settings import CalendarSettings  # noqa: E402
 
@@ -80,17 +84,23 @@ def main() -> None:
     def baseline() -> int:
         return len({state_key(f.thread_key, "default", "email", f.unit) for f in current})
 
+    objects = {"cycles": FindingObjects()}
+
     def plan(now: datetime, found: list[Finding], decision: PolicyDecision | None) -> PolicyDecision:
         previous = decision.states if decision else {}
         digests = decision.digests if decision else {}
-        return plan_notifications(found, previous, UNITS, settings, calendar, now, channels=channels, digests=digests)
+        if decision is None:
+            objects["cycles"] = FindingObjects()  # a first contact: no object from an earlier cycle
+        rows = objects["cycles"].rows(tables[id(found)])
+        return plan_notifications(rows, previous, UNITS, settings, calendar, now, channels=channels, digests=digests)
 
+    news = current + findings(args.findings // 100, offset=args.findings)
+    tables = {id(current): findings_table(current), id(news): findings_table(news)}
     base, _ = best(args.repeat, baseline)
     first_s, first = best(args.repeat, lambda: plan(NOW, current, None))
     assert isinstance(first, PolicyDecision)
     quiet_s, quiet = best(args.repeat, lambda: plan(NOW + timedelta(hours=1), current, first))
     assert isinstance(quiet, PolicyDecision)
-    news = current + findings(args.findings // 100, offset=args.findings)
     changes_s, changes = best(args.repeat, lambda: plan(NOW + timedelta(hours=2), news, quiet))
     assert isinstance(changes, PolicyDecision)
     render_s, entries = best(args.repeat, lambda: [e for n in first.notifications

@@ -249,6 +249,9 @@ class FindingRows(Sequence[Finding]):
             positions = range(len(self))[index]
             self.fetch(positions)
             return [self._objects[position] for position in positions]
+        found = self._objects.get(index)  # asked per row and read, often several times: the made one first
+        if found is not None:
+            return found
         position = range(len(self))[index]  # negative indices; IndexError out of range
         found = self._objects.get(position)
         if found is None:

@@ -123,3 +123,20 @@ def test_the_daemon_objects_are_subject_kind_aware() -> None:
                   unit="QLKH", stage=Stage.OVERDUE, severity=Severity.WARNING, due_at=vn(22, 9))
     rows = FindingObjects().rows(findings_table([odd]))
     assert rows[0] == odd and rows[0].thread_key == odd.thread_key
+
+
+def test_two_stages_of_one_deadline_in_one_cycle_are_one_thread_the_first_wins() -> None:
+    """Two rules of one deadline track for the same dossier in one cycle (two sources disagreeing):
+    one state per receiver and one row, the first finding's; the second is not told as well."""
+    upcoming = dossier("A", Stage.UPCOMING, vn(29, 10))
+    overdue = dossier("A", Stage.OVERDUE, vn(22, 10))
+    assert upcoming.thread_key == overdue.thread_key and upcoming.key != overdue.key
+    contact = plan_notifications([procedure("P-1")], {}, UNITS, SETTINGS, CALENDAR, vn(23, 7, 30), channels=["email"])
+    assert contact.notifications  # the morning digest: the receiver has been told something before
+    for first, second in ((upcoming, overdue), (overdue, upcoming)):
+        decision = plan_notifications([procedure("P-1"), first, second], contact.states, UNITS, SETTINGS, CALENDAR,
+                                      vn(23, 9), channels=["email"], digests=contact.digests)
+        told = [(item.finding.rule, n.unit) for n in decision.notifications for item in n.items]
+        assert [rule for rule, unit in told if unit == "QLKH"] == [first.rule], told
+        assert {state.finding.rule for state in decision.states.values()
+                if state.unit == "QLKH" and state.finding.subject == "A"} == {first.rule}
