@@ -182,25 +182,9 @@ def digest_key(unit: str, channel: str) -> str:
     return f"{unit}|{channel}"
 
 
-def signed_working_days(calendar: PolicyCalendar, starts: Sequence[datetime | None],
-                        ends: Sequence[datetime | None]) -> list[float | None]:
-    """Working days from each start to each end (negative if end < start; None if either is None),
-    computed column-wise by the calendar in one call."""
-    def column(name: str, values: Sequence[datetime | None]) -> pl.Series:
-        if values and all(v is None or v.tzinfo is not None for v in values):  # aware: converted column-wise
-            aware = pl.Series(name, values)
-            if isinstance(aware.dtype, pl.Datetime) and aware.dtype.time_zone is not None:
-                return aware.dt.convert_time_zone(VN_TZ_NAME).dt.replace_time_zone(None).dt.cast_time_unit("us")
-        return pl.Series(name, [None if v is None else to_vn_naive(v) for v in values], dtype=pl.Datetime("us"))
-
-    if not starts:
-        return []
-    return list(calendar.working_days_between(column("start", starts), column("end", ends)).to_list())
-
-
 def working_days_left(calendar: PolicyCalendar, now: datetime, due: pl.Series) -> list[float | None]:
-    """:func:`signed_working_days` from ``now`` to each due time of a findings table's ``due_at``
-    column (aware), in one calendar call."""
+    """Working days from ``now`` to each due time of a findings table's ``due_at`` column (aware):
+    negative once overdue, None without a due time; in one calendar call."""
     if not len(due):
         return []
     start = pl.Series("start", [to_vn_naive(now)], dtype=pl.Datetime("us")).new_from_index(0, len(due))
@@ -614,16 +598,17 @@ def plan_notifications(
     seen: set[str] = set()
     # who receives a finding depends on (check, rule, stage, severity, unit) and the escalation level:
     # worked out once per distinct combination, receivers without an address left out
-    receiving: dict[tuple[str, str, str, str, str, int], list[tuple[Route, str, str, bool]]] = {}
+    receiving: dict[tuple[str, str, str, str, str, int], list[tuple[Route, str, str, bool, str]]] = {}
 
-    def receivers_of(signature: tuple[str, str, str, str, str, int]) -> list[tuple[Route, str, str, bool]]:
+    def receivers_of(signature: tuple[str, str, str, str, str, int]) -> list[tuple[Route, str, str, bool, str]]:
         check, rule, stage, severity, unit_code, level = signature
-        found: list[tuple[Route, str, str, bool]] = []
+        found: list[tuple[Route, str, str, bool, str]] = []
         for route in match_routes_values(check, rule, stage, severity, unit_code, settings.routes):
             for receiver in route.receivers:
                 for unit in target_units_of(unit_code, receiver, by_code, level):
-                    if planner.addresses(unit, receiver.channel):
-                        found.append((route, receiver.channel, unit, receiver.to == "escalation"))
+                    if planner.addresses(unit, receiver.channel):  # the state key without its thread
+                        found.append((route, receiver.channel, unit, receiver.to == "escalation",
+                                      state_key("", route.name, receiver.channel, unit)))
         return found
 
     for index, (values, thread, left) in enumerate(zip(
@@ -635,8 +620,8 @@ def plan_notifications(
         targets = receiving.get(signature)
         if targets is None:
             targets = receiving[signature] = receivers_of(signature)
-        for route, channel, unit, escalated in targets:
-            key = f"{thread}|{route.name}|{channel}|{unit}"  # state_key
+        for route, channel, unit, escalated, receiver_key in targets:
+            key = thread + receiver_key  # state_key(thread, route.name, channel, unit)
             if key in seen:
                 continue  # the same thread twice in one cycle (two rules of a track): first wins
             seen.add(key)

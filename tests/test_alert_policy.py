@@ -756,18 +756,18 @@ def test_two_routes_reaching_the_same_receiver_show_a_finding_once() -> None:
     assert rows(run(vn(23, 13, 30), [])) == [("A", "resolved", "resolved")]
 
 
-def test_signed_working_days_takes_aware_times_in_any_zone_and_naive_ones_as_vietnam_time() -> None:
+def test_working_days_left_read_the_due_column_in_any_zone_and_none_without_a_due_time() -> None:
     from datetime import UTC
 
-    from alerts.policy import signed_working_days
+    from alerts.policy import working_days_left
+    from checks.findings_table import findings_table
 
     now = datetime(2026, 4, 23, 9, 0, tzinfo=VN_TZ)  # Thursday 09:00
     due = datetime(2026, 4, 24, 9, 0, tzinfo=VN_TZ)  # Friday 09:00: one working day later
-    same_in_utc = due.astimezone(UTC)
-    aware = signed_working_days(CALENDAR, [now] * 4, [same_in_utc, due, None, now - timedelta(days=1)])
-    assert aware[:3] == [pytest.approx(1.0), pytest.approx(1.0), None]  # a UTC first value sets no zone
-    assert aware[3] is not None and aware[3] < 0
-    naive = signed_working_days(CALENDAR, [now, now], [due.replace(tzinfo=None), None])  # naive: Vietnam time
-    assert naive == [pytest.approx(1.0), None]
-    assert signed_working_days(CALENDAR, [now], [None]) == [None]
-    assert signed_working_days(CALENDAR, [], []) == []
+    dues = findings_table([dossier(code, Stage.UPCOMING, at) for code, at in (
+        ("A", due.astimezone(UTC)), ("B", due), ("C", None), ("D", now - timedelta(days=1)))]).get_column("due_at")
+    for at in (now, now.astimezone(UTC)):  # the same moment in another zone
+        left = working_days_left(CALENDAR, at, dues)
+        assert left[:3] == [pytest.approx(1.0), pytest.approx(1.0), None]
+        assert left[3] is not None and left[3] < 0
+    assert working_days_left(CALENDAR, now, dues.clear()) == []
