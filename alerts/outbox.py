@@ -187,7 +187,8 @@ def process_findings(
     by_code: Mapping[str, Unit] = {unit.code: unit for unit in units}
     entries = [entry for n in decision.notifications
                for entry in render_notification(n, by_code, settings, department)]
-    changed = [state for key, state in decision.states.items() if previous.get(key) != state]
+    # a state kept as it was is the same object: no field-by-field comparison for it
+    changed = [state for key, state in decision.states.items() if (old := previous.get(key)) is not state and old != state]
     changed_digests = [d for key, d in decision.digests.items() if digests.get(key) != d]
     if cache is not None:
         cache.marker = None  # until the write below succeeds

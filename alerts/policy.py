@@ -263,8 +263,10 @@ class _Candidate:
 class _Group:
     unit: str
     channel: str
+    lean: bool = False  # this cycle's message can list only changed findings (see _Planner.lean)
     candidates: list[_Candidate] = field(default_factory=list)
     gone: list[tuple[AlertState, Route | None]] = field(default_factory=list)
+    kept_rules: list[str] = field(default_factory=list)  # the rules of unchanged findings kept without a candidate
 
 
 def _change(prev: AlertState | None, stage: str) -> ItemKind | None:
@@ -303,6 +305,7 @@ class _Planner:
         self.decision = PolicyDecision(digests=dict(digests))
         self._apology: dict[str, datetime | None] = {}
         self._addresses: dict[tuple[str, str], list[str]] = {}
+        self._windows: dict[tuple[str, str], tuple[datetime | None, bool, bool]] = {}
 
     @property
     def now(self) -> datetime:
@@ -328,16 +331,40 @@ class _Planner:
 
     # ------------------------------------------------------------------ one receiver
 
+    def window(self, unit: str, channel: str) -> tuple[datetime | None, bool, bool]:
+        """(held until, window open, morning digest due) for this receiver now (kept for the cycle)."""
+        found = self._windows.get((unit, channel))
+        if found is None:
+            digest = self.digests.get(digest_key(unit, channel))
+            held = release_time(channel, unit, self.clock.naive, self.calendar, self.settings.quiet_hours)
+            quiet = is_quiet_channel(channel, self.settings.quiet_hours)
+            morning_setting = self.settings.digest.morning_enabled and quiet
+            morning_done = digest is not None and digest.morning_on == self.clock.today
+            morning_due = (morning_setting and held is None and self.clock.working_day and not morning_done
+                           and self.clock.naive >= self.clock.morning)
+            # Quiet channels wait for the morning digest on a working day: it is the first message.
+            window_open = held is None and (not morning_setting or morning_done or morning_due)
+            found = self._windows[(unit, channel)] = (held, window_open, morning_due)
+        return found
+
+    def lean(self, unit: str, channel: str) -> bool:
+        """True when this receiver's message this cycle can list only what changed (no morning digest,
+        not the first contact): an unchanged finding then only keeps its state and counts in the
+        backlog, so it needs no candidate (and no ``Finding`` object)."""
+        _held, window_open, morning_due = self.window(unit, channel)
+        digest = self.digests.get(digest_key(unit, channel))
+        first_contact = digest is None or digest.last_message_at is None
+        return not (window_open and (morning_due or first_contact))
+
+    def keep_unchanged(self, key: str, prev: AlertState) -> None:
+        """:meth:`_unchanged` for a state without its candidate."""
+        if prev.resolved_at is not None and not prev.resolution_sent:
+            prev = prev.model_copy(update={"resolved_at": None})
+        self.decision.states[key] = prev
+
     def decide(self, group: _Group) -> None:
         digest = self.digests.get(digest_key(group.unit, group.channel))
-        held = release_time(group.channel, group.unit, self.clock.naive, self.calendar, self.settings.quiet_hours)
-        quiet = is_quiet_channel(group.channel, self.settings.quiet_hours)
-        morning_setting = self.settings.digest.morning_enabled and quiet
-        morning_done = digest is not None and digest.morning_on == self.clock.today
-        morning_due = (morning_setting and held is None and self.clock.working_day and not morning_done
-                       and self.clock.naive >= self.clock.morning)
-        # Quiet channels wait for the morning digest on a working day: it is the first message.
-        window_open = held is None and (not morning_setting or morning_done or morning_due)
+        held, window_open, morning_due = self.window(group.unit, group.channel)
         if not window_open:
             self._hold(group, digest, held, "quiet_hours" if held is not None else "morning_digest")
             return
@@ -368,6 +395,7 @@ class _Planner:
         _fetch([candidate for candidate in group.candidates if listing or candidate.change is not None])
         rows: list[tuple[_Candidate, Section]] = []
         backlog: list[_Candidate] = []
+        assert not group.kept_rules or not listing, "unchanged findings kept lean in a listing message"
         for candidate in group.candidates:
             section = self._section(candidate, kind, first_contact)
             if section is None:
@@ -383,8 +411,9 @@ class _Planner:
         summary_due = kind == "morning" and (
             digest is None or digest.summary_at is None
             or self.now - digest.summary_at >= timedelta(days=self.settings.digest.backlog_summary_every_days))
-        summary = bool(backlog) and (summary_due or first_contact)
+        summary = bool(backlog or group.kept_rules) and (summary_due or first_contact)
         counts = Counter(c.rule for c in backlog)
+        counts.update(group.kept_rules)
         fingerprint = _fingerprint(rows, counts)
         unchanged = digest is not None and digest.fingerprint == fingerprint and not resolved
         if (not rows and not resolved and not summary) or (kind == "morning" and unchanged and not summary):
@@ -632,9 +661,15 @@ def plan_notifications(
                 continue
             group = groups.get((unit, channel))
             if group is None:
-                group = groups[(unit, channel)] = _Group(unit, channel)
+                group = groups[(unit, channel)] = _Group(unit, channel, planner.lean(unit, channel))
+            change = _change(prev, stage)
+            if change is None and group.lean:
+                assert prev is not None  # no previous state is always a change ("new")
+                planner.keep_unchanged(key, prev)
+                group.kept_rules.append(rule)
+                continue
             group.candidates.append(_Candidate(key, unit, channel, route, rows, index, rule, severity, left, prev,
-                                               _change(prev, stage), escalated))
+                                               change, escalated))
 
     routes = {route.name: route for route in settings.routes}
     for key, prev in previous.items():

@@ -165,6 +165,8 @@ def main() -> None:
                 profiler.runcall(monitor.run_cycle, clock["now"])
                 print("\nprofile of one unchanged cycle (cumulative, the project's functions):")
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"/(monitor|checks|alerts)/", 35)
+                print("\nthe same cycle by own time (every function):")
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
             peaks.take()
             own_peak, own_now = peaks.overall, _status_kib("self", "VmRSS")
             child = portal.pid

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import polars as pl
 
@@ -29,6 +30,16 @@ def in_period(time_col: str, now_naive: datetime, period: Period) -> pl.Expr:
     return pl.col(time_col).is_between(pl.lit(start), pl.lit(now_naive), closed="both").fill_null(False)
 
 
+class Ratio(NamedTuple):
+    """One ratio KPI: boolean ``numerator`` / ``denominator`` per row, in the period of ``time_col``
+    (None: a state, reported identically for every period)."""
+
+    kpi: str
+    numerator: pl.Expr
+    denominator: pl.Expr
+    time_col: str | None
+
+
 def ratio_kpis(
     frame: pl.DataFrame,
     *,
@@ -48,27 +59,55 @@ def ratio_kpis(
     state (e.g. a catalog) and is reported identically for every period. Every unit in ``units``
     is reported, with 0/0 where it has no rows.
     """
-    # One pass, no filtered copies: a numerator and a denominator flag per period, computed per row
-    # (a literal broadcasts to every row), then plain sums per unit.
-    den = denominator.fill_null(False)
-    num = numerator.fill_null(False) & den
+    return ratios_kpis(frame, [Ratio(kpi, numerator, denominator, time_col)], units=units, now_naive=now_naive,
+                       unit_col=unit_col, periods=periods)
+
+
+def ratios_kpis(
+    frame: pl.DataFrame,
+    ratios: Sequence[Ratio],
+    *,
+    units: Sequence[str],
+    now_naive: datetime,
+    unit_col: str = "unit",
+    periods: Sequence[Period] = (Period.MONTH, Period.QUARTER, Period.YEAR),
+) -> list[KpiValue]:
+    """:func:`ratio_kpis` of several ratios over one frame in one pass (the values in the order of
+    ``ratios``, each as ``ratio_kpis`` gives it)."""
+    # One pass, no filtered copies: a numerator and a denominator flag per ratio and period, computed
+    # per row (a literal broadcasts to every row), then plain sums per unit. The period masks are
+    # computed once per time column.
+    scopes = {col: [in_period(col, now_naive, period).alias(f"_scope{i}/{p}") for p, period in enumerate(periods)]
+              for i, col in enumerate(dict.fromkeys(r.time_col for r in ratios if r.time_col))}
+    scope_names = {col: [f"_scope{i}/{p}" for p in range(len(periods))] for i, col in enumerate(scopes)}
     flags: list[pl.Expr] = []
-    for index, period in enumerate(periods):
-        scope = in_period(time_col, now_naive, period) if time_col else pl.lit(True)
-        flags += [(num & scope).alias(f"num{index}"), (den & scope).alias(f"den{index}")]
-    grouped = frame.select(pl.col(unit_col).alias("_unit"), *flags).group_by("_unit").agg(pl.all().sum())
+    for r_index, ratio in enumerate(ratios):
+        den = ratio.denominator.fill_null(False)
+        num = ratio.numerator.fill_null(False) & den
+        for p_index in range(len(periods)):
+            scope = pl.col(scope_names[ratio.time_col][p_index]) if ratio.time_col else pl.lit(True)
+            flags += [(num & scope).alias(f"num{r_index}/{p_index}"), (den & scope).alias(f"den{r_index}/{p_index}")]
+    masks = [expr for exprs in scopes.values() for expr in exprs]
+    grouped = (frame.lazy()
+               .with_columns(masks)
+               .select(pl.col(unit_col).alias("_unit"), *flags)
+               .group_by("_unit").agg(pl.all().sum())
+               .collect())
     out: list[KpiValue] = []
-    for index, period in enumerate(periods):
-        counts = {
-            row[0]: (float(row[1]), float(row[2]))
-            for row in grouped.select("_unit", f"num{index}", f"den{index}").iter_rows()
-        }
-        total_num = sum(v[0] for v in counts.values())
-        total_den = sum(v[1] for v in counts.values())
-        for unit in units:
-            num_value, den_value = counts.get(unit, (0.0, 0.0))
-            out.append(KpiValue(kpi=kpi, unit=unit, period=period, numerator=num_value, denominator=den_value))
-        out.append(KpiValue(kpi=kpi, unit=ALL_UNITS, period=period, numerator=total_num, denominator=total_den))
+    for r_index, ratio in enumerate(ratios):
+        for p_index, period in enumerate(periods):
+            counts = {
+                row[0]: (float(row[1]), float(row[2]))
+                for row in grouped.select("_unit", f"num{r_index}/{p_index}", f"den{r_index}/{p_index}").iter_rows()
+            }
+            total_num = sum(v[0] for v in counts.values())
+            total_den = sum(v[1] for v in counts.values())
+            for unit in units:
+                num_value, den_value = counts.get(unit, (0.0, 0.0))
+                out.append(KpiValue(kpi=ratio.kpi, unit=unit, period=period, numerator=num_value,
+                                    denominator=den_value))
+            out.append(KpiValue(kpi=ratio.kpi, unit=ALL_UNITS, period=period, numerator=total_num,
+                                denominator=total_den))
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from checks.apology import LEAD_FACT
-from checks.common import in_period, ratio_kpis
+from checks.common import Ratio, in_period, ratio_kpis, ratios_kpis
 from checks.context import RULE_APOLOGY_FORM, RULE_APOLOGY_LEAD, BaseCheck, CycleContext
 from checks.contracts import (
     CheckResult,
@@ -144,33 +144,11 @@ def dossier_kpis(
         .alias("_judged_at")
     )
     judged = pl.col("outcome").is_not_null() | (overdue & pl.lit(rules.on_time_counts_open_overdue))
-    kpis = ratio_kpis(
-        kpi_frame,
-        kpi="dossier_on_time",
-        numerator=pl.col("outcome").is_in(("early", "on_time")),
-        denominator=judged,
-        units=units,
-        now_naive=now_naive,
-        time_col="_judged_at",
-    )
-    kpis += ratio_kpis(
-        kpi_frame,
-        kpi="late_with_apology",
-        numerator=pl.col("apology_state") == "ok",
-        denominator=pl.col("is_late"),
-        units=units,
-        now_naive=now_naive,
-        time_col="_judged_at",
-    )
-    kpis += ratio_kpis(
-        frame,
-        kpi="dossier_online",
-        numerator=pl.col("channel") == 2,
-        denominator=pl.col("received_at").is_not_null(),
-        units=units,
-        now_naive=now_naive,
-        time_col="received_at",
-    )
+    kpis = ratios_kpis(kpi_frame, [  # one pass over the dossiers
+        Ratio("dossier_on_time", pl.col("outcome").is_in(("early", "on_time")), judged, "_judged_at"),
+        Ratio("late_with_apology", pl.col("apology_state") == "ok", pl.col("is_late"), "_judged_at"),
+        Ratio("dossier_online", pl.col("channel") == 2, pl.col("received_at").is_not_null(), "received_at"),
+    ], units=units, now_naive=now_naive)
     catalog = (
         procedures.sort(pl.col("catalog") != "provincial")
         .unique("procedure_code", keep="first", maintain_order=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from checks.common import KPI_BELOW_TARGET, kpi_below_target_findings, kpi_labels_vi, ratio_kpis
+from checks.common import KPI_BELOW_TARGET, Ratio, kpi_below_target_findings, kpi_labels_vi, ratios_kpis
 from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, KpiValue, Period
 from checks.derived import finished_time, received_time
@@ -60,35 +60,12 @@ def digitisation_kpis(dossiers: pl.DataFrame, units: list[str], now_naive: datet
     frame = dossiers.with_columns(received_time().alias("_received"), finished_time().alias("_finished"))
     received = pl.col("status") >= 2
     finished = pl.col("status").is_in(FINISHED_STATUSES)
-    return (
-        ratio_kpis(
-            frame,
-            kpi="dossier_digitised",
-            numerator=pl.col("digitised"),
-            denominator=received,
-            units=units,
-            now_naive=now_naive,
-            time_col="_received",
-        )
-        + ratio_kpis(
-            frame,
-            kpi="result_electronic",
-            numerator=pl.col("result_electronic"),
-            denominator=finished & pl.col("result_required").fill_null(False),
-            units=units,
-            now_naive=now_naive,
-            time_col="_finished",
-        )
-        + ratio_kpis(
-            frame,
-            kpi="data_reused",
-            numerator=pl.col("data_reused"),
-            denominator=received & pl.col("digitised").fill_null(False),
-            units=units,
-            now_naive=now_naive,
-            time_col="_received",
-        )
-    )
+    return ratios_kpis(frame, [  # one pass over the dossiers
+        Ratio("dossier_digitised", pl.col("digitised"), received, "_received"),
+        Ratio("result_electronic", pl.col("result_electronic"), finished & pl.col("result_required").fill_null(False),
+              "_finished"),
+        Ratio("data_reused", pl.col("data_reused"), received & pl.col("digitised").fill_null(False), "_received"),
+    ], units=units, now_naive=now_naive)
 
 
 class DigitisationCheck(BaseCheck[DigitisationSettings]):

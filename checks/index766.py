@@ -16,6 +16,7 @@ The department ("ALL") is computed from summed numerators and denominators, not 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import polars as pl
@@ -217,17 +218,24 @@ def band_of(score: float, cfg: Index766Settings) -> str:
 
 
 def _count(frame: pl.DataFrame, indicator: str, numerator: pl.Expr, denominator: pl.Expr) -> pl.DataFrame:
-    den = denominator.fill_null(False)
-    return (
-        frame.select(pl.col("unit"), den.alias("_den"), (numerator.fill_null(False) & den).alias("_num"))
-        .group_by("unit")
-        # plain sums (the fast path), cast afterwards: a cast inside agg costs a per-group evaluation
-        .agg(pl.col("_num").sum().alias("numerator"), pl.col("_den").sum().alias("denominator"))
-        .with_columns(
-            pl.col("numerator").cast(pl.Float64), pl.col("denominator").cast(pl.Float64), pl.lit(indicator).alias("indicator")
+    return _counts(frame, [(indicator, numerator, denominator)])[0]
+
+
+def _counts(frame: pl.DataFrame, indicators: Sequence[tuple[str, pl.Expr, pl.Expr]]) -> list[pl.DataFrame]:
+    """:func:`_count` of several indicators over one frame in one pass (one frame each, in order)."""
+    flags: list[pl.Expr] = []
+    for index, (_indicator, numerator, denominator) in enumerate(indicators):
+        den = denominator.fill_null(False)
+        flags += [den.alias(f"_den{index}"), (numerator.fill_null(False) & den).alias(f"_num{index}")]
+    # plain sums (the fast path), cast afterwards: a cast inside agg costs a per-group evaluation
+    grouped = frame.select(pl.col("unit"), *flags).group_by("unit").agg(pl.exclude("unit").sum())
+    return [
+        grouped.select(
+            "unit", pl.lit(indicator).alias("indicator"), pl.col(f"_num{index}").cast(pl.Float64).alias("numerator"),
+            pl.col(f"_den{index}").cast(pl.Float64).alias("denominator"),
         )
-        .select("unit", "indicator", "numerator", "denominator")
-    )
+        for index, (indicator, _numerator, _denominator) in enumerate(indicators)
+    ]
 
 
 def _transparency(context: CycleContext, cfg: Index766Settings) -> list[pl.DataFrame]:
@@ -237,8 +245,10 @@ def _transparency(context: CycleContext, cfg: Index766Settings) -> list[pl.DataF
     decided_in_period = in_period("decision_at", now_naive, cfg.period)
     dossiers = context.tables.dossiers.with_columns(received_time().alias("_received"))  # shares the table's columns
     return [
-        _count(timing, "publication_on_time", pl.col("decision_on_time"), decided_in_period & pl.col("decision_on_time").is_not_null()),
-        _count(timing, "public_on_time", pl.col("public_on_time"), decided_in_period & pl.col("public_on_time").is_not_null()),
+        *_counts(timing, [
+            ("publication_on_time", pl.col("decision_on_time"), decided_in_period & pl.col("decision_on_time").is_not_null()),
+            ("public_on_time", pl.col("public_on_time"), decided_in_period & pl.col("public_on_time").is_not_null()),
+        ]),
         _count(overview, "procedure_complete", pl.col("complete"), pl.col("public_any")),
         _count(
             dossiers, "dossier_synced", pl.col("national_synced"), is_received() & in_period("_received", now_naive, cfg.period)
@@ -260,23 +270,24 @@ def _dossier_indicators(context: CycleContext, cfg: Index766Settings) -> list[pl
     feedback_count = tables.feedback.filter(in_period("received_at", now_naive, period)).group_by("unit").len("_complaints")
     # Satisfaction with dossiers (assumed): 1 − (overdue share + complained share) as numerator/denominator,
     # numerator = judged − late − feedback items received in the period (floored at 0).
+    *counted, judged_counts = _counts(classified, [  # one pass over the dossiers
+        ("dossier_on_time", ~late, judged),
+        ("online_dossiers", pl.col("channel") == 2, received),
+        ("dossier_paid_online", pl.col("paid_online"), finished & with_fee),
+        ("result_electronic", pl.col("result_electronic"), finished & pl.col("result_required")),
+        ("dossier_digitised", pl.col("digitised"), received),
+        ("data_reused", pl.col("data_reused"), received & pl.col("digitised")),
+        ("satisfaction_dossiers", ~late, judged),
+    ])
     satisfaction = (
-        _count(classified, "satisfaction_dossiers", ~late, judged)
+        judged_counts
         .join(feedback_count, on="unit", how="left")
         .with_columns(
             (pl.col("numerator") - pl.col("_complaints").fill_null(0)).clip(lower_bound=0.0).alias("numerator")
         )
         .drop("_complaints")
     )
-    return [
-        _count(classified, "dossier_on_time", ~late, judged),
-        _count(classified, "online_dossiers", pl.col("channel") == 2, received),
-        _count(classified, "dossier_paid_online", pl.col("paid_online"), finished & with_fee),
-        _count(classified, "result_electronic", pl.col("result_electronic"), finished & pl.col("result_required")),
-        _count(classified, "dossier_digitised", pl.col("digitised"), received),
-        _count(classified, "data_reused", pl.col("data_reused"), received & pl.col("digitised")),
-        satisfaction,
-    ]
+    return [*counted, satisfaction]
 
 
 def _payment_procedures(context: CycleContext, cfg: Index766Settings) -> list[pl.DataFrame]:
@@ -304,10 +315,10 @@ def _feedback_indicators(context: CycleContext, cfg: Index766Settings) -> list[p
     overdue_open = ((pl.col("step") == "handle") & (pl.col("stage") == "overdue")).fill_null(False)
     judged = in_period("received_at", now_naive, period) & (pl.col("on_time").is_not_null() | overdue_open)
     rated = in_period("handled_at", now_naive, period) & pl.col("satisfied").is_not_null()
-    return [
-        _count(classified, "feedback_on_time", pl.col("on_time"), judged),
-        _count(classified, "feedback_satisfaction", pl.col("satisfied"), rated),
-    ]
+    return _counts(classified, [
+        ("feedback_on_time", pl.col("on_time"), judged),
+        ("feedback_satisfaction", pl.col("satisfied"), rated),
+    ])
 
 
 def indicator_counts(context: CycleContext, cfg: Index766Settings) -> pl.DataFrame:

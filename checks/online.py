@@ -26,7 +26,14 @@ from datetime import datetime
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from checks.common import KPI_BELOW_TARGET, kpi_below_target_findings, kpi_labels_vi, ratio_kpis
+from checks.common import (
+    KPI_BELOW_TARGET,
+    Ratio,
+    kpi_below_target_findings,
+    kpi_labels_vi,
+    ratio_kpis,
+    ratios_kpis,
+)
 from checks.context import BaseCheck, CycleContext
 from checks.contracts import CheckResult, Finding, KpiValue, Period, Severity, Stage, SubjectKind
 from checks.derived import finished_time, reference_procedures
@@ -140,10 +147,8 @@ def online_kpis(
         ("procedure_online_payment", pl.col("online_payment"), pl.col("has_fee")),
         ("procedure_postal", pl.col("postal"), pl.col("postal_eligible")),
     )
-    for kpi, numerator, denominator in procedure_kpis:
-        kpis += ratio_kpis(
-            reference, kpi=kpi, numerator=numerator, denominator=denominator, units=units, now_naive=now_naive, time_col=None
-        )
+    kpis += ratios_kpis(reference, [Ratio(kpi, numerator, denominator, None) for kpi, numerator, denominator in procedure_kpis],
+                        units=units, now_naive=now_naive)
     kpis += ratio_kpis(
         dossiers.with_columns(finished_time().alias("_finished")),
         kpi="dossier_paid_online",
