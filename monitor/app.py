@@ -71,14 +71,16 @@ class Monitor:
         store_health: StoreHealth | None = None,
         fence: Fence | None = None,
         record_cycles: bool = True,
+        snapshots: SnapshotStore | None = None,
     ) -> None:
         """``record_cycles`` False: cycles write no history (check runs, KPIs, findings); the
-        one-shot ``check``, whose store is thrown away, has nothing to keep them for."""
+        one-shot ``check``, whose store is thrown away, has nothing to keep them for (nor its
+        snapshots: it gives a :class:`~monitor.store.snapshots.MemorySnapshotStore`)."""
         self.settings = settings
         self.engine = engine
         self.calendar = WorkingCalendar(settings.calendar)
         self.history = HistoryStore(engine)
-        self.snapshots = SnapshotStore(Path(settings.state.data_dir))
+        self.snapshots = snapshots or SnapshotStore(Path(settings.state.data_dir))
         self.metrics = MetricsState()
         # Every store write of polls and cycles reports here: tthc_state_store_*, /healthz.
         self.store_health = store_health or StoreHealth(SYSTEM_CLOCK.now)

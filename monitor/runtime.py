@@ -23,6 +23,7 @@ from monitor.logging_setup import DEMO_LOG_FORMAT, DEMO_LOG_LEVEL, configure_log
 from monitor.metrics import new_registry, render
 from monitor.settings import Settings, StateSettings, with_listen
 from monitor.sources import build_source
+from monitor.store.snapshots import MemorySnapshotStore
 
 log = structlog.get_logger(__name__)
 
@@ -156,7 +157,7 @@ class CheckOutcome(BaseModel):
 
 def check_once(config: Path | None, settings: Settings, now: datetime) -> CheckOutcome:
     """Poll every source once and run every check at ``now``; send nothing; touch no state (a
-    throw-away SQLite and snapshot folder). Without ``config``: the embedded demo's portal."""
+    throw-away SQLite; snapshots held in memory). Without ``config``: the embedded demo's portal."""
     demo = None
     scratch = tempfile.TemporaryDirectory(prefix="tthc-check-")
     try:
@@ -170,7 +171,8 @@ def check_once(config: Path | None, settings: Settings, now: datetime) -> CheckO
         settings = settings.model_copy(update={"state": state})
         engine = open_store(settings)
         try:
-            monitor = Monitor(settings, engine, record_cycles=False)
+            # snapshots held in memory: a 1,000,000-row export is not written to Parquet to be deleted
+            monitor = Monitor(settings, engine, record_cycles=False, snapshots=MemorySnapshotStore(state.data_dir))
             monitor.poll_all(now)
             report = monitor.run_cycle(now)
             text = render(new_registry(monitor.metrics)).decode()

@@ -41,9 +41,7 @@ class SnapshotStore:
         owner_only_dir(self._root.parent, tighten_existing=False)  # the data dir: 0700 when we make it
         owner_only_dir(self._root)  # the snapshots folder and the source's: always 0700
         owner_only_dir(folder)
-        existing = self.snapshots(source)
-        sequence = _sequence_of(existing[-1]) + 1 if existing else 1
-        target = folder / f"{sequence:010d}-{uuid.uuid4().hex[:8]}.parquet"
+        target = self._next_name(source)
         temp = folder / f".{target.name}.tmp"
         try:
             create_owner_only(temp)  # snapshots hold export data: 0600 from the first byte
@@ -61,6 +59,14 @@ class SnapshotStore:
 
     def load(self, path: Path) -> pl.DataFrame:
         return pl.read_parquet(path)
+
+    def _next_name(self, source: str) -> Path:
+        existing = self.snapshots(source)
+        sequence = _sequence_of(existing[-1]) + 1 if existing else 1
+        return self._folder(source) / f"{sequence:010d}-{uuid.uuid4().hex[:8]}.parquet"
+
+    def _discard(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
 
     def latest(self, source: str) -> Path | None:
         files = self.snapshots(source)
@@ -81,7 +87,7 @@ class SnapshotStore:
         files = self.snapshots(source)
         doomed = [path for path in files[: max(0, len(files) - self._keep)] if _identity(path) not in keep]
         for path in doomed:
-            path.unlink(missing_ok=True)
+            self._discard(path)
         if doomed:
             log.info("snapshots_pruned", source=source, deleted=len(doomed), pinned=len(keep))
         return doomed
@@ -137,3 +143,32 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class MemorySnapshotStore(SnapshotStore):
+    """Snapshots kept as the frames themselves, under the names a :class:`SnapshotStore` would give,
+    for a run whose state is thrown away (``tthc-monitor check``): nothing is written to disk."""
+
+    def __init__(self, data_dir: Path, keep: int = KEEP_PER_SOURCE) -> None:
+        super().__init__(data_dir, keep)
+        self._frames: dict[Path, pl.DataFrame] = {}
+
+    def save(self, source: str, frame: pl.DataFrame, *, prune: bool = True) -> Path:
+        target = self._next_name(source)
+        self._frames[target] = frame
+        if prune:
+            self.prune(source)
+        return target
+
+    def load(self, path: Path) -> pl.DataFrame:
+        try:
+            return self._frames[Path(path)]
+        except KeyError:
+            raise FileNotFoundError(str(path)) from None
+
+    def snapshots(self, source: str) -> list[Path]:
+        folder = self._folder(source)
+        return sorted((path for path in self._frames if path.parent == folder), key=_sequence_of)
+
+    def _discard(self, path: Path) -> None:
+        self._frames.pop(path, None)
