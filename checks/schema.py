@@ -21,9 +21,9 @@ VN_DATETIME = pl.Datetime("us")
 DOSSIERS_SCHEMA: dict[str, pl.DataType] = {
     "dossier_code": pl.Utf8(),  # MaHoSo
     "procedure_code": pl.Utf8(),  # MaTTHC, normalised to the national form "1.001612"
-    "procedure_name": pl.Utf8(),  # TenTTHC
+    "procedure_name": pl.Categorical(),  # TenTTHC
     "field_code": pl.Utf8(),  # MaLinhVuc
-    "field_name": pl.Utf8(),  # TenLinhVuc
+    "field_name": pl.Categorical(),  # TenLinhVuc
     "unit": pl.Utf8(),  # unit code (DonViXuLy mapped through settings.units)
     "channel": pl.Int8(),  # KenhThucHien: 1 in person, 2 online, 3 postal
     "status": pl.Int8(),  # TrangThaiHoSo 1..10
@@ -204,6 +204,12 @@ PROCEDURE_COMPONENT_NAMES: dict[str, str] = {
     "legal_basis": N_("Legal grounds"),
 }
 PROCEDURE_COMPONENTS_VI: dict[str, str] = {k: gettext("vi", m) for k, m in PROCEDURE_COMPONENT_NAMES.items()}
+
+
+def value_type(dtype: pl.DataType) -> pl.DataType:
+    """The type a source parses a canonical field into: a categorical field is parsed as text (and
+    stored as a category by :func:`conform`)."""
+    return pl.Utf8() if isinstance(dtype, pl.Categorical) else dtype
 
 
 def empty_table(table: TableName) -> pl.DataFrame:

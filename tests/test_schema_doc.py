@@ -17,6 +17,20 @@ def test_every_canonical_field_is_documented() -> None:
             assert f"| `{field}` |" in section, f"{table.value}.{field} is not documented in docs/SCHEMA.md"
 
 
+def test_every_fields_type_is_documented_as_it_is() -> None:
+    import polars as pl
+
+    names = {pl.Utf8(): "String", pl.Categorical(): "Categorical", pl.Boolean(): "Boolean", pl.Int8(): "Int8",
+             pl.Int16(): "Int16", pl.Float64(): "Float64", pl.Datetime("us"): "datetime (VN)"}
+    text = DOC.read_text(encoding="utf-8")
+    for table, schema in SCHEMAS.items():
+        section = text.split(f"## `{table.value}`", 1)[1].split("\n## ", 1)[0]
+        for field, dtype in schema.items():
+            line = next(line for line in section.splitlines() if line.startswith(f"| `{field}` |"))
+            documented = line.split("|")[2].strip()
+            assert documented.startswith(names[dtype]), f"{table.value}.{field}: {documented} != {dtype}"
+
+
 def test_each_tables_required_fields_are_documented_as_they_are() -> None:
     from checks.schema import REQUIRED_COLUMNS
 

@@ -25,6 +25,7 @@ from checks.schema import (
     TableName,
     conform,
     normalise_procedure_code,
+    value_type,
 )
 from monitor.sources import reasons
 from monitor.sources.base import FieldMapping, MappingSettings
@@ -464,7 +465,7 @@ def _map_rows(
     unmatched word, truncation) and looked up per row (:class:`_Dictionary`); a value the sample did
     not hold is computed when a batch first brings it. Their pipelines never run row by row.
     """
-    schema = SCHEMAS[table]
+    schema = {name: value_type(dtype) for name, dtype in SCHEMAS[table].items()}  # parsed as text
     input_schema = indexed.collect_schema()
     values = _value_maps(table, mapping)
     lookup = unit_lookup(units, ignore_diacritics=mapping.ignore_diacritics)

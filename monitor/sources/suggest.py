@@ -34,7 +34,7 @@ import polars as pl
 
 from checks.contracts import Unit
 from checks.i18n import N_, Language, translator
-from checks.schema import REQUIRED_COLUMNS, SCHEMAS, TableName
+from checks.schema import REQUIRED_COLUMNS, SCHEMAS, TableName, value_type
 from monitor.sources.base import DEFAULT_DATE_FORMATS, MappingSettings, Scalar
 from monitor.sources.header_dictionary import (
     CATALOG_WORDS,
@@ -527,7 +527,7 @@ def suggest(headers: Sequence[str], sample: pl.DataFrame, *, table: TableName | 
     """
     chosen_table = table or guess_table(headers)
     result = Suggestion(table=chosen_table, table_guessed=table is None)
-    schema = SCHEMAS[chosen_table]
+    schema = {name: value_type(dtype) for name, dtype in SCHEMAS[chosen_table].items()}  # parsed as text
     profiles: dict[str, Profile] = {}
     offers: list[tuple[int, str, list[Placement], tuple[str, ...]]] = []
     seen: set[str] = set()
