@@ -42,7 +42,7 @@ from alerts.settings import AlertsSettings, Route
 from alerts.silences import Silence, finding_labels, is_silenced, labels_of
 from checks.apology import DEFAULT_APOLOGY_LEAD_WORKING_DAYS, LEAD_FACT, apology_deadline
 from checks.contracts import Finding, Stage, SubjectKind, Unit
-from checks.finding import DEADLINE_TRACKS
+from checks.finding import DEADLINE_TRACKS, CompactFrozenModel
 from checks.findings_table import FindingRows, findings_table
 from checks.timeutil import VN_TZ_NAME, to_vn_aware, to_vn_naive
 
@@ -70,7 +70,7 @@ class PolicyCalendar(Protocol):
     def add_working_hours(self, start: pl.Series, hours: float | pl.Series) -> pl.Series: ...
 
 
-class AlertState(BaseModel):
+class AlertState(CompactFrozenModel):
     """What one receiver was last told about one finding thread."""
 
     model_config = ConfigDict(frozen=True)
