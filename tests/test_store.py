@@ -666,14 +666,42 @@ def test_merge_incremental_replaces_rows_by_key() -> None:
     old = _dossiers([("A", 2), ("B", 4), ("C", 5)])
     new = _dossiers([("B", 9), ("D", 2), ("B", 10)])  # B twice in one delta: the last one wins
     merged = SnapshotStore.merge_incremental(old, new, TableName.DOSSIERS)
-    assert merged.select("dossier_code", "status").rows() == [("A", 2), ("C", 5), ("D", 2), ("B", 10)]
+    assert merged.select("dossier_code", "status").rows() == [("A", 2), ("B", 10), ("C", 5), ("D", 2)]
     assert merged.schema == old.schema
+    assert old.select("dossier_code", "status").rows() == [("A", 2), ("B", 4), ("C", 5)]  # old is left as it was
+    again = SnapshotStore.merge_incremental(merged, _dossiers([("E", 1), ("F", 1), ("E", 3)]), TableName.DOSSIERS)
+    assert again.select("dossier_code", "status").rows()[4:] == [("F", 1), ("E", 3)]  # a new key where it last stands
 
 
-def test_merge_incremental_is_the_last_row_per_key_of_old_then_new_in_order() -> None:
-    """The reference is the plain definition (concatenate, keep each key's last row in order): same
-    rows, same order, on random deltas over a table with one row per key, a null compound-key part
-    included (a national procedure without catalog is still one key)."""
+def test_merge_incremental_copies_only_what_changed_and_keeps_the_chunks_bounded() -> None:
+    from monitor.store.snapshots import MAX_CHUNKS
+
+    old = _dossiers([(f"H{n:04d}", 4) for n in range(1000)]).rechunk()
+    merged = old
+    for poll in range(3 * MAX_CHUNKS):  # each poll: one dossier changes status, one is new
+        merged = SnapshotStore.merge_incremental(merged, _dossiers([(f"H{poll:04d}", 9), (f"N{poll:04d}", 2)]),
+                                                 TableName.DOSSIERS)
+        assert max(column.n_chunks() for column in merged.iter_columns()) <= MAX_CHUNKS
+    assert merged.height == 1000 + 3 * MAX_CHUNKS
+    assert merged.get_column("dossier_code").to_list()[:1000] == old.get_column("dossier_code").to_list()
+    assert merged.filter(pl.col("status") == 9).height == 3 * MAX_CHUNKS
+    assert merged.get_column("dossier_code").to_list()[1000:] == [f"N{p:04d}" for p in range(3 * MAX_CHUNKS)]
+    unchanged = SnapshotStore.merge_incremental(old, _dossiers([("H0001", 4)]), TableName.DOSSIERS)
+    assert unchanged.equals(old)
+
+
+def test_merge_incremental_of_another_shape_still_replaces_by_key() -> None:
+    old = _dossiers([("A", 2), ("B", 4)])
+    new = _dossiers([("B", 9), ("C", 1)]).with_columns(pl.col("status").cast(pl.Int64))  # retyped column
+    merged = SnapshotStore.merge_incremental(old, new, TableName.DOSSIERS)
+    assert sorted(merged.select("dossier_code", "status").rows()) == [("A", 2), ("B", 9), ("C", 1)]
+
+
+def test_merge_incremental_is_old_updated_in_place_then_the_new_keys_in_order() -> None:
+    """The reference is the plain definition (old rows in place, each replaced by the last new row
+    of its key, then the other new keys where their last row stands): same rows, same order, on random
+    deltas over a table with one row per key, a null compound-key part included (a national
+    procedure without catalog is still one key)."""
     import random
 
     rng = random.Random(766)
@@ -689,10 +717,14 @@ def test_merge_incremental_is_the_last_row_per_key_of_old_then_new_in_order() ->
             "procedure_name": [f"new {n} {rng.random():.3f}" for n in picks],
         }, schema={"catalog": pl.String, "procedure_code": pl.String, "procedure_name": pl.String}),
             TableName.PROCEDURES)
-        reference = pl.concat([old, new], how="diagonal_relaxed").unique(
-            subset=["catalog", "procedure_code"], keep="last", maintain_order=True)
+        latest: dict[tuple[object, object], tuple[object, ...]] = {}
+        for row in new.rows():  # each key's last row, placed where it last appears
+            latest.pop((row[0], row[1]), None)
+            latest[(row[0], row[1])] = row
+        rows = {(row[0], row[1]): latest.get((row[0], row[1]), row) for row in old.rows()}
+        rows.update({key: row for key, row in latest.items() if key not in rows})
         merged = SnapshotStore.merge_incremental(old, new, TableName.PROCEDURES)
-        assert merged.rows() == reference.rows() and merged.schema == old.schema
+        assert merged.rows() == list(rows.values()) and merged.schema == old.schema
         old = merged
 
 

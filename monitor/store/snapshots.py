@@ -17,6 +17,7 @@ from monitor.store.files import create_owner_only, owner_only_dir
 log = structlog.get_logger(__name__)
 
 KEEP_PER_SOURCE = 3
+MAX_CHUNKS = 16  # a merged column in more pieces than this is made whole (see merge_incremental)
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _SNAPSHOT_FILE = re.compile(r"^(\d{10})-[0-9a-f]{8}\.parquet$")
 
@@ -96,19 +97,41 @@ class SnapshotStore:
     def merge_incremental(old: pl.DataFrame, new: pl.DataFrame, table: TableName) -> pl.DataFrame:
         """Rows of ``new`` replace rows of ``old`` with the same natural key; other old rows stay.
 
-        Order: old rows in their order (replaced ones dropped), then the new rows. ``old`` has one
-        row per key (a source's frames are deduplicated before they are merged or kept).
+        Order: every old row in its place (a replaced one takes its new values there), then the
+        keys new to ``old``, each where its last row stands in ``new`` (of a key given twice in
+        ``new``, the last row counts). ``old`` has one row per key (a source's frames are
+        deduplicated before they are merged or kept). ``old`` itself is never changed (a cycle may be reading it).
 
-        The old rows are filtered by an anti-join on the key and the result is left in chunks (no
-        concatenated copy of the whole table, no hash table over it): a province's 950,000-row
-        table costs one copy of itself here, not two.
+        An incremental poll brings a handful of changed dossiers into a province's 950,000: only the
+        columns whose values changed at the replaced rows are copied (a column is 1-8 MB), the
+        others are shared with ``old``, and the new keys are appended as a chunk of their own (a
+        column made of many such chunks is made whole again on its own, one at a time), so the
+        merge never holds a second copy of the whole table.
         """
         keys = list(KEY_COLUMNS[table])
         new = new.unique(subset=keys, keep="last", maintain_order=True)
         if old.is_empty():
             return new
-        kept = old.join(new.select(keys), on=keys, how="anti", nulls_equal=True, maintain_order="left")
-        return pl.concat([kept, new], how="diagonal_relaxed", rechunk=False)
+        if new.schema != old.schema:  # another shape (a column added or retyped): the plain way
+            kept = old.join(new.select(keys), on=keys, how="anti", nulls_equal=True, maintain_order="left")
+            return pl.concat([kept, new], how="diagonal_relaxed", rechunk=False)
+        pairs = (old.select(keys).with_row_index("__old")
+                 .join(new.select(keys).with_row_index("__new"), on=keys, how="inner", nulls_equal=True))
+        at_old, at_new = pairs.get_column("__old"), pairs.get_column("__new")
+        columns: list[pl.Series] = []
+        for name in old.columns:
+            column = old.get_column(name)
+            if at_old.len():
+                values = new.get_column(name).gather(at_new)
+                if values.ne_missing(column.gather(at_old)).any():
+                    column = column.clone().scatter(at_old, values)
+            columns.append(column)
+        merged = pl.DataFrame(columns)
+        if at_new.len() < new.height:
+            fresh = new.with_row_index("__new").filter(~pl.col("__new").is_in(at_new.implode())).drop("__new")
+            merged = pl.concat([merged, fresh], how="vertical", rechunk=False)
+        return pl.DataFrame([column.rechunk() if column.n_chunks() > MAX_CHUNKS else column
+                             for column in merged.iter_columns()])
 
     def _folder(self, source: str) -> Path:
         if not _SOURCE_NAME.match(source):
