@@ -55,7 +55,8 @@ class LastingMemo:
     Each value is kept with the objects it was computed from (compared with ``is``: the frame of a
     snapshot that was not polled again is the same object) and the settings it used (compared
     with ``==``); the next cycle that asks with the same gets it back, any other input computes
-    it again and replaces it. One value per key; thread-safe.
+    it again and replaces it: the stale value is dropped before, so a changed province-sized
+    table is never held in two versions with two classifications. One value per key; thread-safe.
     """
 
     def __init__(self) -> None:
@@ -73,6 +74,9 @@ class LastingMemo:
             with self._lock:
                 self.hits += 1
             return cast(T, kept[2])
+        with self._lock:  # let the stale value (and the inputs it holds: last cycle's tables) go first
+            self._values.pop(key, None)
+        kept = None
         value = compute()
         with self._lock:
             self._values[key] = (same, equal, value)

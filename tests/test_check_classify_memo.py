@@ -195,3 +195,28 @@ def test_what_does_not_depend_on_now_is_kept_across_cycles_while_the_frames_are_
     assert len(timeless) == 5
     assert rows["outcome"].to_list() == classify_dossiers(
         later.dossiers, later.procedures, calendar, AFTER_DUE, DeadlineSettings(early_working_days=9))["outcome"].to_list()
+
+
+def test_a_miss_lets_the_stale_value_and_its_inputs_go_before_computing() -> None:
+    """A changed table is not held in two versions (with two classifications) while the new one is computed."""
+    import gc
+    import weakref
+
+    class Table:  # stands for last cycle's dossiers frame
+        pass
+
+    memo = LastingMemo()
+    old = Table()
+    old_input, old_value = weakref.ref(old), memo.get("timeless", (old,), "rules", lambda: Table())
+    stale_value = weakref.ref(old_value)
+    del old, old_value
+    seen: list[bool] = []
+
+    def compute() -> str:
+        gc.collect()
+        seen.append(old_input() is None and stale_value() is None)
+        return "new"
+
+    new = Table()
+    assert memo.get("timeless", (new,), "rules", compute) == "new" and seen == [True]
+    assert memo.get("timeless", (new,), "rules", lambda: "again") == "new"  # then kept as before
