@@ -690,6 +690,13 @@ def test_merge_incremental_copies_only_what_changed_and_keeps_the_chunks_bounded
     assert unchanged.equals(old)
 
 
+def test_merge_incremental_carries_a_value_cleared_or_set_from_nothing() -> None:
+    old = _dossiers([("A", 2), ("B", 4)]).with_columns(pl.Series("due_at", [datetime(2026, 11, 20, 17), None]))
+    new = _dossiers([("A", 2), ("B", 4)]).with_columns(pl.Series("due_at", [None, datetime(2026, 11, 25, 17)]))
+    merged = SnapshotStore.merge_incremental(old, new, TableName.DOSSIERS)
+    assert merged.select("dossier_code", "due_at").rows() == [("A", None), ("B", datetime(2026, 11, 25, 17))]
+
+
 def test_merge_incremental_of_another_shape_still_replaces_by_key() -> None:
     old = _dossiers([("A", 2), ("B", 4)])
     new = _dossiers([("B", 9), ("C", 1)]).with_columns(pl.col("status").cast(pl.Int64))  # retyped column
