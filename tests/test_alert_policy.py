@@ -147,6 +147,22 @@ def test_during_the_day_only_changes_go_out_with_the_backlog_counted() -> None:
     assert not n.summary and n.since == vn(23, 7, 30)
 
 
+def test_a_first_contact_outside_the_morning_lists_the_backlog_the_states_already_knew() -> None:
+    """Known, unchanged findings are kept without a candidate only where the message cannot list
+    them: a first contact (no message yet to this receiver, e.g. its digest state lost) lists the
+    backlog in its summary even in the afternoon, unchanged rows included."""
+    run = Run(unbatched(morning_enabled=False))
+    base = [procedure("P-1"), procedure("P-2"), dossier("A", Stage.OVERDUE, vn(20, 10))]
+    def listed(decision: PolicyDecision) -> dict[str, list[str]]:
+        return {n.unit: sorted(i.finding.subject for i in n.backlog_items) for n in decision.notifications if n.summary}
+
+    assert listed(run(vn(23, 9), base)) == {"QLKH": ["A", "P-1", "P-2"], "VP": ["A"]}  # A escalated to VP
+    run.digests = {}  # the receivers' digest states gone: the next message is a first contact again
+    assert listed(run(vn(23, 15), [*base, procedure("P-3")])) == {"QLKH": ["A", "P-1", "P-2", "P-3"], "VP": ["A"]}
+    quiet = run(vn(23, 16), [*base, procedure("P-3")])  # contacted now: nothing new, nothing sent
+    assert quiet.notifications == []
+
+
 def test_stages_of_one_deadline_are_one_thread_and_the_midnight_flip_waits_for_the_morning() -> None:
     run = Run()
     run(vn(24, 9), [dossier("B", Stage.UPCOMING, vn(28, 16), apology="24/04/2026 16:00")])
