@@ -167,12 +167,14 @@ class CycleContext:
         def classify(part: pl.DataFrame, timeless: pl.DataFrame, rules: DeadlineSettings) -> pl.DataFrame:
             return classify_at(timeless, part, self.calendar, self.now_naive, rules).with_columns(
                 pl.lit(rules.apology_lead_working_days, dtype=pl.Int64).alias(RULE_APOLOGY_LEAD),
-                form.alias(RULE_APOLOGY_FORM),
             )
 
         if len(parts) == 1 and _ORDER not in parts[0][0].columns:
-            return classify(*parts[0])
-        return pl.concat([classify(*part) for part in parts], how="vertical").sort(_ORDER).drop(_ORDER)
+            return classify(*parts[0]).with_columns(form.alias(RULE_APOLOGY_FORM))
+        # Several regimes: each part is its rows' numbers only, so only the computed columns are
+        # concatenated and put back in order; the dossiers' own columns are shared, never copied.
+        computed = pl.concat([classify(*part) for part in parts], how="vertical").sort(_ORDER).drop(_ORDER)
+        return dossiers.with_columns(computed.get_columns()).with_columns(form.alias(RULE_APOLOGY_FORM))
 
     def _timeless_parts(
         self,
@@ -183,7 +185,7 @@ class CycleContext:
         sections: list[DeadlineSettings],
         receipt: pl.Expr,
     ) -> list[tuple[pl.DataFrame, pl.DataFrame, DeadlineSettings]]:
-        """(rows, their timeless classification, rules) per regime with rows; one part of every row
+        """(the rows' numbers, their timeless classification, rules) per regime with rows; one part of every row
         when one regime holds (the rows themselves, not numbered)."""
         if len(regimes) == 1:
             return [(dossiers, timeless_classification(dossiers, procedures, self.calendar, sections[0]), sections[0])]
@@ -198,8 +200,9 @@ class CycleContext:
             if regime is current:
                 inside = inside.fill_null(True) | receipt.is_null()  # no receipt day: today's rules
             part = numbered.filter(inside.fill_null(False))
-            if part.height:
-                parts.append((part, timeless_classification(part, procedures, self.calendar, rules), rules))
+            if part.height:  # kept: the rows' numbers, not a copy of their columns (the regimes cover every row)
+                parts.append((part.select(_ORDER), timeless_classification(part, procedures, self.calendar, rules),
+                              rules))
         if not parts:
             rules = sections[regimes.index(current)]
             return [(dossiers, timeless_classification(dossiers, procedures, self.calendar, rules), rules)]

@@ -51,8 +51,9 @@ def by_code(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
 
 def test_a_dossier_is_judged_by_the_rules_in_force_on_its_receipt_day(calendar: WorkingCalendar) -> None:
     # Tue 30/6/2026 and Wed 1/7/2026 (both working days); restart applies to receipts from 1/7.
-    frame = conform(pl.DataFrame([supplemented("OLD", D(2026, 6, 2)), supplemented("JUN30", D(2026, 6, 30)),
-                                  supplemented("JUL1", D(2026, 7, 1))]), TableName.DOSSIERS)
+    # rows not in receipt order: each regime's rows are classified apart and must come back to their own row
+    frame = conform(pl.DataFrame([supplemented("JUL1", D(2026, 7, 1)), supplemented("OLD", D(2026, 6, 2)),
+                                  supplemented("JUN30", D(2026, 6, 30))]), TableName.DOSSIERS)
     now = D(2026, 7, 3, 9)
     settings = ChecksSettings.model_validate({"rules": [
         {"setting": "deadlines.supplement_mode", "value": "restart", "from": "2026-07-01"}]})
@@ -64,7 +65,7 @@ def test_a_dossier_is_judged_by_the_rules_in_force_on_its_receipt_day(calendar: 
     assert judged["OLD"]["effective_due_at"] == paused["OLD"]["effective_due_at"]
     assert judged["JUN30"]["effective_due_at"] == paused["JUN30"]["effective_due_at"]  # the day before: pause
     assert judged["JUL1"]["effective_due_at"] == restarted["JUL1"]["effective_due_at"]  # its first day: restart
-    assert list(context.classified_dossiers["dossier_code"]) == ["OLD", "JUN30", "JUL1"]  # order kept
+    assert list(context.classified_dossiers["dossier_code"]) == ["JUL1", "OLD", "JUN30"]  # order kept
 
 
 def test_the_apology_form_follows_the_receipt_day(calendar: WorkingCalendar) -> None:
