@@ -565,12 +565,8 @@ class _Planner:
 
     def _unchanged(self, candidate: _Candidate) -> None:
         """Not told this cycle: the state stays; a flap (gone, back before its resolution was told) ends."""
-        prev = candidate.prev
-        if prev is None:
-            return
-        if prev.resolved_at is not None and not prev.resolution_sent:
-            prev = prev.model_copy(update={"resolved_at": None})
-        self._keep(candidate.key, prev)
+        if candidate.prev is not None:
+            self.keep_unchanged(candidate.key, candidate.prev)
 
     def _keep(self, key: str, state: AlertState) -> None:
         self.decision.states[key] = state
